@@ -1,0 +1,48 @@
+"""``create_app(settings)``: the one place that wires backends into the web app."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from paperwire import __version__
+from paperwire.config import Settings
+from paperwire.store import Store, open_store
+
+
+def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
+    """Build the ASGI app. Pass ``store`` to share one with a test; otherwise it is
+    opened from ``settings.database_url`` and closed on shutdown."""
+    from paperwire.web import api, errors, pages
+
+    owned = store is None
+    the_store = store if store is not None else open_store(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            the_store.close()
+
+    app = FastAPI(
+        title="paperwire",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.store = the_store
+    errors.install(app)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn factory (``--factory paperwire.app:app_from_env``): settings from the
+    environment, built when the server starts, never at import."""
+    return create_app(Settings())

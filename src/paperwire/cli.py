@@ -1,0 +1,136 @@
+"""The ``paperwire`` command. Thin: every command calls a domain function."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from paperwire.config import Settings
+
+app = typer.Typer(help="paperwire: gather, search and deliver research papers.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+ingest_app = typer.Typer(help="Import papers from sources.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(ingest_app, name="ingest")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
+
+
+def settings() -> Settings:
+    return Settings()
+
+
+def _open_store(upgrade: bool = True):  # type: ignore[no-untyped-def]
+    from paperwire.store import open_store, upgrade_database
+
+    s = settings()
+    if upgrade:
+        upgrade_database(s.database_url)
+    return open_store(s.database_url)
+
+
+def print_summary(report_dict: dict[str, object], *, as_json: bool, what: str) -> None:
+    """One summary line (or JSON) at the end of every ingest; errors go to stderr."""
+    errors = report_dict.get("errors") or []
+    for err in errors:  # type: ignore[union-attr]
+        typer.echo(f"error: {err}", err=True)
+    if as_json:
+        typer.echo(json.dumps(report_dict))
+    else:
+        typer.echo(
+            f"{what}: added {report_dict['added']}, updated {report_dict['updated']}, "
+            f"unchanged {report_dict['unchanged']}, failed {report_dict['failed']}"
+        )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database to the newest schema (idempotent)."""
+    from paperwire.store import upgrade_database
+
+    url = settings().database_url
+    upgrade_database(url)
+    typer.echo(f"database is up to date: {url}")
+
+
+@ingest_app.command("atom")
+def ingest_atom(
+    files: Annotated[list[Path], typer.Argument(help="Saved arXiv API responses (Atom XML or recorded JSON).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Import saved arXiv API Atom responses; a bad file is reported, the rest imported."""
+    from paperwire.ingest.files import import_atom_files
+    from paperwire.progress import progress_over
+
+    store = _open_store()
+    try:
+        with progress_over(len(files), "atom files", enabled=not as_json) as advance:
+            report = import_atom_files(store, files, on_file=lambda _p: advance())
+    finally:
+        store.close()
+    print_summary(report.as_dict(), as_json=as_json, what="atom")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@ingest_app.command("sample")
+def ingest_sample(
+    as_json: JsonOpt = False,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Only when the database has no papers.")] = False,
+) -> None:
+    """Load the bundled sample of real papers (recorded arXiv API responses)."""
+    from paperwire.ingest.sample import load_sample, load_sample_if_empty
+
+    store = _open_store()
+    try:
+        report = load_sample_if_empty(store) if if_empty else load_sample(store)
+    finally:
+        store.close()
+    if report is None:
+        typer.echo("sample: database already has papers, nothing loaded")
+        return
+    # The recordings include arXiv error feeds on purpose; they are expected here.
+    d = report.as_dict()
+    d["errors"] = []
+    print_summary(d, as_json=as_json, what="sample")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    workers: Annotated[int, typer.Option(help="Web worker processes.")] = 1,
+) -> None:
+    """Serve the web app (migrates the database and loads the sample when empty)."""
+    import uvicorn
+
+    from paperwire.ingest.sample import load_sample_if_empty
+
+    s = settings()
+    store = _open_store()
+    try:
+        if s.load_sample:
+            report = load_sample_if_empty(store)
+            if report is not None:
+                typer.echo(f"loaded the bundled sample: {report.counts.added} papers")
+    finally:
+        store.close()
+    uvicorn.run(
+        "paperwire.app:app_from_env",
+        host=host or s.host,
+        port=port or s.port,
+        workers=workers,
+        factory=True,
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sources → ``Paper`` objects → ``Store.upsert_papers``."""

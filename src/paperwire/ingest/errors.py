@@ -1,0 +1,16 @@
+"""Errors an import reports to the user: they always say where and what."""
+
+from __future__ import annotations
+
+
+class IngestError(Exception):
+    """A source could not be read. ``where`` names the file, URL or line."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where = where
+        self.problem = problem
+
+
+class ArxivApiError(IngestError):
+    """arXiv answered with its error feed (e.g. a malformed id)."""

@@ -1,0 +1,104 @@
+"""Plain data objects shared by every layer. No I/O, no project imports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+Source = Literal["arxiv", "medline"]
+LinkKind = Literal["abs", "pdf", "doi", "code", "project", "html"]
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """An author as the source gave it; name parts are kept when known."""
+
+    name: str
+    family: str | None = None
+    given: str | None = None
+    suffix: str | None = None
+    affiliation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    kind: LinkKind
+    url: str
+
+
+@dataclass(slots=True)
+class Paper:
+    """One paper, keyed by arXiv id without version (or ``pmid:N`` for MEDLINE)."""
+
+    id: str
+    title: str
+    abstract: str = ""
+    authors: list[Author] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)  # primary first
+    version: int | None = None  # latest known version number
+    submitted: datetime | None = None  # first version
+    updated: datetime | None = None  # latest version
+    announced: date | None = None  # arXiv announcement day, when known
+    announce_type: str | None = None  # new | cross | replace | replace-cross
+    doi: str | None = None
+    journal_ref: str | None = None
+    comments: str | None = None
+    license: str | None = None
+    source: Source = "arxiv"
+    links: list[Link] = field(default_factory=list)
+    mesh_terms: list[str] = field(default_factory=list)  # MEDLINE only
+    references: list[str] = field(default_factory=list)  # MEDLINE: cited PMIDs
+
+    @property
+    def primary_category(self) -> str | None:
+        return self.categories[0] if self.categories else None
+
+    @property
+    def code_links(self) -> list[Link]:
+        return [link for link in self.links if link.kind == "code"]
+
+    @property
+    def has_code(self) -> bool:
+        return any(link.kind == "code" for link in self.links)
+
+    @property
+    def day(self) -> date | None:
+        """The day the paper is listed under: its announcement, else its first version."""
+        if self.announced is not None:
+            return self.announced
+        return self.submitted.date() if self.submitted else None
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertCounts:
+    """What an import did; summed across batches and files."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(
+            self.added + other.added,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+            self.failed + other.failed,
+        )
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One ranked result: rankers return ``list[Hit]``."""
+
+    paper_id: str
+    score: float

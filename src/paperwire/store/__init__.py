@@ -1,0 +1,9 @@
+"""All SQL lives here. ``open_store(url)`` picks the backend from the database URL."""
+
+from __future__ import annotations
+
+from paperwire.store.base import Store
+from paperwire.store.factory import open_store
+from paperwire.store.migrate import upgrade_database
+
+__all__ = ["Store", "open_store", "upgrade_database"]

@@ -1,0 +1,35 @@
+"""The Store protocol: what the rest of paperwire may ask of a database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol, runtime_checkable
+
+from paperwire.models import Paper, UpsertCounts
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Implemented by ``SqliteStore`` and ``PostgresStore``; contract tests run on both."""
+
+    dialect: str
+
+    def upsert_papers(self, papers: Iterable[Paper]) -> UpsertCounts:
+        """Insert or update in one transaction: all of the batch or none of it.
+
+        A newer version replaces an older; an older version never overwrites a newer;
+        identical content counts as unchanged.
+        """
+        ...
+
+    def get_paper(self, paper_id: str) -> Paper | None: ...
+
+    def get_papers(self, paper_ids: list[str]) -> list[Paper]:
+        """Papers in the order of ``paper_ids``; unknown ids are left out."""
+        ...
+
+    def latest_papers(self, *, limit: int = 50, offset: int = 0) -> list[Paper]: ...
+
+    def count_papers(self, *, source: str | None = None) -> int: ...
+
+    def close(self) -> None: ...

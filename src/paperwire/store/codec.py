@@ -1,0 +1,168 @@
+"""Convert between ``Paper`` and table rows; decide what an upsert does to a row."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from typing import Any
+
+from paperwire.models import Author, Link, Paper
+
+# Column order of the papers table, shared by both backends.
+PAPER_COLUMNS = (
+    "id",
+    "source",
+    "version",
+    "title",
+    "abstract",
+    "authors",
+    "categories",
+    "primary_category",
+    "submitted",
+    "updated",
+    "announced",
+    "announce_type",
+    "doi",
+    "journal_ref",
+    "comments",
+    "license",
+    "links",
+    "mesh_terms",
+    "refs",
+    "has_code",
+    "fingerprint",
+)
+
+
+def _author_dict(author: Author) -> dict[str, str]:
+    return {k: v for k, v in (
+        ("name", author.name),
+        ("family", author.family),
+        ("given", author.given),
+        ("suffix", author.suffix),
+        ("affiliation", author.affiliation),
+    ) if v}
+
+
+def fingerprint(paper: Paper) -> str:
+    """A digest of the content, so re-importing the same record counts as unchanged."""
+    content = [
+        paper.version,
+        paper.title,
+        paper.abstract,
+        [_author_dict(a) for a in paper.authors],
+        paper.categories,
+        paper.submitted.isoformat() if paper.submitted else None,
+        paper.updated.isoformat() if paper.updated else None,
+        paper.doi,
+        paper.journal_ref,
+        paper.comments,
+        paper.license,
+        [(link.kind, link.url) for link in paper.links],
+        paper.mesh_terms,
+        paper.references,
+    ]
+    return hashlib.blake2b(
+        json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode(), digest_size=16
+    ).hexdigest()
+
+
+def paper_to_row(paper: Paper, *, fp: str | None = None) -> tuple[Any, ...]:
+    return (
+        paper.id,
+        paper.source,
+        paper.version,
+        paper.title,
+        paper.abstract,
+        json.dumps([_author_dict(a) for a in paper.authors], ensure_ascii=False),
+        json.dumps(paper.categories),
+        paper.primary_category,
+        paper.submitted,
+        paper.updated,
+        paper.announced,
+        paper.announce_type,
+        paper.doi,
+        paper.journal_ref,
+        paper.comments,
+        paper.license,
+        json.dumps([{"kind": link.kind, "url": link.url} for link in paper.links]),
+        json.dumps(paper.mesh_terms, ensure_ascii=False),
+        json.dumps(paper.references),
+        1 if paper.has_code else 0,
+        fp or fingerprint(paper),
+    )
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def row_to_paper(row: dict[str, Any]) -> Paper:
+    return Paper(
+        id=row["id"],
+        source=row["source"],
+        version=row["version"],
+        title=row["title"],
+        abstract=row["abstract"],
+        authors=[Author(**a) for a in _json(row["authors"])],
+        categories=list(_json(row["categories"])),
+        submitted=_as_datetime(row["submitted"]),
+        updated=_as_datetime(row["updated"]),
+        announced=_as_date(row["announced"]),
+        announce_type=row["announce_type"],
+        doi=row["doi"],
+        journal_ref=row["journal_ref"],
+        comments=row["comments"],
+        license=row["license"],
+        links=[Link(kind=link["kind"], url=link["url"]) for link in _json(row["links"])],
+        mesh_terms=list(_json(row["mesh_terms"])),
+        references=list(_json(row["refs"])),
+    )
+
+
+def merge_announcement(existing: dict[str, Any] | None, paper: Paper) -> Paper:
+    """Keep the first announcement of a paper: a later replace must not move its day.
+
+    A record without announcement data (API, snapshot) keeps what a listing stored.
+    """
+    if existing is None:
+        return paper
+    old_day = _as_date(existing.get("announced"))
+    if old_day is None:
+        return paper
+    if paper.announced is None or paper.announced > old_day:
+        paper.announced = old_day
+        paper.announce_type = existing.get("announce_type")
+    return paper
+
+
+def decide(existing: dict[str, Any] | None, paper: Paper, fp: str) -> str:
+    """``added`` | ``updated`` | ``unchanged`` for one incoming record."""
+    if existing is None:
+        return "added"
+    old_version = existing.get("version")
+    if old_version is not None and paper.version is not None and paper.version < old_version:
+        return "unchanged"  # an older version never overwrites a newer one
+    same_announcement = _as_date(existing.get("announced")) == paper.announced and existing.get(
+        "announce_type"
+    ) == paper.announce_type
+    if existing.get("fingerprint") == fp and same_announcement:
+        return "unchanged"
+    return "updated"

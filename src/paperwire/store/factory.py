@@ -1,0 +1,34 @@
+"""Choose a backend from the database URL."""
+
+from __future__ import annotations
+
+from paperwire.store.base import Store
+
+
+def open_store(database_url: str) -> Store:
+    if database_url.startswith("sqlite:"):
+        from paperwire.store.sqlite import SqliteStore
+
+        return SqliteStore.from_url(database_url)
+    if database_url.startswith(("postgresql:", "postgres:", "postgresql+psycopg:")):
+        from paperwire.store.postgres import PostgresStore
+
+        return PostgresStore.from_url(database_url)
+    raise ValueError(
+        f"unsupported database URL {database_url!r}: use sqlite:///path.db or postgresql://…"
+    )
+
+
+def sqlite_path(database_url: str) -> str:
+    """``sqlite:///./x.db`` → ``./x.db``; ``sqlite:////abs/x.db`` → ``/abs/x.db``."""
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix):
+        raise ValueError(f"not a SQLite URL: {database_url!r}")
+    return database_url[len(prefix) :] or ":memory:"
+
+
+def postgres_conninfo(database_url: str) -> str:
+    """psycopg wants plain postgresql://; accept SQLAlchemy's +psycopg spelling too."""
+    return database_url.replace("postgresql+psycopg://", "postgresql://", 1).replace(
+        "postgres://", "postgresql://", 1
+    )

@@ -1,0 +1,88 @@
+"""PostgreSQL backend (psycopg 3). Same SQL as SQLite through ``SqlStore``."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from paperwire.store.factory import postgres_conninfo
+from paperwire.store.sqlstore import SqlStore
+
+_QMARK = re.compile(r"\?")
+
+
+def to_pyformat(sql: str) -> str:
+    """``?`` → ``%s``; literal ``%`` is doubled first. Our SQL never holds a literal ``?``."""
+    return _QMARK.sub("%s", sql.replace("%", "%%"))
+
+
+class PostgresDb:
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(to_pyformat(sql), tuple(params))
+            return list(cur.fetchall())
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        with self.conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(to_pyformat(sql), tuple(params))
+            return cur.fetchone()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.conn.execute(to_pyformat(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        rows = list(rows)
+        if rows:
+            with self.conn.cursor() as cur:
+                cur.executemany(to_pyformat(sql), rows)
+
+
+class PostgresStore(SqlStore):
+    dialect = "postgresql"
+
+    def __init__(self, conninfo: str) -> None:
+        self.conninfo = conninfo
+        self._local = threading.local()
+        self._conns: list[psycopg.Connection[Any]] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, database_url: str) -> PostgresStore:
+        return cls(postgres_conninfo(database_url))
+
+    def _conn(self) -> psycopg.Connection[Any]:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            conn = psycopg.connect(self.conninfo, autocommit=True)
+            self._local.conn = conn
+            with self._lock:
+                self._conns.append(conn)
+        return conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[PostgresDb]:
+        yield PostgresDb(self._conn())
+
+    @contextmanager
+    def _writing(self) -> Iterator[PostgresDb]:
+        conn = self._conn()
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            yield PostgresDb(conn)  # nested: join the outer transaction
+            return
+        with conn.transaction():
+            yield PostgresDb(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._conns:
+                conn.close()
+            self._conns.clear()

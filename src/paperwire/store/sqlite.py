@@ -1,0 +1,113 @@
+"""SQLite backend: WAL, foreign keys, one serialized writer, parallel readers."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from paperwire.store.factory import sqlite_path
+from paperwire.store.sqlstore import SqlStore
+
+
+def _adapt_datetime(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _adapt_date(value: date) -> str:
+    return value.isoformat()
+
+
+def connect_sqlite(path: str, *, readonly: bool = False) -> sqlite3.Connection:
+    # Explicit ISO-8601 text for dates: sortable, and the same as what we read back.
+    sqlite3.register_adapter(datetime, _adapt_datetime)
+    sqlite3.register_adapter(date, _adapt_date)
+    conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA cache_size=-65536")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    if readonly:
+        conn.execute("PRAGMA query_only=ON")
+    return conn
+
+
+class SqliteDb:
+    """Adapts a sqlite3 connection to the ``Db`` surface (rows as dicts)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute(sql, tuple(params)).fetchall()]
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        row = self.conn.execute(sql, tuple(params)).fetchone()
+        return dict(row) if row is not None else None
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.conn.execute(sql, tuple(params))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, rows)
+
+
+class SqliteStore(SqlStore):
+    dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._write_lock = threading.RLock()
+        self._writer = connect_sqlite(path)
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, database_url: str) -> SqliteStore:
+        return cls(sqlite_path(database_url))
+
+    def _reader(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect_sqlite(self.path, readonly=True)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[SqliteDb]:
+        yield SqliteDb(self._reader())
+
+    @contextmanager
+    def _writing(self) -> Iterator[SqliteDb]:
+        with self._write_lock:
+            conn = self._writer
+            if conn.in_transaction:  # nested: join the outer transaction
+                yield SqliteDb(conn)
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqliteDb(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        with self._write_lock:
+            self._writer.close()

