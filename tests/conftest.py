@@ -105,3 +105,12 @@ def sample_store(store: Store) -> Store:
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def replay() -> Iterator[object]:
+    """A loopback HTTP server replaying recorded responses (see tests/replay.py)."""
+    from tests.replay import replay_server
+
+    with replay_server() as server:
+        yield server

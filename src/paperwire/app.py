@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -15,7 +15,7 @@ from paperwire.store import Store, open_store
 def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     """Build the ASGI app. Pass ``store`` to share one with a test; otherwise it is
     opened from ``settings.database_url`` and closed on shutdown."""
-    from paperwire.web import api, errors, pages
+    from paperwire.web import api, errors, feeds, hf, pages, search_api, static_files, status
 
     owned = store is None
     the_store = store if store is not None else open_store(settings.database_url)
@@ -37,8 +37,10 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = the_store
     errors.install(app)
-    app.include_router(api.router)
-    app.include_router(pages.router)
+    # Order matters: specific routes before the catch-all /api/papers/{id:path} and
+    # /papers/{id:path} (old-style arXiv ids contain a slash).
+    for module in (status, search_api, hf, feeds, static_files, api, pages):
+        app.include_router(module.router)
     return app
 
 

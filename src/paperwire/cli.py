@@ -99,6 +99,18 @@ def ingest_sample(
     print_summary(d, as_json=as_json, what="sample")
 
 
+# --- ingest arxiv / ingest oai (issue 3: arXiv API, OAI-PMH) -----------------------
+
+
+# --- ingest snapshot / ingest medline (issue 3: bulk files) --------------------------
+
+
+# --- ingest announcements / worker (issue 3: daily listings, scheduled jobs) --------
+
+
+# --- index / search (issue 4) --------------------------------------------------------
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,

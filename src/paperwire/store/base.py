@@ -6,11 +6,14 @@ from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
 from paperwire.models import Paper, UpsertCounts
+from paperwire.store.harvest_sql import HarvestStore
+from paperwire.store.listing_sql import ListingStore
+from paperwire.store.runs_sql import RunStore
+from paperwire.store.search_sql import SearchStore
 
 
-@runtime_checkable
-class Store(Protocol):
-    """Implemented by ``SqliteStore`` and ``PostgresStore``; contract tests run on both."""
+class PaperStore(Protocol):
+    """Papers: upsert and lookup."""
 
     dialect: str
 
@@ -33,3 +36,9 @@ class Store(Protocol):
     def count_papers(self, *, source: str | None = None) -> int: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Store(PaperStore, HarvestStore, RunStore, SearchStore, ListingStore, Protocol):
+    """Implemented by ``SqliteStore`` and ``PostgresStore``; contract tests run on both.
+    Each part's protocol lives beside its SQL (``*_sql.py``)."""

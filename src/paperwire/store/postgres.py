@@ -12,6 +12,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from paperwire.store.factory import postgres_conninfo
+from paperwire.store.search_postgres import PostgresSearch
 from paperwire.store.sqlstore import SqlStore
 
 _QMARK = re.compile(r"\?")
@@ -46,7 +47,7 @@ class PostgresDb:
                 cur.executemany(to_pyformat(sql), rows)
 
 
-class PostgresStore(SqlStore):
+class PostgresStore(PostgresSearch, SqlStore):
     dialect = "postgresql"
 
     def __init__(self, conninfo: str) -> None:

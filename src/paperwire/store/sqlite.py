@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from paperwire.store.factory import sqlite_path
+from paperwire.store.search_sqlite import SqliteSearch
 from paperwire.store.sqlstore import SqlStore
 
 
@@ -59,7 +60,7 @@ class SqliteDb:
         self.conn.executemany(sql, rows)
 
 
-class SqliteStore(SqlStore):
+class SqliteStore(SqliteSearch, SqlStore):
     dialect = "sqlite"
 
     def __init__(self, path: str) -> None:

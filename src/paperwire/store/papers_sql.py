@@ -1,0 +1,113 @@
+"""Papers: upsert and lookup, written once for both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from paperwire.models import Paper, UpsertCounts
+from paperwire.store.codec import (
+    PAPER_COLUMNS,
+    decide,
+    fingerprint,
+    merge_announcement,
+    paper_to_row,
+    row_to_paper,
+)
+from paperwire.store.sql import ID_CHUNK, Db, SqlBase, author_key, chunks
+
+_INSERT_PAPER = (  # noqa: S608 - column names are constants
+    f"INSERT INTO papers ({', '.join(PAPER_COLUMNS)}) VALUES ({', '.join('?' * len(PAPER_COLUMNS))}) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in PAPER_COLUMNS if c != "id")
+    + ", modified_at = CURRENT_TIMESTAMP"
+)
+
+
+class PaperQueries(SqlBase):
+    """Papers: upsert and lookup."""
+
+    def upsert_papers(self, papers: Iterable[Paper]) -> UpsertCounts:
+        batch: dict[str, Paper] = {}
+        for paper in papers:
+            batch[paper.id] = paper  # the last record for an id in one batch wins
+        if not batch:
+            return UpsertCounts()
+        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        with self._writing() as db:
+            existing = self._existing(db, list(batch))
+            rows, changed_ids = [], []
+            for paper in batch.values():
+                old = existing.get(paper.id)
+                paper = merge_announcement(old, paper)
+                fp = fingerprint(paper)
+                outcome = decide(old, paper, fp)
+                counts[outcome] += 1
+                if outcome != "unchanged":
+                    rows.append(paper_to_row(paper, fp=fp))
+                    changed_ids.append(paper.id)
+            if rows:
+                db.executemany(_INSERT_PAPER, rows)
+                self._write_children(db, [batch[i] for i in changed_ids], replace=bool(existing))
+        return UpsertCounts(**counts)
+
+    def _existing(self, db: Db, ids: list[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for part in chunks(ids, ID_CHUNK):
+            marks = ", ".join("?" * len(part))
+            for row in db.fetchall(
+                f"SELECT id, version, fingerprint, announced, announce_type FROM papers WHERE id IN ({marks})",  # noqa: S608
+                part,
+            ):
+                found[row["id"]] = row
+        return found
+
+    def _write_children(self, db: Db, papers: list[Paper], *, replace: bool) -> None:
+        """Rows that make filters fast: categories and authors of each paper."""
+        ids = [p.id for p in papers]
+        if replace:
+            for part in chunks(ids, ID_CHUNK):
+                marks = ", ".join("?" * len(part))
+                db.execute(f"DELETE FROM paper_categories WHERE paper_id IN ({marks})", part)  # noqa: S608
+                db.execute(f"DELETE FROM paper_authors WHERE paper_id IN ({marks})", part)  # noqa: S608
+        db.executemany(
+            "INSERT INTO paper_categories (paper_id, position, category) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [(p.id, i, c) for p in papers for i, c in enumerate(p.categories)],
+        )
+        db.executemany(
+            "INSERT INTO paper_authors (paper_id, position, name, name_key) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [(p.id, i, a.name, author_key(a.name)) for p in papers for i, a in enumerate(p.authors)],
+        )
+
+    def get_paper(self, paper_id: str) -> Paper | None:
+        with self._reading() as db:
+            row = db.fetchone("SELECT * FROM papers WHERE id = ?", (paper_id,))
+        return row_to_paper(row) if row else None
+
+    def get_papers(self, paper_ids: list[str]) -> list[Paper]:
+        by_id: dict[str, Paper] = {}
+        with self._reading() as db:
+            for part in chunks(paper_ids, ID_CHUNK):
+                marks = ", ".join("?" * len(part))
+                for row in db.fetchall(f"SELECT * FROM papers WHERE id IN ({marks})", part):  # noqa: S608
+                    by_id[row["id"]] = row_to_paper(row)
+        return [by_id[i] for i in paper_ids if i in by_id]
+
+    def latest_papers(self, *, limit: int = 50, offset: int = 0) -> list[Paper]:
+        with self._reading() as db:
+            rows = db.fetchall(
+                "SELECT * FROM papers ORDER BY COALESCE(announced, submitted) DESC, id DESC "
+                "LIMIT ? OFFSET ?",
+                (limit, offset),
+            )
+        return [row_to_paper(r) for r in rows]
+
+    def count_papers(self, *, source: str | None = None) -> int:
+        with self._reading() as db:
+            if source is None:
+                row = db.fetchone("SELECT COUNT(*) AS n FROM papers")
+            else:
+                row = db.fetchone("SELECT COUNT(*) AS n FROM papers WHERE source = ?", (source,))
+        return int(row["n"]) if row else 0

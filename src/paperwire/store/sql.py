@@ -1,0 +1,45 @@
+"""Common ground of the SQL backends: the ``Db`` surface both drivers are adapted to,
+and ``SqlBase``, which every query mixin builds on. Statements use ``?`` placeholders;
+the PostgreSQL backend rewrites them to ``%s``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+ID_CHUNK = 500  # stay below SQLite's bound-parameter limit
+
+
+class Db(Protocol):
+    """The small surface both drivers are adapted to."""
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None: ...
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+
+def author_key(name: str) -> str:
+    """Case- and space-insensitive key for author pages and the author filter."""
+    return " ".join(name.split()).casefold()
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class SqlBase:
+    """What every query mixin can rely on: the two context managers of the backend."""
+
+    dialect = "sql"
+
+    def _reading(self) -> AbstractContextManager[Db]:
+        raise NotImplementedError
+
+    def _writing(self) -> AbstractContextManager[Db]:
+        raise NotImplementedError
