@@ -102,3 +102,26 @@ class Hit:
 
     paper_id: str
     score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """Filters applied before ranking, by every ranker and listing."""
+
+    categories: tuple[str, ...] = ()  # any of these (primary or cross-list)
+    date_from: date | None = None  # on the listed day (announcement, else first version)
+    date_until: date | None = None  # inclusive
+    has_code: bool | None = None
+    author: str | None = None  # matches an author name, case-insensitive
+    source: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return (
+            not self.categories
+            and self.date_from is None
+            and self.date_until is None
+            and self.has_code is None
+            and not self.author
+            and self.source is None
+        )

@@ -31,6 +31,7 @@ PAPER_COLUMNS = (
     "mesh_terms",
     "refs",
     "has_code",
+    "listed_day",
     "fingerprint",
 )
 
@@ -90,6 +91,7 @@ def paper_to_row(paper: Paper, *, fp: str | None = None) -> tuple[Any, ...]:
         json.dumps(paper.mesh_terms, ensure_ascii=False),
         json.dumps(paper.references),
         1 if paper.has_code else 0,
+        paper.day,
         fp or fingerprint(paper),
     )
 

@@ -98,7 +98,7 @@ class PaperQueries(SqlBase):
     def latest_papers(self, *, limit: int = 50, offset: int = 0) -> list[Paper]:
         with self._reading() as db:
             rows = db.fetchall(
-                "SELECT * FROM papers ORDER BY COALESCE(announced, submitted) DESC, id DESC "
+                "SELECT * FROM papers ORDER BY listed_day DESC NULLS LAST, submitted DESC NULLS LAST, id DESC "
                 "LIMIT ? OFFSET ?",
                 (limit, offset),
             )

@@ -43,12 +43,15 @@ def upgrade() -> None:
             mesh_terms TEXT NOT NULL DEFAULT '[]',
             refs TEXT NOT NULL DEFAULT '[]',
             has_code INTEGER NOT NULL DEFAULT 0,
+            listed_day {t['date']},
             fingerprint TEXT NOT NULL,
             created_at {t['ts']} NOT NULL DEFAULT {t['now']},
             modified_at {t['ts']} NOT NULL DEFAULT {t['now']}
         )
         """
     )
+    # The day a paper is listed under: its announcement day, else its first version's.
+    op.execute("CREATE INDEX papers_listed_day ON papers (listed_day, id)")
     op.execute("CREATE INDEX papers_announced ON papers (announced)")
     op.execute("CREATE INDEX papers_submitted ON papers (submitted)")
     op.execute("CREATE INDEX papers_source ON papers (source)")
