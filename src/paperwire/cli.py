@@ -105,6 +105,34 @@ def ingest_sample(
 # --- ingest snapshot / ingest medline (issue 3: bulk files) --------------------------
 
 
+@ingest_app.command("snapshot")
+def ingest_snapshot(
+    file: Annotated[Path, typer.Argument(help="arXiv metadata snapshot, JSON lines, plain or .gz.")],
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Papers per transaction.")] = 5000,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import the arXiv metadata snapshot; bad lines are reported by number and skipped."""
+    from paperwire.ingest.snapshot import import_snapshot
+    from paperwire.progress import progress_over
+
+    total = file.stat().st_size if file.is_file() else None
+    store = _open_store()
+    try:
+        with progress_over(total, f"snapshot {file.name}", enabled=not as_json, unit="bytes") as advance:
+            done = [0]
+
+            def on_progress(position: int) -> None:
+                advance(position - done[0])
+                done[0] = position
+
+            report = import_snapshot(store, file, batch_size=batch_size, on_progress=on_progress)
+    finally:
+        store.close()
+    print_summary(report.as_dict(), as_json=as_json, what="snapshot")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 # --- ingest announcements / worker (issue 3: daily listings, scheduled jobs) --------
 
 

@@ -20,10 +20,10 @@ def standard_links(paper: Paper) -> list[Link]:
 
 def finish_paper(paper: Paper) -> Paper:
     """Every source ends here, so links are built the same way whatever the source."""
-    from paperwire.ingest.code_links import extract_code_links
+    from paperwire.ingest.code_links import extract_links
 
     extra = [link for link in paper.links if link.kind not in ("abs", "pdf", "doi")]
-    code = extract_code_links(" ".join(filter(None, [paper.abstract, paper.comments])))
+    code = extract_links(paper.abstract) + extract_links(paper.comments)
     seen: set[tuple[str, str]] = set()
     merged: list[Link] = []
     for link in [*standard_links(paper), *extra, *code]:

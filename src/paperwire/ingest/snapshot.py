@@ -1,0 +1,244 @@
+"""The arXiv metadata snapshot (JSON lines, plain or gzip) → Papers, streamed in batches.
+
+The snapshot holds every arXiv paper (millions of lines), so it is never loaded whole:
+lines are read one at a time, converted, and written ``batch_size`` at a time, each
+batch one transaction. A bad line never stops the import: it is reported with its line
+number, counted as failed and skipped. A truncated ``.gz`` keeps everything read
+before the break and says where the break was.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from paperwire.arxiv_ids import InvalidArxivId, parse_arxiv_id
+from paperwire.ingest.errors import IngestError
+from paperwire.ingest.links import finish_paper
+from paperwire.models import Author, Paper, UpsertCounts
+from paperwire.store.base import Store
+
+DEFAULT_BATCH_SIZE = 5000
+MAX_REPORTED_ERRORS = 20  # printed; all are counted
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1
+)}
+
+
+@dataclass(slots=True)
+class SnapshotReport:
+    """What an import did. ``errors`` holds the first few problems; ``error_count`` all."""
+
+    counts: UpsertCounts = field(default_factory=UpsertCounts)
+    errors: list[str] = field(default_factory=list)
+    error_count: int = 0
+    lines: int = 0
+    truncated: str | None = None  # set when the file ended early (a cut .gz)
+    max_reported: int = MAX_REPORTED_ERRORS
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0 and self.truncated is None
+
+    def add_error(self, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < self.max_reported:
+            self.errors.append(message)
+
+    def as_dict(self) -> dict[str, object]:
+        errors = list(self.errors)
+        hidden = self.error_count - len(self.errors)
+        if hidden > 0:
+            errors.append(f"… and {hidden} more bad lines (all counted as failed)")
+        if self.truncated:
+            errors.append(self.truncated)
+        return {
+            **self.counts.as_dict(),
+            "lines": self.lines,
+            "error_count": self.error_count,
+            "truncated": self.truncated is not None,
+            "errors": errors,
+        }
+
+
+def parse_created(value: str) -> datetime:
+    """``Mon, 2 Apr 2007 19:18:42 GMT`` → aware UTC datetime; fast path for the usual form."""
+    parts = value.split()
+    try:
+        hour, minute, second = parts[4].split(":")
+        return datetime(
+            int(parts[3]), _MONTHS[parts[2]], int(parts[1]), int(hour), int(minute), int(second), tzinfo=UTC
+        )
+    except (IndexError, KeyError, ValueError):
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError) as exc:
+        raise ValueError(f"unreadable date {value!r}") from exc
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _squash(text: object) -> str:
+    return " ".join(text.split()) if isinstance(text, str) else ""
+
+
+def _optional(text: object) -> str | None:
+    return _squash(text) or None
+
+
+def _authors(record: dict[str, Any]) -> list[Author]:
+    parsed = record.get("authors_parsed")
+    if isinstance(parsed, list) and parsed:
+        authors = []
+        for entry in parsed:
+            family = (entry[0] if len(entry) > 0 else "") or ""
+            given = (entry[1] if len(entry) > 1 else "") or ""
+            suffix = (entry[2] if len(entry) > 2 else "") or ""
+            name = " ".join(p for p in (given, family, suffix) if p).strip()
+            if name:
+                authors.append(Author(name=name, family=family or None, given=given or None, suffix=suffix or None))
+        return authors
+    raw = _squash(record.get("authors"))
+    if not raw:
+        return []
+    names = [n.strip() for n in raw.replace(" and ", ", ").split(",")]
+    return [Author(name=n) for n in names if n]
+
+
+def _versions(record: dict[str, Any]) -> tuple[int | None, datetime | None, datetime | None]:
+    versions = record.get("versions")
+    if not isinstance(versions, list) or not versions:
+        return None, None, None
+    numbers = []
+    for v in versions:
+        label = v.get("version", "") if isinstance(v, dict) else ""
+        if isinstance(label, str) and label[:1] == "v" and label[1:].isdigit():
+            numbers.append(int(label[1:]))
+    first, last = versions[0], versions[-1]
+    submitted = parse_created(first["created"]) if isinstance(first, dict) and first.get("created") else None
+    updated = parse_created(last["created"]) if isinstance(last, dict) and last.get("created") else None
+    return (max(numbers) if numbers else None), submitted, updated
+
+
+def record_to_paper(record: object, *, where: str) -> Paper:
+    """One decoded snapshot line → ``Paper``; ``IngestError`` says what is wrong."""
+    if not isinstance(record, dict):
+        raise IngestError(where, f"expected a JSON object, got {type(record).__name__}")
+    raw_id = record.get("id")
+    if not isinstance(raw_id, str) or not raw_id.strip():
+        raise IngestError(where, "record has no id")
+    try:
+        ident = parse_arxiv_id(raw_id)
+    except InvalidArxivId as exc:
+        raise IngestError(where, f"bad arXiv id {exc}") from exc
+    title = _squash(record.get("title"))
+    if not title:
+        raise IngestError(where, f"record {ident.id} has no title")
+    try:
+        version, submitted, updated = _versions(record)
+        authors = _authors(record)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise IngestError(where, f"record {ident.id}: unusable versions or authors ({exc})") from exc
+    categories = record.get("categories")
+    paper = Paper(
+        id=ident.id,
+        version=version or ident.version,
+        title=title,
+        abstract=_squash(record.get("abstract")),
+        authors=authors,
+        categories=categories.split() if isinstance(categories, str) else [],
+        submitted=submitted,
+        updated=updated,
+        doi=_optional(record.get("doi")),
+        journal_ref=_optional(record.get("journal-ref")),
+        comments=_optional(record.get("comments")),
+        license=_optional(record.get("license")),
+        source="arxiv",
+    )
+    return finish_paper(paper)
+
+
+def _open(path: Path) -> tuple[IO[bytes], IO[bytes]]:
+    """(lines to read, raw file whose position measures progress); gzip by magic bytes."""
+    raw = path.open("rb")
+    if raw.read(2) == b"\x1f\x8b":
+        raw.seek(0)
+        return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
+    raw.seek(0)
+    return raw, raw
+
+
+def _numbered_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    yield from enumerate(stream, start=1)
+
+
+def import_snapshot(
+    store: Store,
+    path: Path,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_progress: Callable[[int], None] | None = None,
+    max_reported: int = MAX_REPORTED_ERRORS,
+) -> SnapshotReport:
+    """Import one snapshot file; ``on_progress(bytes_read_so_far)`` after every batch."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    report = SnapshotReport(max_reported=max_reported)
+    name = str(path)
+    try:
+        stream, raw = _open(path)
+    except OSError as exc:
+        report.add_error(f"{name}: cannot read file ({exc.strerror or exc})")
+        return report
+    batch: list[Paper] = []
+
+    def flush() -> None:
+        if batch:
+            report.counts += store.upsert_papers(batch)
+            batch.clear()
+        if on_progress:
+            on_progress(raw.tell())
+
+    failed = 0
+    try:
+        with stream, raw:
+            line_no = 0
+            try:
+                for line_no, line in _numbered_lines(stream):
+                    if not line.strip():
+                        continue
+                    where = f"{name}:{line_no}"
+                    try:
+                        record = orjson.loads(line)
+                    except orjson.JSONDecodeError as exc:
+                        failed += 1
+                        report.add_error(f"{where}: invalid JSON ({exc})")
+                        continue
+                    try:
+                        batch.append(record_to_paper(record, where=where))
+                    except IngestError as exc:
+                        failed += 1
+                        report.add_error(str(exc))
+                        continue
+                    if len(batch) >= batch_size:
+                        flush()
+            except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+                report.truncated = (
+                    f"{name}: truncated at line {line_no + 1}: the compressed data ends early or is "
+                    f"damaged ({exc}); the {line_no} lines before it were read"
+                )
+            report.lines = line_no
+            flush()
+    except OSError as exc:
+        report.add_error(f"{name}: read error ({exc.strerror or exc})")
+    report.counts += UpsertCounts(failed=failed)
+    return report

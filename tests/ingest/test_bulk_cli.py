@@ -1,0 +1,36 @@
+"""`paperwire ingest snapshot` / `ingest medline` end to end in a subprocess."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from tests.ingest.test_snapshot import good_lines, write_lines
+from tests.test_cli import run
+
+
+def test_snapshot_cli_reports_bad_lines_and_reruns_unchanged(sqlite_url: str, tmp_path: Path) -> None:
+    lines = good_lines(8)
+    lines.insert(2, "{oops")
+    path = write_lines(tmp_path / "snap.json", lines)
+    first = run(["ingest", "snapshot", str(path), "--batch-size", "3", "--json"], sqlite_url)
+    assert first.returncode == 1
+    assert f"{path}:3: invalid JSON" in first.stderr
+    summary = json.loads(first.stdout.strip().splitlines()[-1])
+    assert summary["added"] == 8 and summary["failed"] == 1 and summary["lines"] == 9
+
+    good = write_lines(tmp_path / "good.json", good_lines(8))
+    again = run(["ingest", "snapshot", str(good)], sqlite_url)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip().endswith("snapshot: added 0, updated 0, unchanged 8, failed 0")
+
+
+def test_snapshot_cli_truncated_gzip_exits_non_zero(sqlite_url: str, tmp_path: Path) -> None:
+    data = gzip.compress(("\n".join(good_lines(300)) + "\n").encode())
+    path = tmp_path / "cut.json.gz"
+    path.write_bytes(data[: len(data) * 2 // 3])
+    result = run(["ingest", "snapshot", str(path)], sqlite_url)
+    assert result.returncode == 1
+    assert "truncated at line" in result.stderr and str(path) in result.stderr
+    assert "snapshot: added " in result.stdout

@@ -1,0 +1,189 @@
+"""Importing the arXiv metadata snapshot: good lines, bad lines, cut files, reruns."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from paperwire.ingest.snapshot import import_snapshot, parse_created, record_to_paper
+from paperwire.models import UpsertCounts
+from paperwire.store import Store
+
+# The first line of the real snapshot, in its exact shape (abstract shortened).
+FIRST = {
+    "id": "0704.0001",
+    "submitter": "Pavel Nadolsky",
+    "authors": "C. Bal\\'azs, E. L. Berger, P. M. Nadolsky, C.-P. Yuan",
+    "title": "Calculation of prompt diphoton production cross sections at Tevatron and\n  LHC energies",
+    "comments": "37 pages, 15 figures; published version",
+    "journal-ref": "Phys.Rev.D76:013009,2007",
+    "doi": "10.1103/PhysRevD.76.013009",
+    "report-no": "ANL-HEP-PR-07-12",
+    "categories": "hep-ph",
+    "license": None,
+    "abstract": "  A fully differential calculation in perturbative quantum chromodynamics is\npresented for the production of massive photon pairs at hadron colliders.\n",
+    "versions": [
+        {"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"},
+        {"version": "v2", "created": "Tue, 24 Jul 2007 20:10:27 GMT"},
+    ],
+    "update_date": "2008-11-13",
+    "authors_parsed": [
+        ["Balázs", "C.", ""],
+        ["Berger", "E. L.", ""],
+        ["Nadolsky", "P. M.", ""],
+        ["Yuan", "C. -P.", ""],
+    ],
+}
+
+
+def record(i: int, **kw: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "id": f"2101.{i:05d}",
+        "submitter": "Ada Lovelace",
+        "authors": "Ada Lovelace and Alan Turing",
+        "title": f"Paper number {i}",
+        "comments": f"8 pages. Code: https://github.com/lab/paper-{i}" if i % 2 else None,
+        "journal-ref": None,
+        "doi": None,
+        "report-no": None,
+        "categories": "cs.LG stat.ML",
+        "license": "http://creativecommons.org/licenses/by/4.0/",
+        "abstract": f"  We study problem {i}.\nIt is hard.\n",
+        "versions": [{"version": "v1", "created": "Fri, 1 Jan 2021 10:00:00 GMT"}],
+        "update_date": "2021-01-04",
+        "authors_parsed": [["Lovelace", "Ada", ""], ["Turing", "Alan", ""]],
+    }
+    base.update(kw)
+    return base
+
+
+def write_lines(path: Path, lines: list[str], *, gz: bool = False) -> Path:
+    data = ("\n".join(lines) + "\n").encode()
+    path.write_bytes(gzip.compress(data) if gz else data)
+    return path
+
+
+def good_lines(n: int) -> list[str]:
+    return [json.dumps(FIRST)] + [json.dumps(record(i)) for i in range(1, n)]
+
+
+def test_record_fields() -> None:
+    paper = record_to_paper(FIRST, where="x:1")
+    assert paper.id == "0704.0001" and paper.version == 2
+    assert paper.title == "Calculation of prompt diphoton production cross sections at Tevatron and LHC energies"
+    assert paper.abstract.startswith("A fully differential calculation in perturbative")
+    assert paper.abstract.endswith("hadron colliders.")
+    assert [a.name for a in paper.authors] == ["C. Balázs", "E. L. Berger", "P. M. Nadolsky", "C. -P. Yuan"]
+    assert paper.authors[0].family == "Balázs" and paper.authors[0].given == "C."
+    assert paper.categories == ["hep-ph"]
+    assert paper.submitted == datetime(2007, 4, 2, 19, 18, 42, tzinfo=UTC)
+    assert paper.updated == datetime(2007, 7, 24, 20, 10, 27, tzinfo=UTC)
+    assert paper.doi == "10.1103/PhysRevD.76.013009"
+    assert paper.journal_ref == "Phys.Rev.D76:013009,2007"
+    assert paper.comments == "37 pages, 15 figures; published version"
+    assert paper.license is None and paper.source == "arxiv"
+    kinds = [link.kind for link in paper.links]
+    assert kinds == ["abs", "pdf", "doi"]
+
+
+def test_old_style_id_and_authors_without_parsed_form() -> None:
+    rec = record(1, id="hep-th/9901001", authors_parsed=None, authors="A. One, B. Two and C. Three")
+    paper = record_to_paper(rec, where="x:1")
+    assert paper.id == "hep-th/9901001"
+    assert [a.name for a in paper.authors] == ["A. One", "B. Two", "C. Three"]
+    assert paper.has_code and paper.code_links[0].url == "https://github.com/lab/paper-1"
+
+
+def test_parse_created_fast_and_fallback() -> None:
+    assert parse_created("Mon, 2 Apr 2007 19:18:42 GMT") == datetime(2007, 4, 2, 19, 18, 42, tzinfo=UTC)
+    assert parse_created("2 Apr 2007 19:18:42 +0000") == datetime(2007, 4, 2, 19, 18, 42, tzinfo=UTC)
+    with pytest.raises(ValueError, match="unreadable date"):
+        parse_created("yesterday")
+
+
+def test_imports_a_good_file_in_batches(store: Store, tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "snap.json", good_lines(25))
+    seen: list[int] = []
+    report = import_snapshot(store, path, batch_size=10, on_progress=seen.append)
+    assert report.ok and report.errors == []
+    assert report.counts == UpsertCounts(added=25)
+    assert report.lines == 25
+    assert store.count_papers() == 25
+    assert seen == sorted(seen) and seen[-1] == path.stat().st_size and len(seen) >= 3
+    got = store.get_paper("0704.0001")
+    assert got is not None and got.version == 2 and got.doi == "10.1103/PhysRevD.76.013009"
+
+
+def test_rerun_changes_nothing_and_a_new_version_updates(store: Store, tmp_path: Path) -> None:
+    lines = good_lines(12)
+    path = write_lines(tmp_path / "snap.jsonl.gz", lines, gz=True)
+    assert import_snapshot(store, path, batch_size=5).counts == UpsertCounts(added=12)
+    assert import_snapshot(store, path, batch_size=5).counts == UpsertCounts(unchanged=12)
+    assert store.count_papers() == 12
+    newer = record(3, versions=[
+        {"version": "v1", "created": "Fri, 1 Jan 2021 10:00:00 GMT"},
+        {"version": "v2", "created": "Mon, 1 Feb 2021 10:00:00 GMT"},
+    ], title="Paper number 3, revised")
+    write_lines(path, [*lines, json.dumps(newer)], gz=True)
+    report = import_snapshot(store, path, batch_size=5)
+    assert report.counts == UpsertCounts(updated=1, unchanged=12)
+    got = store.get_paper("2101.00003")
+    assert got is not None and got.version == 2 and got.title.endswith("revised")
+
+
+def test_malformed_lines_are_reported_by_number_and_skipped(store: Store, tmp_path: Path) -> None:
+    lines = good_lines(6)
+    lines.insert(1, "{not json")  # line 2
+    lines.insert(3, json.dumps(record(50, title="  ")))  # line 4: no title
+    lines.insert(4, json.dumps({"title": "no id"}))  # line 5
+    lines.insert(5, json.dumps(record(51, id="not-an-id")))  # line 6
+    lines.insert(6, "[1, 2, 3]")  # line 7
+    lines.insert(7, "")  # line 8: blank lines are not records
+    lines.insert(8, json.dumps(record(52, versions=[{"version": "v1", "created": "garbage"}])))  # line 9
+    path = write_lines(tmp_path / "snap.json", lines)
+    report = import_snapshot(store, path, batch_size=2)
+    assert report.counts == UpsertCounts(added=6, failed=6)
+    assert report.error_count == 6
+    by_line = {e.split(": ", 1)[0]: e for e in report.errors}
+    assert set(by_line) == {f"{path}:{n}" for n in (2, 4, 5, 6, 7, 9)}
+    assert "invalid JSON" in by_line[f"{path}:2"]
+    assert "has no title" in by_line[f"{path}:4"]
+    assert "no id" in by_line[f"{path}:5"]
+    assert "bad arXiv id" in by_line[f"{path}:6"] and "not-an-id" in by_line[f"{path}:6"]
+    assert "expected a JSON object" in by_line[f"{path}:7"]
+    assert "unreadable date" in by_line[f"{path}:9"]
+    assert store.count_papers() == 6
+    assert not report.ok
+
+
+def test_error_list_is_capped_but_all_are_counted(sqlite_store: Store, tmp_path: Path) -> None:
+    lines = ["{broken"] * 30 + good_lines(3)
+    path = write_lines(tmp_path / "snap.json", lines)
+    report = import_snapshot(sqlite_store, path, max_reported=5)
+    assert report.error_count == 30 and len(report.errors) == 5
+    assert report.counts == UpsertCounts(added=3, failed=30)
+    shown = report.as_dict()["errors"]
+    assert isinstance(shown, list) and "25 more bad lines" in shown[-1]
+
+
+def test_truncated_gzip_keeps_what_was_read(store: Store, tmp_path: Path) -> None:
+    lines = [json.dumps(record(i, abstract=f"Abstract {i} " + "x" * 2000)) for i in range(1, 200)]
+    whole = gzip.compress(("\n".join(lines) + "\n").encode())
+    path = tmp_path / "cut.json.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    report = import_snapshot(store, path, batch_size=20)
+    assert report.truncated is not None
+    assert f"{path}: truncated at line {report.lines + 1}" in report.truncated
+    assert 0 < report.lines < 199
+    assert store.count_papers() == report.counts.added > 0
+    assert not report.ok
+    assert report.as_dict()["truncated"] is True
+
+
+def test_missing_file_is_reported(sqlite_store: Store, tmp_path: Path) -> None:
+    report = import_snapshot(sqlite_store, tmp_path / "nope.json")
+    assert not report.ok and "nope.json" in report.errors[0] and "cannot read" in report.errors[0]
