@@ -125,3 +125,13 @@ class SearchFilters:
             and not self.author
             and self.source is None
         )
+
+
+@dataclass(frozen=True, slots=True)
+class DataVersion:
+    """How far the data has changed: a counter bumped by every write that changes what
+    the site shows, and when that last happened. Web caching derives ETag and
+    Last-Modified from it without reading the data itself."""
+
+    version: int
+    changed_at: datetime

@@ -1,20 +1,213 @@
-"""Listings for the site and API: papers of a day/week/month, day navigation, authors, categories, trending.
+"""Listings for the site and API: papers of a day range with filters, keyset pages, day
+navigation, category counts, and the data version that web caching validates against.
 
-Owned by issue 5 (the site). Placeholder until that work lands: the mixin is already part of
-``SqlStore`` and its protocol part of ``Store``, so adding methods here needs no
-edits elsewhere.
+Every listing is ordered by ``(listed_day DESC, id DESC)`` — the order of the
+``papers_listed_day`` index — so a page after a key is an index range scan, and pages
+never overlap or skip a paper however deep a reader goes. Papers without any date
+(``listed_day IS NULL``) have no place in a day-ordered listing and are left out.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
 
-from paperwire.store.sql import SqlBase
+from paperwire.models import DataVersion, Paper, SearchFilters
+from paperwire.store.codec import row_to_paper
+from paperwire.store.sql import SqlBase, author_key
+
+ListingKey = tuple[date, str]  # (listed_day, id) of the last paper of a page
 
 
 class ListingStore(Protocol):
-    """What the rest of paperwire may ask of this part of the store."""
+    """What the site and API may ask about listings."""
+
+    def list_papers(
+        self,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        filters: SearchFilters | None = None,
+        after: ListingKey | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> list[Paper]:
+        """Papers listed on ``start..end`` (inclusive; open when None) matching
+        ``filters``, newest day first, then id descending; strictly after ``after``."""
+        ...
+
+    def count_listed(
+        self,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        filters: SearchFilters | None = None,
+    ) -> int: ...
+
+    def listed_category_counts(
+        self,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        filters: SearchFilters | None = None,
+    ) -> dict[str, int]:
+        """Papers per category (primary and cross-lists), most first."""
+        ...
+
+    def newest_listed_day(self) -> date | None: ...
+
+    def adjacent_listed_days(self, start: date, end: date | None = None) -> tuple[date | None, date | None]:
+        """The latest day with papers before ``start`` and the earliest after ``end``."""
+        ...
+
+    def listed_day_counts(self, start: date, end: date) -> dict[date, int]:
+        """Papers per day on ``start..end``, for calendars; days without papers left out."""
+        ...
+
+    def data_version(self) -> DataVersion:
+        """A counter bumped by triggers on every write to papers, and when it changed."""
+        ...
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _as_utc(value: Any) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # SQLite's CURRENT_TIMESTAMP is UTC
+    return moment.astimezone(UTC)
+
+
+def listing_where(
+    *,
+    start: date | None,
+    end: date | None,
+    filters: SearchFilters | None,
+    after: ListingKey | None = None,
+    table: str = "papers",
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (always non-empty) shared by listings, counts and facets."""
+    clauses = [f"{table}.listed_day IS NOT NULL"]
+    params: list[Any] = []
+    f = filters or SearchFilters()
+    lower = max((d for d in (start, f.date_from) if d is not None), default=None)
+    upper = min((d for d in (end, f.date_until) if d is not None), default=None)
+    if lower is not None:
+        clauses.append(f"{table}.listed_day >= ?")
+        params.append(lower)
+    if upper is not None:
+        clauses.append(f"{table}.listed_day <= ?")
+        params.append(upper)
+    if f.categories:
+        marks = ", ".join("?" * len(f.categories))
+        clauses.append(
+            f"{table}.id IN (SELECT paper_id FROM paper_categories WHERE category IN ({marks}))"
+        )
+        params.extend(f.categories)
+    if f.has_code is not None:
+        clauses.append(f"{table}.has_code = ?")
+        params.append(1 if f.has_code else 0)
+    if f.author:
+        clauses.append(f"{table}.id IN (SELECT paper_id FROM paper_authors WHERE name_key = ?)")
+        params.append(author_key(f.author))
+    if f.source:
+        clauses.append(f"{table}.source = ?")
+        params.append(f.source)
+    if after is not None:
+        # Row-value comparison: one index range on (listed_day, id), both dialects.
+        clauses.append(f"({table}.listed_day, {table}.id) < (?, ?)")
+        params.extend([after[0], after[1]])
+    return " AND ".join(clauses), params
 
 
 class ListingQueries(SqlBase):
-    """SQL shared by SQLite and PostgreSQL for this part."""
+    """SQL shared by SQLite and PostgreSQL for listings."""
+
+    def list_papers(
+        self,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        filters: SearchFilters | None = None,
+        after: ListingKey | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> list[Paper]:
+        where, params = listing_where(start=start, end=end, filters=filters, after=after)
+        sql = (
+            f"SELECT * FROM papers WHERE {where} "  # noqa: S608 - clauses are constants
+            "ORDER BY papers.listed_day DESC, papers.id DESC LIMIT ? OFFSET ?"
+        )
+        with self._reading() as db:
+            rows = db.fetchall(sql, [*params, limit, offset])
+        return [row_to_paper(r) for r in rows]
+
+    def count_listed(
+        self,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        filters: SearchFilters | None = None,
+    ) -> int:
+        where, params = listing_where(start=start, end=end, filters=filters)
+        with self._reading() as db:
+            row = db.fetchone(f"SELECT COUNT(*) AS n FROM papers WHERE {where}", params)  # noqa: S608
+        return int(row["n"]) if row else 0
+
+    def listed_category_counts(
+        self,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        filters: SearchFilters | None = None,
+    ) -> dict[str, int]:
+        where, params = listing_where(start=start, end=end, filters=filters)
+        sql = (
+            "SELECT pc.category AS category, COUNT(*) AS n FROM paper_categories pc "  # noqa: S608
+            f"JOIN papers ON papers.id = pc.paper_id WHERE {where} "
+            "GROUP BY pc.category ORDER BY n DESC, pc.category"
+        )
+        with self._reading() as db:
+            rows = db.fetchall(sql, params)
+        return {r["category"]: int(r["n"]) for r in rows}
+
+    def newest_listed_day(self) -> date | None:
+        with self._reading() as db:
+            row = db.fetchone("SELECT MAX(listed_day) AS d FROM papers")
+        return _as_date(row["d"]) if row and row["d"] is not None else None
+
+    def adjacent_listed_days(
+        self, start: date, end: date | None = None
+    ) -> tuple[date | None, date | None]:
+        with self._reading() as db:
+            before = db.fetchone("SELECT MAX(listed_day) AS d FROM papers WHERE listed_day < ?", (start,))
+            after = db.fetchone(
+                "SELECT MIN(listed_day) AS d FROM papers WHERE listed_day > ?", (end or start,)
+            )
+        prev_day = _as_date(before["d"]) if before and before["d"] is not None else None
+        next_day = _as_date(after["d"]) if after and after["d"] is not None else None
+        return prev_day, next_day
+
+    def listed_day_counts(self, start: date, end: date) -> dict[date, int]:
+        with self._reading() as db:
+            rows = db.fetchall(
+                "SELECT listed_day AS d, COUNT(*) AS n FROM papers "
+                "WHERE listed_day >= ? AND listed_day <= ? GROUP BY listed_day ORDER BY listed_day",
+                (start, end),
+            )
+        return {_as_date(r["d"]): int(r["n"]) for r in rows}
+
+    def data_version(self) -> DataVersion:
+        with self._reading() as db:
+            row = db.fetchone(
+                "SELECT COALESCE(SUM(version), 0) AS v, MAX(changed_at) AS t FROM data_versions"
+            )
+        if row is None or row["t"] is None:
+            return DataVersion(0, datetime(1970, 1, 1, tzinfo=UTC))
+        return DataVersion(int(row["v"]), _as_utc(row["t"]))

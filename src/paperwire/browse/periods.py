@@ -1,0 +1,114 @@
+"""Days, ISO weeks and months as closed date ranges, parsed strictly from user input."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+from paperwire.browse.errors import InvalidParameter
+
+PeriodKind = Literal["day", "week", "month", "range"]
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_WEEK = re.compile(r"(\d{4})-W(\d{2})")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A closed range of listing days: one day, an ISO week (Monday..Sunday), a month, or
+    any other range (``range``, e.g. a trending window)."""
+
+    kind: PeriodKind
+    start: date
+    end: date
+
+    @property
+    def label(self) -> str:
+        """``2024-01-15`` | ``2024-W03`` | ``2024-01`` (the form URLs and the API take) |
+        ``2024-01-09..2024-01-15``."""
+        if self.kind == "range":
+            return f"{self.start.isoformat()}..{self.end.isoformat()}"
+        if self.kind == "day":
+            return self.start.isoformat()
+        if self.kind == "week":
+            year, week, _ = self.start.isocalendar()
+            return f"{year}-W{week:02d}"
+        return f"{self.start.year}-{self.start.month:02d}"
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= day <= self.end
+
+
+def day_period(day: date) -> Period:
+    return Period("day", day, day)
+
+
+def week_period(day: date) -> Period:
+    """The ISO week (Monday to Sunday) holding ``day``."""
+    monday = day - timedelta(days=day.weekday())
+    return Period("week", monday, monday + timedelta(days=6))
+
+
+def month_period(day: date) -> Period:
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return Period("month", first, following - timedelta(days=1))
+
+
+def period_of(kind: PeriodKind, day: date) -> Period:
+    """The period of ``kind`` that holds ``day`` (a ``range`` kind is taken as a day)."""
+    return {"range": day_period, "day": day_period, "week": week_period, "month": month_period}[kind](day)
+
+
+def parse_day(text: str, *, parameter: str = "date") -> date:
+    """``YYYY-MM-DD``, a real calendar day."""
+    if not _DAY.fullmatch(text):
+        raise InvalidParameter(parameter, f"expected a day as YYYY-MM-DD, got {text!r}")
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidParameter(parameter, f"{text!r} is not a calendar day ({exc})") from exc
+
+
+def parse_week(text: str, *, parameter: str = "week") -> Period:
+    """``YYYY-Www``, an ISO week (``2024-W01`` … ``2024-W52``, W53 in long years)."""
+    match = _WEEK.fullmatch(text)
+    if not match:
+        raise InvalidParameter(parameter, f"expected an ISO week as YYYY-Www, got {text!r}")
+    year, week = int(match[1]), int(match[2])
+    try:
+        monday = date.fromisocalendar(year, week, 1)
+    except ValueError as exc:
+        raise InvalidParameter(parameter, f"{text!r} is not an ISO week ({exc})") from exc
+    return week_period(monday)
+
+
+def parse_month(text: str, *, parameter: str = "month") -> Period:
+    """``YYYY-MM``."""
+    match = _MONTH.fullmatch(text)
+    if not match:
+        raise InvalidParameter(parameter, f"expected a month as YYYY-MM, got {text!r}")
+    year, month = int(match[1]), int(match[2])
+    if not 1 <= month <= 12 or year < 1:
+        raise InvalidParameter(parameter, f"{text!r} is not a month")
+    return month_period(date(year, month, 1))
+
+
+def parse_period(
+    *, day: str | None = None, week: str | None = None, month: str | None = None
+) -> Period | None:
+    """At most one of ``date``/``week``/``month`` (as the API names them); None when none."""
+    given = [(name, value) for name, value in (("date", day), ("week", week), ("month", month)) if value]
+    if len(given) > 1:
+        names = " and ".join(name for name, _ in given)
+        raise InvalidParameter(given[1][0], f"give only one of date, week, month (got {names})")
+    if day:
+        return day_period(parse_day(day))
+    if week:
+        return parse_week(week)
+    if month:
+        return parse_month(month)
+    return None

@@ -1,0 +1,64 @@
+"""Category names for pages and feeds (arXiv taxonomy; data in ``taxonomy_data.py``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from paperwire.browse.errors import InvalidParameter
+from paperwire.browse.taxonomy_data import (
+    ARCHIVE_GROUPS,
+    ARCHIVE_NAMES,
+    CATEGORIES,
+    CATEGORY_ALIASES,
+    GROUP_NAMES,
+)
+
+# What a category code may look like: arXiv (cs.LG, hep-th, q-bio.NC), MeSH-ish free text
+# is not a category. Bounded so a hostile value never reaches SQL or a feed id unchecked.
+_CATEGORY = re.compile(r"[A-Za-z][A-Za-z0-9.\-]{0,39}")
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    code: str
+    name: str  # the code itself when the taxonomy does not know it
+    archive: str | None = None
+    group: str | None = None  # e.g. "Computer Science"
+    active: bool = True
+    known: bool = False
+
+
+def canonical_category(code: str) -> str:
+    """The current code for an alias (``cs.NA`` → ``math.NA``); others unchanged."""
+    return CATEGORY_ALIASES.get(code, code)
+
+
+def describe_category(code: str) -> Category:
+    """Name and group of a category; unknown codes keep their code as name."""
+    entry = CATEGORIES.get(code)
+    if entry is None:
+        return Category(code=code, name=code)
+    name, archive, active = entry
+    group = GROUP_NAMES.get(ARCHIVE_GROUPS.get(archive, ""))
+    return Category(code, name, archive, group, active, known=True)
+
+
+def category_name(code: str) -> str:
+    return describe_category(code).name
+
+
+def archive_name(archive: str) -> str | None:
+    return ARCHIVE_NAMES.get(archive)
+
+
+def validate_category(code: str, *, parameter: str = "category") -> str:
+    """A syntactically valid category code (known or not: the data decides what exists)."""
+    if not _CATEGORY.fullmatch(code):
+        raise InvalidParameter(parameter, f"not a category code: {code[:60]!r}")
+    return code
+
+
+def active_categories() -> list[Category]:
+    """Every active arXiv category, in taxonomy order (for pickers and /categories)."""
+    return [describe_category(code) for code, (_, _, active) in CATEGORIES.items() if active]

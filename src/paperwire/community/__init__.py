@@ -1,0 +1,1 @@
+"""Community: accounts, votes, submissions, moderation, library, and the trending score."""
