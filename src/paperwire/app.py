@@ -16,6 +16,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     """Build the ASGI app. Pass ``store`` to share one with a test; otherwise it is
     opened from ``settings.database_url`` and closed on shutdown."""
     from paperwire.web import api, errors, feeds, hf, pages, search_api, static_files, status
+    from paperwire.web.security import SecurityHeadersMiddleware
 
     owned = store is None
     the_store = store if store is not None else open_store(settings.database_url)
@@ -37,6 +38,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = the_store
     errors.install(app)
+    app.add_middleware(SecurityHeadersMiddleware)
     # Order matters: specific routes before the catch-all /api/papers/{id:path} and
     # /papers/{id:path} (old-style arXiv ids contain a slash).
     for module in (status, search_api, hf, feeds, static_files, api, pages):

@@ -18,3 +18,22 @@ def client(settings: Settings, sample_store: Store) -> Iterator[httpx.Client]:
     app = create_app(settings, store=sample_store)
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
+
+
+@pytest.fixture
+def site_store(sample_store: Store) -> Store:
+    """The sample plus hand-made hostile and dated papers (tests/web/site_papers.py)."""
+    from tests.web.site_papers import dated_papers, hostile_papers
+
+    sample_store.upsert_papers([*dated_papers(), *hostile_papers()])
+    return sample_store
+
+
+@pytest.fixture
+def site_client(settings: Settings, site_store: Store) -> Iterator[httpx.Client]:
+    """In-process client over the sample plus the hostile and dated papers."""
+    from fastapi.testclient import TestClient
+
+    app = create_app(settings, store=site_store)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c

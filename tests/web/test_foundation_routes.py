@@ -12,7 +12,7 @@ def test_index_lists_real_papers(client: httpx.Client) -> None:
     r = client.get("/")
     assert r.status_code == 200
     assert "text/html" in r.headers["content-type"]
-    assert r.text.count('class="paper') >= 10
+    assert r.text.count('class="card"') >= 10
 
 
 def test_api_paper_json(client: httpx.Client) -> None:

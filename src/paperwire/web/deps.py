@@ -20,13 +20,9 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_templates(request: Request) -> Jinja2Templates:
-    templates = getattr(request.app.state, "templates", None)
-    if templates is None:
-        from paperwire.web.templating import build_templates
+    from paperwire.web.templating import templates_for
 
-        templates = build_templates()
-        request.app.state.templates = templates
-    return templates
+    return templates_for(request.app)
 
 
 StoreDep = Annotated[Store, Depends(get_store)]

@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from paperwire.web.security import security_headers
+
 log = logging.getLogger("paperwire.web")
 
 
@@ -20,12 +22,9 @@ def wants_json(request: Request) -> bool:
 def _render(request: Request, status: int, message: str) -> Response:
     if wants_json(request):
         return JSONResponse({"error": message, "status": status}, status_code=status)
-    templates = getattr(request.app.state, "templates", None)
-    if templates is None:
-        from paperwire.web.templating import build_templates
+    from paperwire.web.templating import templates_for
 
-        templates = request.app.state.templates = build_templates()
-    return templates.TemplateResponse(
+    return templates_for(request.app).TemplateResponse(
         request, "error.html", {"status": status, "message": message}, status_code=status
     )
 
@@ -45,7 +44,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
+        # Runs in Starlette's outermost middleware, outside SecurityHeadersMiddleware,
+        # so the security headers are added here too.
         log.exception("unhandled error on %s", request.url.path)
+        headers = dict(security_headers(request.url.path))
         if wants_json(request):
-            return JSONResponse({"error": "internal error", "status": 500}, status_code=500)
-        return HTMLResponse("<h1>Something went wrong</h1>", status_code=500)
+            return JSONResponse(
+                {"error": "internal error", "status": 500}, status_code=500, headers=headers
+            )
+        try:
+            response = _render(request, 500, "The error has been logged. Please try again later.")
+        except Exception:  # the template itself failing must not hide the first error
+            log.exception("error page failed to render")
+            response = HTMLResponse("<h1>Something went wrong</h1>", status_code=500)
+        response.headers.update(headers)
+        return response

@@ -1,15 +1,96 @@
-"""Jinja2 environment with autoescaping: everything from papers is data, never markup."""
+"""Jinja2 environment with autoescaping: everything from papers is data, never markup.
+
+The filters here are the only way templates turn paper data into URLs: ``safe_href``
+drops anything that is not http(s) (a code link ``javascript:alert(1)`` is shown as
+text, never as a link) and the ``*_url`` helpers percent-encode names into paths.
+"""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
 
 from fastapi.templating import Jinja2Templates
+
+from paperwire.web.static_files import static_url
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 
-def build_templates() -> Jinja2Templates:
+def safe_href(url: object) -> str | None:
+    """``url`` when it is an absolute http(s) URL with a host, else None."""
+    if not isinstance(url, str):
+        return None
+    text = url.strip()
+    if any(ord(ch) < 0x20 for ch in text):
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return text
+
+
+def author_url(name: str) -> str:
+    return "/authors/" + quote(name, safe="")
+
+
+def category_url(category: str) -> str:
+    return "/categories/" + quote(category, safe=".-")
+
+
+def paper_url(paper_id: str) -> str:
+    return "/papers/" + quote(paper_id, safe="/:.-")
+
+
+def doi_url(doi: str) -> str:
+    return "https://doi.org/" + quote(doi, safe="/:.-_;()<>")
+
+
+def format_day(value: date | datetime | None) -> str:
+    """``Wed, 25 Nov 2026``: unambiguous for readers anywhere."""
+    if value is None:
+        return ""
+    return value.strftime("%a, %d %b %Y")
+
+
+def shorten(text: str, limit: int = 320) -> str:
+    """Abstract preview cut at a word boundary; the full text is one click away."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + " …"
+
+
+def build_templates(*, site_name: str = "paperwire") -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-    templates.env.autoescape = True
+    env = templates.env
+    env.autoescape = True
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    env.globals.update(static_url=static_url, site_name=site_name)
+    env.filters.update(
+        safe_href=safe_href,
+        author_url=author_url,
+        category_url=category_url,
+        paper_url=paper_url,
+        doi_url=doi_url,
+        format_day=format_day,
+        shorten=shorten,
+    )
     return templates
+
+
+def templates_for(app: Any) -> Jinja2Templates:
+    """The app's templates, built on first use (never at import) with its site name."""
+    templates = getattr(app.state, "templates", None)
+    if templates is None:
+        settings = getattr(app.state, "settings", None)
+        templates = build_templates(site_name=getattr(settings, "site_name", "paperwire"))
+        app.state.templates = templates
+    return templates  # type: ignore[no-any-return]
