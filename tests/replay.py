@@ -3,11 +3,13 @@
 Routes map a path (optionally with its exact query string) to a queue of responses;
 each request takes the next one (the last repeats). Every request is recorded so a
 test can check what a client sent and when. ``delay`` makes a response slow, to test
-timeouts.
+timeouts; ``drop`` closes the connection without any answer (a server or network
+failure mid-harvest).
 """
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +26,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     content_type: str = "application/atom+xml; charset=utf-8"
+    drop: bool = False
 
 
 @dataclass
@@ -74,6 +77,13 @@ class ReplayServer:
                     reply = Reply(404, b"no recording for this request", content_type="text/plain")
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.drop:
+                    self.close_connection = True
+                    try:
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                    return
                 body = reply.body.encode() if isinstance(reply.body, str) else reply.body
                 try:
                     self.send_response(reply.status)

@@ -102,6 +102,55 @@ def ingest_sample(
 # --- ingest arxiv / ingest oai (issue 3: arXiv API, OAI-PMH) -----------------------
 
 
+def _http_client():  # type: ignore[no-untyped-def]
+    from paperwire.ingest.http import HttpxClient
+
+    return HttpxClient()
+
+
+@ingest_app.command("arxiv")
+def ingest_arxiv(
+    query: Annotated[str | None, typer.Option("--query", "-q", help="arXiv search_query, e.g. 'cat:cs.CL AND ti:summarization'.")] = None,
+    ids: Annotated[str | None, typer.Option("--ids", help="Comma-separated arXiv ids or URLs.")] = None,
+    max_results: Annotated[int, typer.Option("--max", min=1, help="Most papers a --query fetches.")] = 100,
+    page_size: Annotated[int, typer.Option("--page-size", min=1, max=2000, help="Papers per request.")] = 100,
+    sort_by: Annotated[str, typer.Option(help="relevance | lastUpdatedDate | submittedDate.")] = "relevance",
+    sort_order: Annotated[str, typer.Option(help="ascending | descending.")] = "descending",
+    as_json: JsonOpt = False,
+) -> None:
+    """Fetch papers from the arXiv API by search query or by ids and store them."""
+    from paperwire.ingest.arxiv_api import SORT_BY, SORT_ORDER, ArxivApi, ingest_arxiv_query
+    from paperwire.progress import progress_over
+
+    if (query is None) == (ids is None):
+        raise typer.BadParameter("give exactly one of --query or --ids")
+    if sort_by not in SORT_BY:
+        raise typer.BadParameter(f"{sort_by!r}: expected one of {', '.join(SORT_BY)}", param_hint="--sort-by")
+    if sort_order not in SORT_ORDER:
+        raise typer.BadParameter(f"{sort_order!r}: expected one of {', '.join(SORT_ORDER)}", param_hint="--sort-order")
+    id_list = [i.strip() for i in ids.split(",") if i.strip()] if ids is not None else None
+    if id_list is not None and not id_list:
+        raise typer.BadParameter("no ids given", param_hint="--ids")
+    if query is not None and not query.strip():
+        raise typer.BadParameter("empty query", param_hint="--query")
+    http = _http_client()
+    store = _open_store()
+    try:
+        api = ArxivApi.from_settings(settings(), http)
+        total = max_results if id_list is None else len(id_list)
+        with progress_over(total, "arXiv API", enabled=not as_json) as advance:
+            report = ingest_arxiv_query(
+                store, api, query=query, ids=id_list, max_results=max_results,
+                page_size=page_size, sort_by=sort_by, sort_order=sort_order, on_page=advance,
+            )
+    finally:
+        store.close()
+        http.close()
+    print_summary(report.as_dict(), as_json=as_json, what="arxiv")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 # --- ingest snapshot / ingest medline (issue 3: bulk files) --------------------------
 
 

@@ -24,3 +24,25 @@ class Settings(BaseSettings):
         default=Path("./data"), description="Caches (converted models, vector indexes)."
     )
     site_name: str = "paperwire"
+
+    # --- network sources (arXiv API, OAI-PMH) -------------------------------------
+    arxiv_api_url: str = Field(
+        default="https://export.arxiv.org/api/query", description="arXiv API endpoint."
+    )
+    arxiv_api_delay: float = Field(
+        default=3.0, ge=0, description="Seconds between arXiv API requests (arXiv asks for 3)."
+    )
+    oai_url: str = Field(
+        default="https://oaipmh.arxiv.org/oai", description="arXiv OAI-PMH 2.0 endpoint."
+    )
+    oai_delay: float = Field(default=3.0, ge=0, description="Seconds between OAI-PMH requests.")
+    http_timeout: float = Field(default=30.0, gt=0, description="Timeout of every request, s.")
+    http_max_retries: int = Field(
+        default=4, ge=0, description="Retries on 429, 5xx, timeouts and dropped connections."
+    )
+    http_backoff: float = Field(
+        default=5.0, ge=0, description="First retry wait in seconds, doubled on each retry."
+    )
+    http_max_wait: float = Field(
+        default=600.0, ge=0, description="Longest Retry-After we wait out before giving up."
+    )

@@ -1,0 +1,57 @@
+"""``paperwire ingest arxiv`` / ``ingest oai`` end to end: a subprocess against the
+replay server, real exit codes and output, a real SQLite database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.ingest.netfakes import load_api_recordings
+
+
+def run_cli(args: list[str], db_url: str, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {
+        **os.environ,
+        "PAPERWIRE_DATABASE_URL": db_url,
+        "PAPERWIRE_ARXIV_API_DELAY": "0",
+        "PAPERWIRE_OAI_DELAY": "0",
+        "PAPERWIRE_HTTP_BACKOFF": "0",
+        "PAPERWIRE_HTTP_MAX_RETRIES": "1",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "paperwire.cli", *args],
+        env=full_env, capture_output=True, text=True, timeout=120, check=False,  # noqa: S603
+    )
+
+
+def test_ingest_arxiv_query_and_ids(replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    load_api_recordings(replay)
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    api = {"PAPERWIRE_ARXIV_API_URL": replay.base_url + "/api/query"}
+    first = run_cli(["ingest", "arxiv", "--query", "testing", "--max", "20", "--page-size", "10", "--json"], url, **api)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout) == {"added": 20, "updated": 0, "unchanged": 0, "failed": 0, "errors": []}
+    again = run_cli(["ingest", "arxiv", "-q", "testing", "--max", "20", "--page-size", "10"], url, **api)
+    assert again.returncode == 0
+    assert again.stdout.strip() == "arxiv: added 0, updated 0, unchanged 20, failed 0"
+    ids = run_cli(["ingest", "arxiv", "--ids", "1605.08386, not-an-id"], url, **api)
+    assert ids.returncode == 1
+    assert "'not-an-id': not an arXiv id" in ids.stderr
+    assert ids.stdout.strip() == "arxiv: added 1, updated 0, unchanged 0, failed 1"
+
+
+def test_ingest_arxiv_bad_usage_and_unreachable(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    both = run_cli(["ingest", "arxiv", "--query", "x", "--ids", "1605.08386"], url)
+    assert both.returncode == 2 and "exactly one of --query or --ids" in both.stderr
+    down = run_cli(
+        ["ingest", "arxiv", "--query", "testing"], url,
+        PAPERWIRE_ARXIV_API_URL="http://127.0.0.1:9/api/query", PAPERWIRE_HTTP_TIMEOUT="2",
+    )
+    assert down.returncode == 1
+    assert "arXiv API query 'testing'" in down.stderr and "gave up after 2 attempts" in down.stderr
+    assert "Traceback" not in down.stderr
