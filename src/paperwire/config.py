@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,4 +46,17 @@ class Settings(BaseSettings):
     )
     http_max_wait: float = Field(
         default=600.0, ge=0, description="Longest Retry-After we wait out before giving up."
+    )
+
+    # --- search (issue 4) ---------------------------------------------------------
+    embedder: Literal["onnx", "sentence", "hash"] = Field(
+        default="onnx",
+        description="onnx: fast, converted once into data_dir/models; sentence: "
+        "sentence-transformers fp32 (reference, slow); hash: instant, for tests only.",
+    )
+    onnx_recipe: Literal["int8", "fp32-opt", "fp32"] = Field(
+        default="int8", description="How the ONNX embedder's model is converted."
+    )
+    embed_threads: int = Field(
+        default=0, ge=0, description="CPU threads for embedding; 0 = the runtime's default."
     )
