@@ -185,6 +185,87 @@ def ingest_snapshot(
 # --- ingest announcements / worker (issue 3: daily listings, scheduled jobs) --------
 
 
+@ingest_app.command("announcements")
+def ingest_announcements_cmd(
+    categories: Annotated[list[str], typer.Argument(help="arXiv categories, e.g. cs.CV cs.LG.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Fetch today's arXiv listing of each category (new, cross-lists, replacements);
+    a day without announcement (weekend, holiday) is recorded as such."""
+    from paperwire.ingest.announcements import ingest_announcements
+    from paperwire.ingest.http import HttpxClient
+    from paperwire.ingest.jobs import run_source
+    from paperwire.progress import progress_over
+
+    s = settings()
+    store = _open_store()
+    client = HttpxClient()
+    try:
+        with progress_over(len(categories), "categories", enabled=not as_json) as advance:
+            report = run_source(
+                store,
+                "announcements",
+                lambda: ingest_announcements(
+                    store, client, categories, base_url=s.announcements_url,
+                    on_category=lambda _c: advance(),
+                ),
+            )
+    finally:
+        client.close()
+        store.close()
+    if not as_json:
+        for day in report.days:
+            what = f"announced, {day.papers} listed" if day.status == "announced" else "no announcement"
+            typer.echo(f"{day.category} {day.day.isoformat()}: {what}")
+    print_summary(report.as_dict(), as_json=as_json, what="announcements")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Run each due job once, then exit (cron, tests).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="With --once: run every job, due or not.")] = False,
+) -> None:
+    """Run the jobs of PAPERWIRE_WORKER_SOURCES on their schedule; Ctrl-C or SIGTERM
+    stops it after the job in progress."""
+    import logging
+    import signal
+
+    from paperwire.ingest.http import HttpxClient
+    from paperwire.worker import ScheduleError, Worker, jobs_from_settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    s = settings()
+    client = HttpxClient()
+    try:
+        jobs = jobs_from_settings(s, client=client)
+    except ScheduleError as exc:
+        client.close()
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    store = _open_store()
+    runner = Worker(store, jobs)
+    try:
+        if once:
+            outcomes = runner.run_due(force=force)
+            for o in outcomes:
+                typer.echo(f"{o.name}: {'ok' if o.ok else 'failed: ' + (o.error or '')}")
+            if not outcomes:
+                typer.echo("no job is due")
+            if any(not o.ok for o in outcomes):
+                raise typer.Exit(1)
+            return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: runner.stop())
+        typer.echo(f"worker: {len(jobs)} job(s): {', '.join(j.name for j in jobs) or 'none'}")
+        runner.run_forever()
+        typer.echo("worker stopped")
+    finally:
+        client.close()
+        store.close()
+
+
 # --- index / search (issue 4) --------------------------------------------------------
 
 

@@ -60,3 +60,17 @@ class Settings(BaseSettings):
     embed_threads: int = Field(
         default=0, ge=0, description="CPU threads for embedding; 0 = the runtime's default."
     )
+
+    # --- daily announcements and the worker (issue 3) ---
+    announcements_url: str = Field(
+        default="https://rss.arxiv.org/rss",
+        description="Base of arXiv's per-category listing feeds; <base>/<category> is fetched "
+        "(RSS 2.0 or Atom, e.g. .../atom).",
+    )
+    worker_sources: str = Field(
+        default="announcements:cs.AI,cs.CL,cs.CV,cs.LG@1h",
+        description="Jobs `paperwire worker` runs: 'kind[:args][@interval]' separated by ';'.",
+    )
+    worker_interval: str = Field(
+        default="1h", description="Interval of a worker job that names none (30m, 6h, 1d)."
+    )

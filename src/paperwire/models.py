@@ -135,3 +135,47 @@ class DataVersion:
 
     version: int
     changed_at: datetime
+
+
+AnnounceStatus = Literal["announced", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementDay:
+    """Whether arXiv announced anything in one category on one day.
+
+    ``none`` is a fact we fetched (weekend, holiday), not a gap in our data: the site
+    says "arXiv did not announce on this day" instead of showing an empty page.
+    """
+
+    category: str
+    day: date
+    status: AnnounceStatus
+    papers: int = 0  # entries in that day's listing (new, cross and replacements)
+    fetched_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementEntry:
+    """One line of a daily listing: which paper, in which version, listed as what."""
+
+    paper_id: str
+    announce_type: str  # new | cross | replace | replace-cross
+    version: int | None = None
+    category: str = ""
+    day: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRun:
+    """The last run of one source (``announcements``, ``oai:cs``, …) for ``/status``."""
+
+    source: str
+    status: str  # running | ok | failed
+    last_started: datetime | None = None
+    last_finished: datetime | None = None
+    last_success: datetime | None = None
+    last_failure: datetime | None = None
+    counts: UpsertCounts = field(default_factory=UpsertCounts)
+    last_error: str | None = None
+    runs: int = 0

@@ -149,10 +149,22 @@ def merge_announcement(existing: dict[str, Any] | None, paper: Paper) -> Paper:
     old_day = _as_date(existing.get("announced"))
     if old_day is None:
         return paper
+    old_type = existing.get("announce_type")
     if paper.announced is None or paper.announced > old_day:
         paper.announced = old_day
-        paper.announce_type = existing.get("announce_type")
+        paper.announce_type = old_type
+    elif paper.announced == old_day and _type_rank(old_type) < _type_rank(paper.announce_type):
+        # Listed in several categories the same day: 'new' in its primary category
+        # wins over 'cross' elsewhere, whichever feed is read first.
+        paper.announce_type = old_type
     return paper
+
+
+_TYPE_RANK = {"new": 0, "cross": 1, "replace-cross": 2, "replace": 3}
+
+
+def _type_rank(announce_type: str | None) -> int:
+    return _TYPE_RANK.get(announce_type or "", 4)
 
 
 def decide(existing: dict[str, Any] | None, paper: Paper, fp: str) -> str:

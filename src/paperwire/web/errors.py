@@ -16,7 +16,7 @@ log = logging.getLogger("paperwire.web")
 
 def wants_json(request: Request) -> bool:
     path = request.url.path
-    return path.startswith("/api") or path.startswith("/hf/api") or path == "/healthz"
+    return path.startswith("/api") or path.startswith("/hf/api") or path in ("/healthz", "/status")
 
 
 def _render(request: Request, status: int, message: str) -> Response:

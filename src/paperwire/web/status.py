@@ -1,7 +1,66 @@
-"""JSON status of ingestion sources (GET /status). Owned by issue 3."""
+"""JSON status of ingestion sources (``GET /status``): each source's last run, last
+success, counts and last error, and the latest announcement days per category."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from paperwire.models import AnnouncementDay, SourceRun
+from paperwire.web.deps import StoreDep
 
 router = APIRouter()
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def source_run_json(run: SourceRun) -> dict[str, Any]:
+    return {
+        "source": run.source,
+        "status": run.status,
+        "last_started": _when(run.last_started),
+        "last_finished": _when(run.last_finished),
+        "last_success": _when(run.last_success),
+        "last_failure": _when(run.last_failure),
+        "counts": run.counts.as_dict(),
+        "last_error": run.last_error,
+        "runs": run.runs,
+    }
+
+
+def days_json(rows: list[AnnouncementDay]) -> list[dict[str, Any]]:
+    """Rows grouped by day, newest first; a day is 'announced' if any category was."""
+    by_day: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = by_day.setdefault(row.day.isoformat(), {"day": row.day.isoformat(), "status": "none", "categories": {}})
+        if row.status == "announced":
+            entry["status"] = "announced"
+        entry["categories"][row.category] = {
+            "status": row.status,
+            "papers": row.papers,
+            "fetched_at": _when(row.fetched_at),
+        }
+    return list(by_day.values())
+
+
+@router.get("/status")
+def get_status(
+    store: StoreDep,
+    days: Annotated[int, Query(ge=1, le=60, description="How many recent announcement days to show.")] = 7,
+) -> dict[str, Any]:
+    latest = store.announcement_days(limit=1)
+    rows: list[AnnouncementDay] = []
+    if latest:
+        since = latest[0].day - timedelta(days=days - 1)
+        rows = store.announcement_days(since=since, limit=days * 200)
+    return {
+        "sources": [source_run_json(run) for run in store.source_runs()],
+        "announcements": {
+            "latest_day": latest[0].day.isoformat() if latest else None,
+            "days": days_json(rows),
+        },
+    }

@@ -1,0 +1,129 @@
+"""``ingest announcements``: fetch each category's daily listing and store it.
+
+One category is one transaction: a feed that cannot be fetched or parsed is reported
+(naming its URL), counted as failed, and the other categories are still stored. A
+rerun of the same day changes no counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+
+from paperwire.ingest.arxiv_rss import DEFAULT_FEED_URL, DayListing, feed_url, parse_listing
+from paperwire.ingest.errors import IngestError
+from paperwire.ingest.http import HttpClient
+from paperwire.ingest.links import finish_paper
+from paperwire.models import AnnouncementDay, Paper, UpsertCounts
+from paperwire.store.base import Store
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class AnnouncementReport:
+    counts: UpsertCounts = field(default_factory=UpsertCounts)
+    errors: list[str] = field(default_factory=list)
+    days: list[AnnouncementDay] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            **self.counts.as_dict(),
+            "errors": list(self.errors),
+            "days": [
+                {"category": d.category, "day": d.day.isoformat(), "status": d.status, "papers": d.papers}
+                for d in self.days
+            ],
+        }
+
+
+def fetch_listing(
+    client: HttpClient,
+    category: str,
+    *,
+    base_url: str = DEFAULT_FEED_URL,
+    timeout: float = 30.0,
+    today: Callable[[], datetime] = utc_now,
+) -> DayListing:
+    """GET one category's feed; any failure is an ``IngestError`` naming the URL."""
+    url = feed_url(base_url, category)
+    try:
+        response = client.get(url, timeout=timeout)
+    except httpx.TransportError as exc:
+        raise IngestError(url, f"cannot fetch the feed ({type(exc).__name__}: {exc or 'no detail'})") from exc
+    if response.status != 200:
+        raise IngestError(url, f"HTTP {response.status} instead of the feed")
+    return parse_listing(response.body, category=category, where=url, fallback_day=today().date())
+
+
+def keep_known_fields(store: Store, papers: Sequence[Paper]) -> list[Paper]:
+    """A listing item is thinner than an API or OAI record (no dates, DOI, comments).
+    Keep what the store already knows so a daily feed never erases it, and so a
+    rerun compares equal."""
+    known = {p.id: p for p in store.get_papers([p.id for p in papers])}
+    merged = []
+    for paper in papers:
+        old = known.get(paper.id)
+        if old is not None:
+            same_version = old.version is None or paper.version is None or old.version == paper.version
+            paper.submitted = paper.submitted or old.submitted
+            if same_version:
+                paper.updated = paper.updated or old.updated
+                if [a.name for a in old.authors] == [a.name for a in paper.authors]:
+                    paper.authors = old.authors  # keeps affiliations and name parts
+            paper.doi = paper.doi or old.doi
+            paper.journal_ref = paper.journal_ref or old.journal_ref
+            paper.comments = paper.comments or old.comments
+            paper.license = paper.license or old.license
+            paper.links = [*old.links, *paper.links]
+            paper = finish_paper(paper)
+        merged.append(paper)
+    return merged
+
+
+def store_listing(store: Store, listing: DayListing, *, fetched_at: datetime) -> tuple[AnnouncementDay, UpsertCounts]:
+    papers = keep_known_fields(store, [item.paper for item in listing.items])
+    day = AnnouncementDay(
+        category=listing.category,
+        day=listing.day,
+        status="announced" if listing.announced else "none",
+        papers=len(listing.items),
+        fetched_at=fetched_at,
+    )
+    counts = store.record_announcement_day(day, papers=papers, entries=listing.entries())
+    return day, counts
+
+
+def ingest_announcements(
+    store: Store,
+    client: HttpClient,
+    categories: Iterable[str],
+    *,
+    base_url: str = DEFAULT_FEED_URL,
+    timeout: float = 30.0,
+    clock: Callable[[], datetime] = utc_now,
+    on_category: Callable[[str], None] | None = None,
+) -> AnnouncementReport:
+    """Fetch and store today's listing of each category; a bad one does not stop the rest."""
+    report = AnnouncementReport()
+    for category in dict.fromkeys(categories):  # each once, in the given order
+        try:
+            listing = fetch_listing(client, category, base_url=base_url, timeout=timeout, today=clock)
+            day, counts = store_listing(store, listing, fetched_at=clock())
+            report.counts += counts
+            report.days.append(day)
+        except IngestError as exc:
+            report.errors.append(str(exc))
+            report.counts += UpsertCounts(failed=1)
+        if on_category:
+            on_category(category)
+    return report

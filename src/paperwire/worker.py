@@ -1,0 +1,228 @@
+"""``paperwire worker``: run the configured ingestion (and later indexing) jobs on a
+schedule.
+
+The schedule comes from ``PAPERWIRE_WORKER_SOURCES``, entries separated by ``;``::
+
+    announcements:cs.CV,cs.LG@1h; announcements:math.AG@6h
+
+``kind[:arguments][@interval]``; the interval is ``N`` + ``s``/``m``/``h``/``d``
+(default ``PAPERWIRE_WORKER_INTERVAL``). Every job goes through
+``ingest.jobs.run_source`` — the same function as the CLI command — so its runs show
+in ``GET /status``; a job is due when its source's last start is older than its
+interval, so a restarted worker (or cron with ``--once``) does not rerun what just ran.
+
+On SQLite run one worker. Jobs are idempotent, so on PostgreSQL they could go through a
+PostgreSQL-backed queue (e.g. procrastinate) to spread them over several workers;
+paperwire builds no queue of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from paperwire.config import Settings
+from paperwire.ingest.http import HttpClient
+from paperwire.ingest.jobs import SourceReport, run_source, utc_now
+from paperwire.store.base import Store
+
+log = logging.getLogger("paperwire.worker")
+
+_INTERVAL = re.compile(r"^(?P<n>\d+)\s*(?P<unit>[smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_KIND = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+class ScheduleError(ValueError):
+    """A schedule entry that cannot be understood; the message quotes it."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    kind: str
+    args: tuple[str, ...]
+    every: timedelta
+
+    @property
+    def name(self) -> str:
+        """The source name its runs are recorded under (shared with the CLI command)."""
+        return self.kind
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    name: str
+    every: timedelta
+    run: Callable[[Store], SourceReport]
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    name: str
+    ok: bool
+    error: str | None = None
+
+
+def parse_interval(text: str, *, where: str = "interval") -> timedelta:
+    m = _INTERVAL.fullmatch(text.strip())
+    if not m or int(m["n"]) <= 0:
+        raise ScheduleError(f"{where}: {text!r} is not an interval like 30m, 1h or 1d")
+    return timedelta(**{_UNITS[m["unit"]]: int(m["n"])})
+
+
+def parse_schedule(text: str, *, default_every: timedelta, where: str = "PAPERWIRE_WORKER_SOURCES") -> list[JobSpec]:
+    """``kind[:a,b][@every]; …`` → job specs; a bad entry raises naming it."""
+    specs: list[JobSpec] = []
+    for raw in text.split(";"):
+        entry = raw.strip()
+        if not entry:
+            continue
+        body, _, every_text = entry.partition("@")
+        kind, _, args_text = body.strip().partition(":")
+        kind = kind.strip()
+        if not _KIND.fullmatch(kind):
+            raise ScheduleError(f"{where}: entry {entry!r} does not start with a job kind")
+        args = tuple(a.strip() for a in args_text.split(",") if a.strip())
+        every = parse_interval(every_text, where=f"{where} entry {entry!r}") if every_text else default_every
+        specs.append(JobSpec(kind=kind, args=args, every=every))
+    names = [s.name for s in specs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ScheduleError(f"{where}: more than one entry for {', '.join(duplicates)}; list all its arguments in one entry")
+    return specs
+
+
+class Worker:
+    """Runs due jobs; ``stop()`` (from a signal handler) ends it between jobs.
+
+    ``clock`` and ``sleep`` are injected so tests drive time without waiting; the
+    default sleep wakes up early when the worker is stopped.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        jobs: Sequence[Job],
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        sleep: Callable[[float], object] | None = None,
+        max_sleep: float = 60.0,
+    ) -> None:
+        self.store = store
+        self.jobs = list(jobs)
+        self.clock = clock
+        self._stopping = threading.Event()
+        self.sleep = sleep if sleep is not None else self._stopping.wait
+        self.max_sleep = max_sleep
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def next_due(self, job: Job) -> datetime | None:
+        """When ``job`` is due next; None = now (never ran)."""
+        run = self.store.get_source_run(job.name)
+        if run is None or run.last_started is None:
+            return None
+        return run.last_started + job.every
+
+    def due_jobs(self, now: datetime) -> list[Job]:
+        due = []
+        for job in self.jobs:
+            at = self.next_due(job)
+            if at is None or at <= now:
+                due.append(job)
+        return due
+
+    def run_job(self, job: Job) -> JobOutcome:
+        """One job; whatever it raises is recorded (by ``run_source``) and logged, never
+        propagated, so the other jobs still run."""
+        try:
+            report = run_source(self.store, job.name, lambda: job.run(self.store), clock=self.clock)
+        except Exception as exc:  # noqa: BLE001 - a job's failure must not stop the worker
+            log.error("job %s failed: %s: %s", job.name, type(exc).__name__, exc)
+            return JobOutcome(job.name, ok=False, error=f"{type(exc).__name__}: {exc}")
+        if report.errors:
+            for err in report.errors:
+                log.error("job %s: %s", job.name, err)
+            return JobOutcome(job.name, ok=False, error="; ".join(report.errors))
+        log.info("job %s: %s", job.name, report.counts.as_dict())
+        return JobOutcome(job.name, ok=True)
+
+    def run_due(self, *, force: bool = False) -> list[JobOutcome]:
+        outcomes = []
+        jobs = self.jobs if force else self.due_jobs(self.clock())
+        for job in jobs:
+            if self.stopping:
+                break
+            outcomes.append(self.run_job(job))
+        return outcomes
+
+    def seconds_until_next(self) -> float:
+        now = self.clock()
+        waits = []
+        for job in self.jobs:
+            at = self.next_due(job)
+            waits.append(0.0 if at is None else max(0.0, (at - now).total_seconds()))
+        return min([self.max_sleep, *waits]) if waits else self.max_sleep
+
+    def run_forever(self) -> None:
+        while not self.stopping:
+            self.run_due()
+            if self.stopping:
+                break
+            self.sleep(max(1.0, self.seconds_until_next()))
+
+
+def _announcements_job(spec: JobSpec, *, settings: Settings, client: HttpClient, clock: Callable[[], datetime]) -> Job:
+    from paperwire.ingest.announcements import ingest_announcements
+
+    if not spec.args:
+        raise ScheduleError("PAPERWIRE_WORKER_SOURCES: 'announcements' needs categories, e.g. announcements:cs.CV,cs.LG@1h")
+    categories = list(spec.args)
+
+    def run(store: Store) -> SourceReport:
+        return ingest_announcements(
+            store, client, categories, base_url=settings.announcements_url, clock=clock
+        )
+
+    return Job(name=spec.name, every=spec.every, run=run)
+
+
+JobBuilder = Callable[..., Job]
+JOB_KINDS: dict[str, JobBuilder] = {
+    "announcements": _announcements_job,
+}
+
+
+def build_jobs(
+    specs: Sequence[JobSpec],
+    *,
+    settings: Settings,
+    client: HttpClient,
+    clock: Callable[[], datetime] = utc_now,
+) -> list[Job]:
+    jobs = []
+    for spec in specs:
+        builder = JOB_KINDS.get(spec.kind)
+        if builder is None:
+            raise ScheduleError(
+                f"PAPERWIRE_WORKER_SOURCES: unknown job kind {spec.kind!r} (known: {', '.join(sorted(JOB_KINDS))})"
+            )
+        jobs.append(builder(spec, settings=settings, client=client, clock=clock))
+    return jobs
+
+
+def jobs_from_settings(
+    settings: Settings, *, client: HttpClient, clock: Callable[[], datetime] = utc_now
+) -> list[Job]:
+    default_every = parse_interval(settings.worker_interval, where="PAPERWIRE_WORKER_INTERVAL")
+    specs = parse_schedule(settings.worker_sources, default_every=default_every)
+    return build_jobs(specs, settings=settings, client=client, clock=clock)
