@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from paperwire.models import Author, Link, Paper
 
-HOSTILE_ID = "2501.00666"
+HOSTILE_ID = "2611.00666"
 HOSTILE_TITLE = "<script>alert(1)</script>"
 HOSTILE_ABSTRACT = (
     "</textarea><img src=x onerror=alert(1)> We study $x^2 + y^2 = z^2$ and "
@@ -17,11 +17,12 @@ HOSTILE_ABSTRACT = (
 HOSTILE_AUTHOR = '<img src=x onerror=alert(2)>"'
 HOSTILE_CODE = "javascript:alert(1)"
 
-# Announcement days used by the dated papers (a Monday..Friday week and one earlier day);
-# the Saturday in between has no announcement.
-NEWEST_DAY = date(2025, 1, 10)  # Friday
-DAYS = [date(2025, 1, 6), date(2025, 1, 7), date(2025, 1, 8), date(2025, 1, 9), NEWEST_DAY]
-EARLIER_DAY = date(2024, 12, 20)
+# Announcement days used by the dated papers: a Monday..Friday week, newer than every
+# sample paper, and one earlier Friday; the Saturday after has no announcement.
+NEWEST_DAY = date(2026, 11, 20)  # Friday
+DAYS = [date(2026, 11, 16), date(2026, 11, 17), date(2026, 11, 18), date(2026, 11, 19), NEWEST_DAY]
+EARLIER_DAY = date(2026, 10, 30)  # Friday
+SATURDAY = date(2026, 11, 21)
 
 
 def hostile_papers() -> list[Paper]:
@@ -33,7 +34,7 @@ def hostile_papers() -> list[Paper]:
             authors=[Author(HOSTILE_AUTHOR), Author("Ada Lovelace")],
             categories=["cs.CR", "cs.LG"],
             version=1,
-            submitted=datetime(2025, 1, 9, 12, tzinfo=UTC),
+            submitted=datetime(2026, 11, 19, 12, tzinfo=UTC),
             announced=NEWEST_DAY,
             announce_type="new",
             doi='10.1000/"><script>alert(5)</script>',
@@ -54,7 +55,7 @@ def dated_papers() -> list[Paper]:
             n = i * 10 + j + 1
             papers.append(
                 Paper(
-                    id=f"2501.{n:05d}",
+                    id=f"2611.{n:05d}",
                     title=f"Dated paper {n} on {day.isoformat()} about sparse attention",
                     abstract=(
                         f"Paper number {n}. We prune tokens in vision transformers with "

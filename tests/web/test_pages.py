@@ -140,3 +140,157 @@ def test_api_errors_carry_security_headers(site_client: httpx.Client) -> None:
     r = site_client.get("/api/papers/2101.99999")
     assert r.status_code == 404
     assert_security_headers(r)
+
+
+def h1(html: str) -> str:
+    m = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)
+    assert m, "no h1"
+    return m.group(1).strip()
+
+
+def card_ids(html: str) -> list[str]:
+    return re.findall(r'<article class="card" aria-labelledby="t-([^"]+)"', html)
+
+
+def test_daily_page_newest_day_and_navigation(site_client: httpx.Client) -> None:
+    r = site_client.get("/")
+    assert r.status_code == 200
+    assert_security_headers(r)
+    html = r.text
+    assert h1(html) == "Friday, 20 November 2026"
+    assert len(card_ids(html)) == 4 and "2611.00666" in card_ids(html)
+    assert 'href="/?date=2026-11-19" rel="prev"' in html
+    assert 'rel="next"' not in html.split('class="pager"')[1].split("</nav>")[0]
+    assert 'href="/?week=2026-W47"' in html and 'href="/?month=2026-11"' in html
+    assert '<link rel="alternate" type="application/atom+xml" title="Daily papers" href="/feeds/daily.atom">' in html
+    # Category filter lists the day's categories with names and counts.
+    assert '<option value="cs.LG">cs.LG — Machine Learning (4)</option>' in html
+    assert_no_live_markup(html)
+
+
+def test_daily_page_previous_day_week_and_month(site_client: httpx.Client) -> None:
+    html = site_client.get("/?date=2026-11-19").text
+    assert h1(html) == "Thursday, 19 November 2026"
+    assert len(card_ids(html)) == 3
+    assert 'href="/?date=2026-11-18" rel="prev"' in html and 'href="/?date=2026-11-20" rel="next"' in html
+    html = site_client.get("/?week=2026-W47").text
+    assert h1(html).startswith("Week 2026-W47 (16 Nov")
+    assert len(card_ids(html)) == 16
+    assert 'href="/?week=2026-W44" rel="prev"' in html  # skips the empty weeks
+    html = site_client.get("/?month=2026-10").text
+    assert h1(html) == "October 2026" and len(card_ids(html)) == 3
+
+
+def test_daily_page_states(site_client: httpx.Client) -> None:
+    html = site_client.get("/?date=2026-11-21").text  # a Saturday
+    assert "arXiv did not announce on this day" in html
+    assert 'href="/?date=2026-11-20"' in html
+    html = site_client.get("/?date=2099-01-05").text
+    assert "This day has not come yet" in html
+    html = site_client.get("/?date=2026-11-19&category=math.AG").text
+    assert "No paper matches these filters here" in html
+
+
+def test_daily_page_filters(site_client: httpx.Client) -> None:
+    html = site_client.get("/?week=2026-W47&category=cs.CV").text
+    ids = card_ids(html)
+    assert len(ids) == 10
+    assert '<option value="cs.CV" selected>' in html
+    html = site_client.get("/?week=2026-W47&category=cs.CV&code=1").text
+    assert len(card_ids(html)) == 5 and html.count('class="badge badge-code"') == 5
+    assert 'href="/feeds/categories/cs.CV.atom"' in html
+
+
+def test_daily_page_bad_input_is_a_friendly_400(site_client: httpx.Client) -> None:
+    for url, word in [
+        ("/?date=2026-13-01", "date"),
+        ("/?date=yesterday", "date"),
+        ("/?week=2026-W60", "week"),
+        ("/?date=2026-11-20&month=2026-11", "month"),
+        ("/?category=%3Cscript%3E", "category"),
+        ("/?cursor=AAAA", "cursor"),
+        ("/?code=maybe", "code"),
+    ]:
+        r = site_client.get(url)
+        assert r.status_code == 400, url
+        assert "text/html" in r.headers["content-type"] and word in r.text, url
+        assert "<script>" not in r.text
+
+
+def test_daily_page_pagination(site_client: httpx.Client, site_store: object) -> None:
+    from datetime import date
+
+    from paperwire.models import Author, Paper
+
+    day = date(2026, 11, 12)
+    site_store.upsert_papers(  # type: ignore[attr-defined]
+        [Paper(id=f"2611.{900 + i:05d}", title=f"Bulk {i}", authors=[Author("B")],
+               categories=["cs.DB"], announced=day) for i in range(60)]
+    )
+    html = site_client.get("/?date=2026-11-12").text
+    first = card_ids(html)
+    assert len(first) == 50
+    more = re.search(r'<a class="button secondary" href="([^"]+)" rel="next">More papers</a>', html)
+    assert more
+    second = card_ids(site_client.get(more.group(1).replace("&amp;", "&")).text)
+    assert len(second) == 10 and not set(first) & set(second)
+
+
+def test_rendered_pages_follow_data_changes(site_client: httpx.Client, site_store: object) -> None:
+    from paperwire.models import Author, Paper
+    from tests.web.site_papers import NEWEST_DAY
+
+    before = site_client.get("/").text
+    assert "A paper added later" not in before
+    site_store.upsert_papers(  # type: ignore[attr-defined]
+        [Paper(id="2611.77777", title="A paper added later", authors=[Author("Late")],
+               categories=["cs.AI"], announced=NEWEST_DAY)]
+    )
+    after = site_client.get("/").text
+    assert "A paper added later" in after and len(card_ids(after)) == 5
+
+
+def test_trending_page(site_client: httpx.Client) -> None:
+    html = site_client.get("/trending").text
+    assert h1(html) == "Trending today" and len(card_ids(html)) == 4
+    assert '<ol class="card-list ranked">' in html
+    assert '/feeds/trending.atom' in html
+    html = site_client.get("/trending?period=week").text
+    assert h1(html) == "Trending this week" and len(card_ids(html)) == 16
+    assert '<a href="/trending?period=week" aria-current="page">This week</a>' in html
+    html = site_client.get("/trending?period=month").text
+    assert len(card_ids(html)) == 19
+    r = site_client.get("/trending?period=year")
+    assert r.status_code == 400 and "period" in r.text
+
+
+def test_author_page(site_client: httpx.Client) -> None:
+    html = site_client.get("/authors/Grace%20Hopper").text
+    assert h1(html) == "Grace Hopper" and len(card_ids(html)) == 18
+    assert "18 papers, newest first." in html
+    html = site_client.get("/authors/Nobody%20Here").text
+    assert "No papers by this author" in html
+    # A hostile author name is text on its own page too.
+    r = site_client.get("/authors/%3Cimg%20src%3Dx%20onerror%3Dalert(2)%3E%22")
+    assert r.status_code == 200 and "2611.00666" in card_ids(r.text)
+    assert_no_live_markup(r.text)
+
+
+def test_category_page(site_client: httpx.Client) -> None:
+    html = site_client.get("/categories/cs.CV").text
+    assert "Computer Vision and Pattern Recognition" in h1(html)
+    ids = card_ids(html)
+    dated_cv = {f"2611.{i * 10 + j:05d}" for i in range(6) for j in (1, 3)}
+    assert dated_cv <= set(ids) and all(i.startswith("2611.") or "-" in i or "." in i for i in ids)
+    assert 'href="/feeds/categories/cs.CV.atom"' in html
+    with_code = card_ids(site_client.get("/categories/cs.CV?code=1").text)
+    assert {f"2611.{i * 10 + 1:05d}" for i in range(6)} <= set(with_code) < set(ids)
+    assert site_client.get("/categories/%3Cx%3E").status_code == 400
+
+
+def test_about_page_explains_ranking(site_client: httpx.Client) -> None:
+    from paperwire.community.trending import TRENDING_DESCRIPTION
+
+    html = site_client.get("/about").text
+    assert h1(html) == "About paperwire"
+    assert TRENDING_DESCRIPTION.split(":")[0] in html

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from paperwire.browse.errors import InvalidParameter
 from paperwire.web.security import security_headers
 
 log = logging.getLogger("paperwire.web")
@@ -41,6 +42,10 @@ def install(app: FastAPI) -> None:
             loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "path"))
             parts.append(f"{loc}: {err.get('msg')}")
         return _render(request, 400, "; ".join(parts) or "bad request")
+
+    @app.exception_handler(InvalidParameter)
+    async def invalid_parameter(request: Request, exc: InvalidParameter) -> Response:
+        return _render(request, 400, str(exc))
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:

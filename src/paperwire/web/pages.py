@@ -1,26 +1,49 @@
-"""Server-rendered pages: thin routes that call domain functions and render templates.
+"""Server-rendered pages: thin routes that call domain functions (``paperwire.browse``,
+``paperwire.community.trending``) and render autoescaped templates.
 
-``/papers/{id}`` takes old-style ids with a slash (``hep-th/9901001``) but never a path
-ending in ``.md``: that is the Markdown view, served by another router.
+Listing pages are rendered once per data version (``page_cache.py``): under load they
+cost a dictionary lookup. ``/papers/{id}`` takes old-style ids with a slash
+(``hep-th/9901001``) but never a path ending in ``.md``: that is the Markdown view,
+served by another router.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.convertors import Convertor, register_url_convertor
 
-from paperwire.models import Paper
+from paperwire.browse.listing import (
+    Listing,
+    papers_by_author,
+    papers_for_period,
+    papers_in_category,
+    utc_today,
+)
+from paperwire.browse.periods import Period, day_period, month_period, parse_period, week_period
+from paperwire.browse.taxonomy import category_name, describe_category, validate_category
+from paperwire.community.trending import (
+    TRENDING_DESCRIPTION,
+    TRENDING_PERIODS,
+    check_period,
+    trending_papers,
+)
+from paperwire.models import Paper, SearchFilters
 from paperwire.web.api import resolve_paper_id
 from paperwire.web.bibtex import format_bibtex
 from paperwire.web.deps import StoreDep, TemplatesDep
+from paperwire.web.page_cache import page_cache_for
 from paperwire.web.templating import doi_url, safe_href
 
 
 class PaperPageIdConvertor(Convertor[str]):
-    """Any path (slashes allowed) that does not end in ``.md``."""
+    """Any path (slashes allowed) that does not end in ``.md`` (nor ``.md/``)."""
 
     regex = r".+(?<!\.md)(?<!\.md/)"
 
@@ -35,6 +58,25 @@ register_url_convertor("paper_page_id", PaperPageIdConvertor())
 
 router = APIRouter()
 
+PAGE_SIZE = 50
+TRENDING_LABELS = {"day": "Today", "week": "This week", "month": "This month"}
+DAILY_FEED = {"title": "Daily papers", "href": "/feeds/daily.atom"}
+TRENDING_FEED = {"title": "Trending papers", "href": "/feeds/trending.atom"}
+
+Flag = Annotated[bool, Query(description="only papers with a code repository")]
+Cursor = Annotated[str | None, Query(max_length=400, description="next page (opaque)")]
+CategoryParam = Annotated[str | None, Query(max_length=60, description="e.g. cs.LG")]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@dataclass(frozen=True, slots=True)
+class NavLink:
+    label: str
+    href: str
+    current: bool = False
+
 
 @dataclass(frozen=True, slots=True)
 class ReadLink:
@@ -46,6 +88,281 @@ class ReadLink:
 class CodeLink:
     url: str  # shown as text
     href: str | None  # only when it is an http(s) URL
+
+
+def category_feed(category: str) -> dict[str, str]:
+    return {
+        "title": f"New in {category}",
+        "href": f"/feeds/categories/{quote(category, safe='.-')}.atom",
+    }
+
+
+def make_filters(category: str | None, has_code: bool) -> SearchFilters | None:
+    """The listing filters from the query string; a malformed category is a 400."""
+    if category:
+        validate_category(category)
+    if not category and not has_code:
+        return None
+    return SearchFilters(categories=(category,) if category else (), has_code=True if has_code else None)
+
+
+def with_query(path: str, **params: Any) -> str:
+    """``path`` plus the non-empty params, in a stable order."""
+    pairs = [(k, "1" if v is True else str(v)) for k, v in params.items() if v not in (None, "", False)]
+    return path + ("?" + urlencode(pairs) if pairs else "")
+
+
+def period_param(period: Period) -> dict[str, str]:
+    name = {"day": "date", "week": "week", "month": "month"}.get(period.kind, "date")
+    return {name: period.label}
+
+
+def period_title(period: Period) -> str:
+    if period.kind == "day":
+        return period.start.strftime("%A, %d %B %Y")
+    if period.kind == "week":
+        return (
+            f"Week {period.label} ({period.start.strftime('%d %b')} – "
+            f"{period.end.strftime('%d %b %Y')})"
+        )
+    if period.kind == "month":
+        return period.start.strftime("%B %Y")
+    return f"{period.start.isoformat()} – {period.end.isoformat()}"
+
+
+def category_options(counts: dict[str, int], selected: str | None) -> list[dict[str, Any]]:
+    """Categories of the listing for the filter select, busiest first; the selected
+    one stays listed even when it has no papers here."""
+    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    if selected and selected not in counts:
+        items.append((selected, 0))
+    return [
+        {"code": code, "count": n, "name": category_name(code), "selected": code == selected}
+        for code, n in items
+    ]
+
+
+def render_page(
+    request: Request,
+    templates: Any,
+    name: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    html = templates.get_template(name).render({"request": request, **context})
+    return HTMLResponse(html, status_code=status_code)
+
+
+def render_cached(
+    request: Request,
+    store: Any,
+    templates: Any,
+    name: str,
+    build_context: Callable[[], dict[str, Any]],
+) -> HTMLResponse:
+    """Render ``name`` once per (URL, data version, UTC day) and serve it from memory
+    until the data changes."""
+    version = store.data_version()
+    key = (name, request.url.path, request.url.query, version.version, version.changed_at, utc_today())
+
+    def render() -> bytes:
+        html = templates.get_template(name).render({"request": request, **build_context()})
+        return html.encode("utf-8")
+
+    body = page_cache_for(request.app).get_or_render(key, render)
+    return HTMLResponse(body)
+
+
+def period_nav(listing: Listing, category: str | None, has_code: bool) -> dict[str, Any]:
+    """Previous/next links and the day/week/month switch for a listing page."""
+    period = listing.period
+    assert period is not None
+
+    def link(p: Period | None, label: str) -> NavLink | None:
+        if p is None:
+            return None
+        return NavLink(label, with_query("/", **period_param(p), category=category, code=has_code))
+
+    noun = {"day": "day", "week": "week", "month": "month"}.get(period.kind, "day")
+    anchor = period.start if period.kind == "day" else min(period.end, listing_anchor(listing))
+    switch = [
+        NavLink("Day", with_query("/", **period_param(day_period(anchor)), category=category, code=has_code), period.kind == "day"),
+        NavLink("Week", with_query("/", **period_param(week_period(anchor)), category=category, code=has_code), period.kind == "week"),
+        NavLink("Month", with_query("/", **period_param(month_period(anchor)), category=category, code=has_code), period.kind == "month"),
+    ]
+    return {
+        "previous": link(listing.previous, f"Previous {noun}"),
+        "next": link(listing.next, f"Next {noun}"),
+        "switch": switch,
+    }
+
+
+def listing_anchor(listing: Listing) -> date:
+    """The day a week/month view switches to: its newest paper's day, else its start."""
+    days = [p.day for p in listing.papers if p.day]
+    if days:
+        return max(days)
+    assert listing.period is not None
+    return listing.period.start
+
+
+# ---------------------------------------------------------------- listing pages
+
+
+@router.get("/", response_class=HTMLResponse)
+def daily_page(
+    request: Request,
+    store: StoreDep,
+    templates: TemplatesDep,
+    day: Annotated[str | None, Query(alias="date", max_length=20, description="YYYY-MM-DD")] = None,
+    week: Annotated[str | None, Query(max_length=20, description="YYYY-Www")] = None,
+    month: Annotated[str | None, Query(max_length=20, description="YYYY-MM")] = None,
+    category: CategoryParam = None,
+    code: Flag = False,
+    cursor: Cursor = None,
+) -> HTMLResponse:
+    """Papers of an announcement day (newest by default), an ISO week or a month."""
+    period = parse_period(day=day, week=week, month=month)
+    filters = make_filters(category, code)
+
+    def build() -> dict[str, Any]:
+        listing = papers_for_period(store, period, filters=filters, limit=PAGE_SIZE, cursor=cursor)
+        assert listing.period is not None
+        more = (
+            with_query("/", **period_param(listing.period), category=category, code=code, cursor=listing.next_cursor)
+            if listing.next_cursor
+            else None
+        )
+        feeds = [DAILY_FEED] + ([category_feed(category)] if category else [])
+        return {
+            "nav": "daily",
+            "listing": listing,
+            "period": listing.period,
+            "heading": period_title(listing.period),
+            "is_newest": period is None,
+            "pager": period_nav(listing, category, code),
+            "categories": category_options(listing.category_counts, category),
+            "category": category,
+            "has_code": code,
+            "period_fields": period_param(listing.period),
+            "clear_filters": with_query("/", **period_param(listing.period)),
+            "more_href": more,
+            "category_names": {c: category_name(c) for p in listing.papers for c in p.categories},
+            "feeds": feeds,
+        }
+
+    return render_cached(request, store, templates, "daily.html", build)
+
+
+@router.get("/trending", response_class=HTMLResponse)
+def trending_page(
+    request: Request,
+    store: StoreDep,
+    templates: TemplatesDep,
+    period: Annotated[str, Query(max_length=10, description="day | week | month")] = "day",
+    category: CategoryParam = None,
+    code: Flag = False,
+    cursor: Cursor = None,
+) -> HTMLResponse:
+    """Trending papers of today, this week or this month (formula: community/trending.py)."""
+    filters = make_filters(category, code)
+
+    def build() -> dict[str, Any]:
+        listing = trending_papers(store, period, filters=filters, limit=PAGE_SIZE, cursor=cursor)
+        tabs = [
+            NavLink(TRENDING_LABELS[p], with_query("/trending", period=p if p != "day" else None, category=category, code=code), p == period)
+            for p in TRENDING_PERIODS
+        ]
+        more = (
+            with_query("/trending", period=period if period != "day" else None, category=category, code=code, cursor=listing.next_cursor)
+            if listing.next_cursor
+            else None
+        )
+        return {
+            "nav": "trending",
+            "listing": listing,
+            "period_name": period,
+            "heading": f"Trending {TRENDING_LABELS[period].lower()}",
+            "tabs": tabs,
+            "category": category,
+            "has_code": code,
+            "more_href": more,
+            "start_rank": 1 if cursor is None else None,
+            "category_names": {c: category_name(c) for p in listing.papers for c in p.categories},
+            "feeds": [TRENDING_FEED, DAILY_FEED],
+        }
+
+    check_period(period)
+    return render_cached(request, store, templates, "trending.html", build)
+
+
+@router.get("/authors/{name:path}", response_class=HTMLResponse)
+def author_page(
+    name: str,
+    request: Request,
+    store: StoreDep,
+    templates: TemplatesDep,
+    cursor: Cursor = None,
+) -> HTMLResponse:
+    """Every paper with an author of this name, newest first."""
+
+    def build() -> dict[str, Any]:
+        listing = papers_by_author(store, name, limit=PAGE_SIZE, cursor=cursor)
+        more = with_query(request.url.path, cursor=listing.next_cursor) if listing.next_cursor else None
+        return {
+            "nav": None,
+            "listing": listing,
+            "author": name,
+            "more_href": more,
+            "categories": category_options(listing.category_counts, None)[:12],
+            "category_names": {c: category_name(c) for p in listing.papers for c in p.categories},
+            "feeds": [DAILY_FEED],
+        }
+
+    return render_cached(request, store, templates, "author.html", build)
+
+
+@router.get("/categories/{category}", response_class=HTMLResponse)
+def category_page(
+    category: str,
+    request: Request,
+    store: StoreDep,
+    templates: TemplatesDep,
+    code: Flag = False,
+    cursor: Cursor = None,
+) -> HTMLResponse:
+    """Papers listed in a category (primary or cross-list), newest first."""
+    validate_category(category)
+
+    def build() -> dict[str, Any]:
+        filters = SearchFilters(has_code=True) if code else None
+        listing = papers_in_category(store, category, filters=filters, limit=PAGE_SIZE, cursor=cursor)
+        more = with_query(request.url.path, code=code, cursor=listing.next_cursor) if listing.next_cursor else None
+        return {
+            "nav": None,
+            "listing": listing,
+            "category": describe_category(category),
+            "has_code": code,
+            "more_href": more,
+            "category_names": {c: category_name(c) for p in listing.papers for c in p.categories},
+            "feeds": [category_feed(category), DAILY_FEED],
+        }
+
+    return render_cached(request, store, templates, "category.html", build)
+
+
+@router.get("/about", response_class=HTMLResponse)
+def about_page(request: Request, templates: TemplatesDep) -> HTMLResponse:
+    return render_page(
+        request,
+        templates,
+        "about.html",
+        {"nav": "about", "ranking_text": [TRENDING_DESCRIPTION], "feeds": [DAILY_FEED, TRENDING_FEED]},
+    )
+
+
+# ---------------------------------------------------------------- paper page
 
 
 def read_links(paper: Paper) -> list[ReadLink]:
@@ -71,25 +388,20 @@ def code_links(paper: Paper) -> list[CodeLink]:
 
 
 def paper_feeds(paper: Paper) -> list[dict[str, str]]:
-    feeds = [{"title": "Daily papers", "href": "/feeds/daily.atom"}]
+    feeds = [DAILY_FEED]
     if paper.primary_category:
-        feeds.append(
-            {
-                "title": f"New in {paper.primary_category}",
-                "href": f"/feeds/categories/{paper.primary_category}.atom",
-            }
-        )
+        feeds.append(category_feed(paper.primary_category))
     return feeds
 
 
-@router.get("/", response_class=HTMLResponse)
-def index(request: Request, store: StoreDep, templates: TemplatesDep) -> HTMLResponse:
-    papers = store.latest_papers(limit=50)
-    return templates.TemplateResponse(
-        request,
-        "index.html",
-        {"papers": papers, "nav": "daily", "feeds": [{"title": "Daily papers", "href": "/feeds/daily.atom"}]},
-    )
+def find_similar(store: Any, paper: Paper, *, limit: int = 6) -> list[Paper] | None:
+    """Similar papers when the semantic search is installed; None hides the section."""
+    try:
+        from paperwire.search.semantic import similar_papers
+    except ImportError:
+        return None
+    hits = similar_papers(store, paper.id, limit=limit)
+    return store.get_papers([h.paper_id for h in hits])  # type: ignore[no-any-return]
 
 
 @router.get("/papers/{paper_id:paper_page_id}", response_class=HTMLResponse)
@@ -105,8 +417,8 @@ def paper_page(
         "read_links": read_links(paper),
         "code_links": code_links(paper),
         "bibtex": format_bibtex(paper),
-        "similar": None,
-        "category_names": {},
+        "similar": find_similar(store, paper),
+        "category_names": {c: category_name(c) for c in paper.categories},
         "feeds": paper_feeds(paper),
     }
-    return templates.TemplateResponse(request, "paper.html", context)
+    return render_page(request, templates, "paper.html", context)

@@ -1,0 +1,173 @@
+"""Real server + real Chromium: uvicorn serves a SQLite database holding the sample plus
+the hostile and dated papers, on a free loopback port; Playwright drives Debian's
+Chromium (never a downloaded browser)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from paperwire.store import open_store, upgrade_database
+
+CHROMIUM = os.environ.get("PAPERWIRE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def chromium_missing() -> str | None:
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        return f"chromium not found at {CHROMIUM} (install Debian's chromium: `make browser`)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "python package playwright is not installed"
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    reason = chromium_missing()
+    if reason is None:
+        return
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def site_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from paperwire.ingest.sample import load_sample
+    from tests.web.site_papers import dated_papers, hostile_papers
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'paperwire.db'}"
+    upgrade_database(url)
+    store = open_store(url)
+    try:
+        load_sample(store)
+        store.upsert_papers([*dated_papers(), *hostile_papers()])
+    finally:
+        store.close()
+    return url
+
+
+@pytest.fixture(scope="session")
+def live_server(site_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``http://127.0.0.1:<port>``: the real app under uvicorn, in its own process."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PAPERWIRE_DATABASE_URL": site_database,
+        "PAPERWIRE_LOAD_SAMPLE": "false",
+        "PAPERWIRE_DATA_DIR": str(tmp_path_factory.mktemp("data")),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    log = (tmp_path_factory.mktemp("server") / "uvicorn.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "paperwire.app:app_from_env",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"uvicorn did not start (log: {log.name})")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    reason = chromium_missing()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class PageProblems:
+    """What went wrong in a page that a person would not see: dialogs (alert() from a
+    paper would open one), console errors and CSP violations, failed requests."""
+
+    def __init__(self) -> None:
+        self.dialogs: list[str] = []
+        self.console_errors: list[str] = []
+        self.failed_requests: list[str] = []
+
+
+def new_page(browser: object, base_url: str, scheme: str) -> tuple[object, object]:
+    """A fresh page in ``scheme`` colours, watching for dialogs and errors."""
+    context = browser.new_context(  # type: ignore[attr-defined]
+        base_url=base_url, color_scheme=scheme, viewport={"width": 1200, "height": 900}
+    )
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
+    pg = context.new_page()
+    problems = PageProblems()
+
+    def on_dialog(dialog: object) -> None:
+        problems.dialogs.append(dialog.message)  # type: ignore[attr-defined]
+        dialog.dismiss()  # type: ignore[attr-defined]
+
+    pg.on("dialog", on_dialog)
+    pg.on("console", lambda m: problems.console_errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: problems.console_errors.append(str(e)))
+    pg.on("requestfailed", lambda r: problems.failed_requests.append(r.url))
+    pg.problems = problems  # type: ignore[attr-defined]
+    return context, pg
+
+
+@pytest.fixture
+def page(browser: object, live_server: str) -> Iterator[object]:
+    context, pg = new_page(browser, live_server, "light")
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def dark_page(browser: object, live_server: str) -> Iterator[object]:
+    context, pg = new_page(browser, live_server, "dark")
+    try:
+        yield pg
+    finally:
+        context.close()
