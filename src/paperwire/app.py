@@ -41,8 +41,10 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     # Order matters: specific routes before the catch-all /api/papers/{id:path} and
     # /papers/{id:path} (old-style arXiv ids contain a slash).
-    for module in (status, search_api, hf, feeds, static_files, api, pages):
+    for module in (status, search_api, hf, feeds, static_files, api):
         app.include_router(module.router)
+    app.include_router(hf.site_router)  # /papers/{id}.md before the page route
+    app.include_router(pages.router)
     return app
 
 

@@ -1,0 +1,74 @@
+"""Papers in the JSON shapes the ``huggingface_hub`` 2.x client reads.
+
+Field names follow ``PaperInfo``/``PaperAuthor``/``User`` in ``huggingface_hub/hf_api.py``:
+a daily/search item nests the paper under ``paper`` (``id``, ``authors[].name``,
+``publishedAt``, ``summary``, ``upvotes``) and carries ``title``, ``publishedAt`` (when it
+was listed), ``numComments``, ``githubRepo``, ``projectPage`` at the top; ``/api/papers/{id}``
+is the flat paper. Text is returned exactly as stored: JSON escapes nothing and strips
+nothing. Upvotes/comments/submitter are 0 or absent until the community features exist.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from paperwire.models import Paper
+
+
+def iso_z(value: datetime | date | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time(0, 0), tzinfo=UTC)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _first_url(paper: Paper, kind: str, host: str | None = None) -> str | None:
+    for link in paper.links:
+        if link.kind == kind and (host is None or f"//{host}/" in link.url):
+            return link.url
+    return None
+
+
+def _github_repo(paper: Paper) -> str | None:
+    return _first_url(paper, "code", "github.com") or _first_url(paper, "code")
+
+
+def hf_paper(paper: Paper) -> dict[str, Any]:
+    """The flat paper object (``GET /api/papers/{id}``)."""
+    out: dict[str, Any] = {
+        "id": paper.id,
+        "authors": [{"name": a.name, "hidden": False} for a in paper.authors],
+        "publishedAt": iso_z(paper.submitted),
+        "title": paper.title,
+        "summary": paper.abstract,
+        "upvotes": 0,
+        "numComments": 0,
+        "submittedOnDailyAt": iso_z(paper.day),
+        "categories": paper.categories,
+    }
+    repo, page = _github_repo(paper), _first_url(paper, "project")
+    if repo:
+        out["githubRepo"] = repo
+    if page:
+        out["projectPage"] = page
+    return out
+
+
+def hf_daily_item(paper: Paper) -> dict[str, Any]:
+    """One entry of ``/api/daily_papers`` and ``/api/papers/search``."""
+    inner = {k: v for k, v in hf_paper(paper).items() if k not in ("numComments", "submittedOnDailyAt")}
+    item: dict[str, Any] = {
+        "paper": inner,
+        "publishedAt": iso_z(paper.day),
+        "title": paper.title,
+        "summary": paper.abstract,
+        "numComments": 0,
+    }
+    for key in ("githubRepo", "projectPage"):
+        if key in inner:
+            item[key] = inner[key]
+    return item
