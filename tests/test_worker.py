@@ -222,3 +222,22 @@ def test_worker_stops_on_sigterm(sqlite_url: str, replay) -> None:  # type: igno
         assert run is not None and run.status == "ok" and run.counts.added == 3
     finally:
         store.close()
+
+
+def test_other_ingest_commands_record_their_runs(sqlite_url: str, tmp_path: Path) -> None:
+    from paperwire.ingest.sample import SAMPLE_DIR
+
+    bad = tmp_path / "truncated.xml"
+    bad.write_text("<feed xmlns='http://www.w3.org/2005/Atom'><entry>")
+    good = SAMPLE_DIR / "id_2104.12255v1_s0_m100_6ae69987ffe1.json"
+    env = {**os.environ, "PAPERWIRE_DATABASE_URL": sqlite_url}
+    result = subprocess.run([sys.executable, "-m", "paperwire.cli", "ingest", "atom", str(bad), str(good)],  # noqa: S603
+                            env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 1
+    store = open_store(sqlite_url)
+    try:
+        run = store.get_source_run("atom")
+        assert run is not None and run.status == "failed" and run.counts == UpsertCounts(added=1, failed=1)
+        assert run.last_error is not None and "truncated.xml" in run.last_error
+    finally:
+        store.close()

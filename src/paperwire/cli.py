@@ -64,12 +64,15 @@ def ingest_atom(
 ) -> None:
     """Import saved arXiv API Atom responses; a bad file is reported, the rest imported."""
     from paperwire.ingest.files import import_atom_files
+    from paperwire.ingest.jobs import run_source
     from paperwire.progress import progress_over
 
     store = _open_store()
     try:
         with progress_over(len(files), "atom files", enabled=not as_json) as advance:
-            report = import_atom_files(store, files, on_file=lambda _p: advance())
+            report = run_source(
+                store, "atom", lambda: import_atom_files(store, files, on_file=lambda _p: advance())
+            )
     finally:
         store.close()
     print_summary(report.as_dict(), as_json=as_json, what="atom")
@@ -120,6 +123,7 @@ def ingest_arxiv(
 ) -> None:
     """Fetch papers from the arXiv API by search query or by ids and store them."""
     from paperwire.ingest.arxiv_api import SORT_BY, SORT_ORDER, ArxivApi, ingest_arxiv_query
+    from paperwire.ingest.jobs import run_source
     from paperwire.progress import progress_over
 
     if (query is None) == (ids is None):
@@ -139,10 +143,10 @@ def ingest_arxiv(
         api = ArxivApi.from_settings(settings(), http)
         total = max_results if id_list is None else len(id_list)
         with progress_over(total, "arXiv API", enabled=not as_json) as advance:
-            report = ingest_arxiv_query(
+            report = run_source(store, "arxiv", lambda: ingest_arxiv_query(
                 store, api, query=query, ids=id_list, max_results=max_results,
                 page_size=page_size, sort_by=sort_by, sort_order=sort_order, on_page=advance,
-            )
+            ))
     finally:
         store.close()
         http.close()
@@ -161,6 +165,7 @@ def ingest_snapshot(
     as_json: JsonOpt = False,
 ) -> None:
     """Import the arXiv metadata snapshot; bad lines are reported by number and skipped."""
+    from paperwire.ingest.jobs import run_source
     from paperwire.ingest.snapshot import import_snapshot
     from paperwire.progress import progress_over
 
@@ -174,7 +179,9 @@ def ingest_snapshot(
                 advance(position - done[0])
                 done[0] = position
 
-            report = import_snapshot(store, file, batch_size=batch_size, on_progress=on_progress)
+            report = run_source(store, "snapshot", lambda: import_snapshot(
+                store, file, batch_size=batch_size, on_progress=on_progress
+            ))
     finally:
         store.close()
     print_summary(report.as_dict(), as_json=as_json, what="snapshot")

@@ -79,3 +79,15 @@ def test_announcement_days_and_entries(store: Store) -> None:
     assert len(store.announcement_entries(monday)) == 1
     assert len(store.announcement_days(category="cs.CV")) == 2
     assert store.announcement_days(category="cs.CV", until=monday)[0].fetched_at == T0 + timedelta(hours=1)
+
+
+def test_announcement_days_bump_the_data_version_only_when_they_change(store: Store) -> None:
+    saturday = date(2025, 11, 8)
+    v0 = store.data_version().version
+    store.record_announcement_day(AnnouncementDay("cs.CV", saturday, "none", 0, T0))
+    v1 = store.data_version().version
+    assert v1 > v0
+    store.record_announcement_day(AnnouncementDay("cs.CV", saturday, "none", 0, T0 + timedelta(hours=1)))
+    assert store.data_version().version == v1  # refetched, nothing changed
+    store.record_announcement_day(AnnouncementDay("cs.CV", saturday, "announced", 2, T0 + timedelta(hours=2)))
+    assert store.data_version().version > v1

@@ -69,9 +69,45 @@ def upgrade() -> None:
         )
         """
     )
+    _data_version_triggers()
+
+
+def _data_version_triggers() -> None:
+    """Day pages show "arXiv did not announce" from ``announcement_days``: a new or
+    changed day bumps the ``announcements`` data version (``0004_site.py``) so cached
+    pages are revalidated. A refetch that changes nothing (only ``fetched_at``) does not."""
+    op.execute("INSERT INTO data_versions (name, version) VALUES ('announcements', 0)")
+    changed = "OLD.status IS DISTINCT FROM NEW.status OR OLD.papers IS DISTINCT FROM NEW.papers"
+    if op.get_bind().dialect.name == "postgresql":
+        # Row triggers: a statement INSERT trigger would also fire for an upsert that
+        # only updated (INSERT … ON CONFLICT DO UPDATE).
+        op.execute(
+            "CREATE TRIGGER announcement_days_data_version AFTER INSERT OR DELETE ON announcement_days "
+            "FOR EACH ROW EXECUTE FUNCTION paperwire_bump_data_version('announcements')"
+        )
+        op.execute(
+            "CREATE TRIGGER announcement_days_data_version_update AFTER UPDATE ON announcement_days "
+            f"FOR EACH ROW WHEN ({changed}) "
+            "EXECUTE FUNCTION paperwire_bump_data_version('announcements')"
+        )
+        return
+    bump = (
+        "BEGIN UPDATE data_versions SET version = version + 1, changed_at = CURRENT_TIMESTAMP "
+        "WHERE name = 'announcements'; END"
+    )
+    for event in ("INSERT", "DELETE"):
+        op.execute(
+            f"CREATE TRIGGER announcement_days_data_version_{event.lower()} "
+            f"AFTER {event} ON announcement_days {bump}"
+        )
+    op.execute(
+        "CREATE TRIGGER announcement_days_data_version_update AFTER UPDATE ON announcement_days "
+        f"WHEN {changed.replace('IS DISTINCT FROM', 'IS NOT')} {bump}"
+    )
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM data_versions WHERE name = 'announcements'")
     op.execute("DROP TABLE source_runs")
     op.execute("DROP TABLE announcement_entries")
     op.execute("DROP TABLE announcement_days")
