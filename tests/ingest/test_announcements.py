@@ -250,3 +250,16 @@ def test_listing_keeps_what_richer_sources_stored(store: Store, replay, client) 
     assert (paper.submitted, paper.doi, paper.comments) == (submitted, "10.1000/xyz", "12 pages")
     assert paper.announced == MONDAY and paper.abstract.startswith("We release 4,200")
     assert ingest(store, client, replay, "cs.CV").counts == UpsertCounts(unchanged=3)
+
+
+def test_holiday_makes_the_site_say_no_announcement(store: Store, replay, client) -> None:  # type: ignore[no-untyped-def]
+    """A weekday without announcement is only known from the feed; the browse domain
+    reads it through ``announcement_status``."""
+    from paperwire.browse.listing import day_state
+
+    thanksgiving = date(2025, 11, 27)
+    assert day_state(store, thanksgiving, has_papers=False, today=date(2025, 12, 1)) == "empty"
+    serve(replay, "cs.CV", "cs.CV-2025-11-27-holiday.rss.xml")
+    report = ingest(store, client, replay, "cs.CV")
+    assert [(d.day, d.status) for d in report.days] == [(thanksgiving, "none")]
+    assert day_state(store, thanksgiving, has_papers=False, today=date(2025, 12, 1)) == "no_announcement"
