@@ -51,7 +51,6 @@ def test_parse_schedule() -> None:
         ("announcements:cs.CV@soon", "'soon' is not an interval"),
         ("announcements:cs.CV@0m", "'0m' is not an interval"),
         (":cs.CV", "does not start with a job kind"),
-        ("announcements:cs.CV;announcements:cs.LG", "more than one entry for announcements"),
     ],
 )
 def test_bad_schedule_is_named(text: str, problem: str) -> None:
@@ -65,6 +64,8 @@ def test_unknown_kind_and_missing_categories(tmp_path: Path) -> None:
     try:
         with pytest.raises(ScheduleError, match="unknown job kind 'mail'"):
             jobs_from_settings(Settings(worker_sources="mail@1h"), client=client)
+        with pytest.raises(ScheduleError, match="more than one job named announcements"):
+            jobs_from_settings(Settings(worker_sources="announcements:cs.CV;announcements:cs.LG"), client=client)
         with pytest.raises(ScheduleError, match="needs categories"):
             jobs_from_settings(Settings(worker_sources="announcements@1h"), client=client)
     finally:
@@ -241,3 +242,28 @@ def test_other_ingest_commands_record_their_runs(sqlite_url: str, tmp_path: Path
         assert run.last_error is not None and "truncated.xml" in run.last_error
     finally:
         store.close()
+
+
+def test_follower_runs_after_an_ingest_that_changed_papers(store: Store) -> None:
+    clock = FakeClock()
+
+    class Adds(Counter):
+        def run(self, store: Store):  # type: ignore[no-untyped-def]
+            from paperwire.ingest.announcements import AnnouncementReport
+
+            self.calls += 1
+            return AnnouncementReport(counts=UpsertCounts(added=1 if self.calls == 2 else 0, unchanged=1))
+
+    ingest, follower = Adds("ingest"), Counter("index")
+    worker = Worker(
+        store,
+        [Job("index", timedelta(days=1), follower.run, follows_ingest=True), Job("ingest", HOUR, ingest.run)],
+        clock=clock, sleep=clock.sleep,
+    )
+    assert [o.name for o in worker.run_due()] == ["ingest", "index"]  # ingest first
+    clock.sleep(3600)
+    # The ingest adds a paper: the index job runs although its day is not over.
+    assert [o.name for o in worker.run_due()] == ["ingest", "index"]
+    clock.sleep(3600)
+    assert [o.name for o in worker.run_due()] == ["ingest"]  # nothing changed
+    assert (ingest.calls, follower.calls) == (3, 2)

@@ -47,17 +47,15 @@ class JobSpec:
     args: tuple[str, ...]
     every: timedelta
 
-    @property
-    def name(self) -> str:
-        """The source name its runs are recorded under (shared with the CLI command)."""
-        return self.kind
-
 
 @dataclass(frozen=True, slots=True)
 class Job:
     name: str
     every: timedelta
     run: Callable[[Store], SourceReport]
+    # Also run right after any job that added or updated papers (e.g. ``index``), so
+    # new papers become searchable without waiting for the interval.
+    follows_ingest: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +63,7 @@ class JobOutcome:
     name: str
     ok: bool
     error: str | None = None
+    changed: int = 0  # papers added or updated
 
 
 def parse_interval(text: str, *, where: str = "interval") -> timedelta:
@@ -89,10 +88,6 @@ def parse_schedule(text: str, *, default_every: timedelta, where: str = "PAPERWI
         args = tuple(a.strip() for a in args_text.split(",") if a.strip())
         every = parse_interval(every_text, where=f"{where} entry {entry!r}") if every_text else default_every
         specs.append(JobSpec(kind=kind, args=args, every=every))
-    names = [s.name for s in specs]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ScheduleError(f"{where}: more than one entry for {', '.join(duplicates)}; list all its arguments in one entry")
     return specs
 
 
@@ -149,20 +144,29 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 - a job's failure must not stop the worker
             log.error("job %s failed: %s: %s", job.name, type(exc).__name__, exc)
             return JobOutcome(job.name, ok=False, error=f"{type(exc).__name__}: {exc}")
+        changed = report.counts.added + report.counts.updated
         if report.errors:
             for err in report.errors:
                 log.error("job %s: %s", job.name, err)
-            return JobOutcome(job.name, ok=False, error="; ".join(report.errors))
+            return JobOutcome(job.name, ok=False, error="; ".join(report.errors), changed=changed)
         log.info("job %s: %s", job.name, report.counts.as_dict())
-        return JobOutcome(job.name, ok=True)
+        return JobOutcome(job.name, ok=True, changed=changed)
 
     def run_due(self, *, force: bool = False) -> list[JobOutcome]:
+        """Run the due jobs, ingest jobs first; a ``follows_ingest`` job also runs when
+        one of them changed papers."""
+        due = {job.name for job in (self.jobs if force else self.due_jobs(self.clock()))}
+        ordered = [j for j in self.jobs if not j.follows_ingest] + [j for j in self.jobs if j.follows_ingest]
         outcomes = []
-        jobs = self.jobs if force else self.due_jobs(self.clock())
-        for job in jobs:
+        papers_changed = False
+        for job in ordered:
             if self.stopping:
                 break
-            outcomes.append(self.run_job(job))
+            if job.name not in due and not (job.follows_ingest and papers_changed):
+                continue
+            outcome = self.run_job(job)
+            papers_changed = papers_changed or outcome.changed > 0
+            outcomes.append(outcome)
         return outcomes
 
     def seconds_until_next(self) -> float:
@@ -181,7 +185,10 @@ class Worker:
             self.sleep(max(1.0, self.seconds_until_next()))
 
 
-def _announcements_job(spec: JobSpec, *, settings: Settings, client: HttpClient, clock: Callable[[], datetime]) -> Job:
+def _announcements_jobs(
+    spec: JobSpec, *, settings: Settings, client: HttpClient, clock: Callable[[], datetime]
+) -> list[Job]:
+    """One job for all the categories, recorded as ``announcements`` like the CLI."""
     from paperwire.ingest.announcements import ingest_announcements
 
     if not spec.args:
@@ -193,12 +200,12 @@ def _announcements_job(spec: JobSpec, *, settings: Settings, client: HttpClient,
             store, client, categories, base_url=settings.announcements_url, clock=clock
         )
 
-    return Job(name=spec.name, every=spec.every, run=run)
+    return [Job(name="announcements", every=spec.every, run=run)]
 
 
-JobBuilder = Callable[..., Job]
+JobBuilder = Callable[..., list[Job]]
 JOB_KINDS: dict[str, JobBuilder] = {
-    "announcements": _announcements_job,
+    "announcements": _announcements_jobs,
 }
 
 
@@ -216,7 +223,14 @@ def build_jobs(
             raise ScheduleError(
                 f"PAPERWIRE_WORKER_SOURCES: unknown job kind {spec.kind!r} (known: {', '.join(sorted(JOB_KINDS))})"
             )
-        jobs.append(builder(spec, settings=settings, client=client, clock=clock))
+        jobs.extend(builder(spec, settings=settings, client=client, clock=clock))
+    names = [job.name for job in jobs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ScheduleError(
+            f"PAPERWIRE_WORKER_SOURCES: more than one job named {', '.join(duplicates)}; "
+            "list all its arguments in one entry"
+        )
     return jobs
 
 
