@@ -24,6 +24,9 @@ def finish_paper(paper: Paper) -> Paper:
 
     extra = [link for link in paper.links if link.kind not in ("abs", "pdf", "doi")]
     code = extract_links(paper.abstract) + extract_links(paper.comments)
+    if not extra and not code:  # the usual case, kept cheap for bulk imports
+        paper.links = standard_links(paper)
+        return paper
     seen: set[tuple[str, str]] = set()
     merged: list[Link] = []
     for link in [*standard_links(paper), *extra, *code]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -88,7 +89,13 @@ def parse_created(value: str) -> datetime:
 
 
 def _squash(text: object) -> str:
-    return " ".join(text.split()) if isinstance(text, str) else ""
+    """Collapse whitespace as the Atom import does; the usual wrapped line is cheap."""
+    if not isinstance(text, str):
+        return ""
+    flat = text.strip().replace("\n", " ")
+    if flat.isascii() and flat.isprintable() and "  " not in flat:
+        return flat  # same result as split/join, without building a word list
+    return " ".join(flat.split())
 
 
 def _optional(text: object) -> str | None:
@@ -100,12 +107,15 @@ def _authors(record: dict[str, Any]) -> list[Author]:
     if isinstance(parsed, list) and parsed:
         authors = []
         for entry in parsed:
-            family = (entry[0] if len(entry) > 0 else "") or ""
-            given = (entry[1] if len(entry) > 1 else "") or ""
-            suffix = (entry[2] if len(entry) > 2 else "") or ""
-            name = " ".join(p for p in (given, family, suffix) if p).strip()
+            family = entry[0] if entry else ""
+            given = entry[1] if len(entry) > 1 else ""
+            suffix = entry[2] if len(entry) > 2 else ""
+            if given and family:
+                name = f"{given} {family} {suffix}" if suffix else f"{given} {family}"
+            else:
+                name = " ".join(p for p in (given, family, suffix) if p)
             if name:
-                authors.append(Author(name=name, family=family or None, given=given or None, suffix=suffix or None))
+                authors.append(Author(name, family or None, given or None, suffix or None))
         return authors
     raw = _squash(record.get("authors"))
     if not raw:
@@ -167,6 +177,38 @@ def record_to_paper(record: object, *, where: str) -> Paper:
     return finish_paper(paper)
 
 
+class _BatchWriter:
+    """Writes batches on one background thread while the caller converts the next.
+
+    The database does much of its work without holding the GIL, so parsing and writing
+    overlap. At most one batch is in flight, so memory stays bounded; batches are
+    written in order, each in its own transaction; a write error surfaces on the next
+    call, and nothing after it is written.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.counts = UpsertCounts()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-writer")
+        self._pending: Future[UpsertCounts] | None = None
+
+    def _collect(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self.counts += pending.result()
+
+    def submit(self, papers: list[Paper]) -> None:
+        self._collect()
+        self._pending = self._pool.submit(self.store.upsert_papers, papers)
+
+    def finish(self) -> UpsertCounts:
+        try:
+            self._collect()
+        finally:
+            self._pool.shutdown(wait=True)
+        return self.counts
+
+
 def _open(path: Path) -> tuple[IO[bytes], IO[bytes]]:
     """(lines to read, raw file whose position measures progress); gzip by magic bytes."""
     raw = path.open("rb")
@@ -200,11 +242,13 @@ def import_snapshot(
         report.add_error(f"{name}: cannot read file ({exc.strerror or exc})")
         return report
     batch: list[Paper] = []
+    writer = _BatchWriter(store)
 
     def flush() -> None:
+        nonlocal batch
         if batch:
-            report.counts += store.upsert_papers(batch)
-            batch.clear()
+            writer.submit(batch)
+            batch = []
         if on_progress:
             on_progress(raw.tell())
 
@@ -240,5 +284,7 @@ def import_snapshot(
             flush()
     except OSError as exc:
         report.add_error(f"{name}: read error ({exc.strerror or exc})")
+    finally:
+        report.counts += writer.finish()
     report.counts += UpsertCounts(failed=failed)
     return report

@@ -8,10 +8,9 @@ from typing import Any
 from paperwire.models import Paper, UpsertCounts
 from paperwire.store.codec import (
     PAPER_COLUMNS,
+    EncodedPaper,
     decide,
-    fingerprint,
     merge_announcement,
-    paper_to_row,
     row_to_paper,
 )
 from paperwire.store.sql import ID_CHUNK, Db, SqlBase, author_key, chunks
@@ -40,11 +39,11 @@ class PaperQueries(SqlBase):
             for paper in batch.values():
                 old = existing.get(paper.id)
                 paper = merge_announcement(old, paper)
-                fp = fingerprint(paper)
-                outcome = decide(old, paper, fp)
+                encoded = EncodedPaper(paper)
+                outcome = decide(old, paper, encoded.fp)
                 counts[outcome] += 1
                 if outcome != "unchanged":
-                    rows.append(paper_to_row(paper, fp=fp))
+                    rows.append(encoded.row())
                     changed_ids.append(paper.id)
             if rows:
                 db.executemany(_INSERT_PAPER, rows)
