@@ -189,6 +189,34 @@ def ingest_snapshot(
         raise typer.Exit(1)
 
 
+@ingest_app.command("medline")
+def ingest_medline(
+    files: Annotated[list[Path], typer.Argument(help="PubMed/MEDLINE baseline or update files (.xml or .xml.gz).")],
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Papers per transaction.")] = 2000,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import PubMed/MEDLINE XML; a bad record is reported with file and line and skipped."""
+    from paperwire.ingest.medline import import_medline
+    from paperwire.progress import progress_over
+
+    total = sum(f.stat().st_size for f in files if f.is_file()) or None
+    store = _open_store()
+    try:
+        with progress_over(total, "medline", enabled=not as_json, unit="bytes") as advance:
+            report = import_medline(store, files, batch_size=batch_size, on_progress=advance)
+    finally:
+        store.close()
+    if report.deletions and not as_json:
+        typer.echo(
+            f"note: {report.deletions} PMIDs listed in <DeleteCitation> were not deleted "
+            "(paperwire keeps stored papers)",
+            err=True,
+        )
+    print_summary(report.as_dict(), as_json=as_json, what="medline")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 # --- ingest announcements / worker (issue 3: daily listings, scheduled jobs) --------
 
 

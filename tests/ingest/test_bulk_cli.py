@@ -34,3 +34,16 @@ def test_snapshot_cli_truncated_gzip_exits_non_zero(sqlite_url: str, tmp_path: P
     assert result.returncode == 1
     assert "truncated at line" in result.stderr and str(path) in result.stderr
     assert "snapshot: added " in result.stdout
+
+
+def test_medline_cli_names_the_bad_record_and_reruns_unchanged(sqlite_url: str) -> None:
+    from tests.ingest.test_medline import EXCERPT, EXCERPT_GZ
+
+    first = run(["ingest", "medline", str(EXCERPT), str(EXCERPT_GZ), "--json"], sqlite_url)
+    assert first.returncode == 1
+    assert "(PMID 33977567): no title" in first.stderr
+    summary = json.loads(first.stdout.strip().splitlines()[-1])
+    assert summary["added"] == 106 and summary["failed"] == 1 and summary["deletions_listed"] == 20
+    again = run(["ingest", "medline", str(EXCERPT_GZ)], sqlite_url)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip().endswith("medline: added 0, updated 0, unchanged 60, failed 0")
