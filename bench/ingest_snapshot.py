@@ -7,7 +7,8 @@ As a baseline measured in the same run it also prints the rate of reading and
 converting the lines without any database, so figures from a busy machine can be
 compared as ratios.
 
-    PYTHONPATH=src python bench/ingest_snapshot.py [--lines 1000000] [--postgres-lines 100000]
+    PYTHONPATH=src python bench/ingest_snapshot.py [--lines 1000000] [--workers 0 --workers 2]
+        [--postgres-lines 100000]
 """
 
 from __future__ import annotations
@@ -134,27 +135,28 @@ def convert_only(path: Path) -> tuple[int, float]:
     return n, time.perf_counter() - t0
 
 
-def timed_import(url: str, path: Path, batch_size: int) -> tuple[object, float]:
+def timed_import(url: str, path: Path, batch_size: int, workers: int | None) -> tuple[object, float]:
     from paperwire.ingest.snapshot import import_snapshot
     from paperwire.store import open_store
 
     store = open_store(url)
     try:
         t0 = time.perf_counter()
-        report = import_snapshot(store, path, batch_size=batch_size)
+        report = import_snapshot(store, path, batch_size=batch_size, workers=workers)
         return report, time.perf_counter() - t0
     finally:
         store.close()
 
 
-def run_backend(name: str, url: str, path: Path, batch_size: int, lines: int) -> None:
+def run_backend(name: str, url: str, path: Path, batch_size: int, lines: int, workers: int | None) -> None:
     from paperwire.store import upgrade_database
 
     upgrade_database(url)
+    shown = "auto" if workers is None else workers
     for label in ("fresh import", "rerun (unchanged)"):
-        report, secs = timed_import(url, path, batch_size)
+        report, secs = timed_import(url, path, batch_size, workers)
         counts = report.counts  # type: ignore[attr-defined]
-        print(f"{name:8} {label:18} {lines / secs:9,.0f} papers/s  ({secs:6.1f} s; "
+        print(f"{name:8} workers={shown:<4} {label:18} {lines / secs:9,.0f} papers/s  ({secs:6.1f} s; "
               f"added {counts.added}, updated {counts.updated}, unchanged {counts.unchanged}, failed {counts.failed})")
         sys.stdout.flush()
 
@@ -165,6 +167,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--postgres-lines", type=int, default=0, help="also PostgreSQL on the first N lines")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--workers", type=int, action="append",
+                        help="converter processes (repeat to compare; default: auto)")
     args = parser.parse_args()
 
     path = snapshot_file(args.lines)
@@ -175,10 +179,12 @@ def main() -> None:
         print(f"baseline read+convert (no database) {n / secs:9,.0f} papers/s  ({secs:6.1f} s)")
     work = Path(tempfile.mkdtemp(prefix="paperwire-bench-"))
     try:
-        run_backend("sqlite", f"sqlite:///{work / 'bench.db'}", path, args.batch_size, args.lines)
-        db = work / "bench.db"
-        print(f"sqlite database size {sum(f.stat().st_size for f in work.glob('bench.db*')) / 1e6:.0f} MB")
-        db.unlink(missing_ok=True)
+        for workers in args.workers or [None]:
+            run_backend("sqlite", f"sqlite:///{work / 'bench.db'}", path, args.batch_size, args.lines, workers)
+            size = sum(f.stat().st_size for f in work.glob("bench.db*"))
+            print(f"sqlite database size {size / 1e6:.0f} MB")
+            for f in work.glob("bench.db*"):
+                f.unlink()
         if args.postgres_lines:
             run_postgres(path, args)
     finally:
@@ -202,7 +208,8 @@ def run_postgres(path: Path, args: argparse.Namespace) -> None:
     try:
         with psycopg.connect(server.get_uri(), autocommit=True) as conn:
             conn.execute("CREATE DATABASE bench")
-        run_backend("postgres", server.get_uri("bench"), small, args.batch_size, args.postgres_lines)
+        workers = (args.workers or [None])[-1]
+        run_backend("postgres", server.get_uri("bench"), small, args.batch_size, args.postgres_lines, workers)
     finally:
         server.cleanup()
         shutil.rmtree(base, ignore_errors=True)

@@ -108,7 +108,7 @@ def test_parse_created_fast_and_fallback() -> None:
 def test_imports_a_good_file_in_batches(store: Store, tmp_path: Path) -> None:
     path = write_lines(tmp_path / "snap.json", good_lines(25))
     seen: list[int] = []
-    report = import_snapshot(store, path, batch_size=10, on_progress=seen.append)
+    report = import_snapshot(store, path, batch_size=10, on_progress=seen.append, chunk_bytes=2000)
     assert report.ok and report.errors == []
     assert report.counts == UpsertCounts(added=25)
     assert report.lines == 25
@@ -187,3 +187,29 @@ def test_truncated_gzip_keeps_what_was_read(store: Store, tmp_path: Path) -> Non
 def test_missing_file_is_reported(sqlite_store: Store, tmp_path: Path) -> None:
     report = import_snapshot(sqlite_store, tmp_path / "nope.json")
     assert not report.ok and "nope.json" in report.errors[0] and "cannot read" in report.errors[0]
+
+
+def test_worker_processes_give_the_same_result(sqlite_store: Store, tmp_path: Path) -> None:
+    """Converter processes (used for big files) keep file order, line numbers and counts."""
+    lines = good_lines(40)
+    lines.insert(5, "{bad json")  # line 6
+    lines.insert(30, json.dumps(record(99, title="")))  # line 31
+    path = write_lines(tmp_path / "snap.json.gz", lines, gz=True)
+    report = import_snapshot(sqlite_store, path, batch_size=7, workers=2, chunk_bytes=3000)
+    assert report.counts == UpsertCounts(added=40, failed=2)
+    assert report.lines == 42
+    assert [e.split(": ", 1)[0] for e in report.errors] == [f"{path}:6", f"{path}:31"]
+    got = sqlite_store.get_paper("2101.00007")
+    assert got is not None and got.has_code and got.authors[1].family == "Turing"
+    again = import_snapshot(sqlite_store, path, workers=0, chunk_bytes=3000)
+    assert again.counts == UpsertCounts(unchanged=40, failed=2)
+
+
+def test_truncated_gzip_with_worker_processes(sqlite_store: Store, tmp_path: Path) -> None:
+    lines = [json.dumps(record(i, abstract=f"Abstract {i} " + "y" * 1500)) for i in range(1, 300)]
+    whole = gzip.compress(("\n".join(lines) + "\n").encode())
+    path = tmp_path / "cut.json.gz"
+    path.write_bytes(whole[: len(whole) * 3 // 4])
+    report = import_snapshot(sqlite_store, path, workers=2, chunk_bytes=20_000)
+    assert report.truncated is not None and f"truncated at line {report.lines + 1}" in report.truncated
+    assert report.counts.added == report.lines == sqlite_store.count_papers() > 0

@@ -10,12 +10,16 @@ before the break and says where the break was.
 from __future__ import annotations
 
 import gzip
+import multiprocessing
+import os
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,7 +28,7 @@ import orjson
 from paperwire.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from paperwire.ingest.errors import IngestError
 from paperwire.ingest.links import finish_paper
-from paperwire.models import Author, Paper, UpsertCounts
+from paperwire.models import Author, Link, Paper, UpsertCounts
 from paperwire.store.base import Store
 
 DEFAULT_BATCH_SIZE = 5000
@@ -219,8 +223,129 @@ def _open(path: Path) -> tuple[IO[bytes], IO[bytes]]:
     return raw, raw
 
 
-def _numbered_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
-    yield from enumerate(stream, start=1)
+_READ_BYTES = 1 << 16  # a cut .gz loses at most this much decompressed data
+_CHUNK_BYTES = 1 << 20  # lines handed to a converter at once (~600 papers)
+_POOL_MIN_BYTES = 32 << 20  # below this, starting processes costs more than it saves
+
+
+def _line_chunks(stream: IO[bytes], chunk_bytes: int) -> Iterator[tuple[int, list[bytes]]]:
+    """(first line number, whole lines) of about ``chunk_bytes`` each.
+
+    If the stream breaks (a truncated .gz), the whole lines read so far are yielded
+    first, then the error is raised: what was read is kept.
+    """
+    pending = b""
+    first = 1
+    lines: list[bytes] = []
+    size = 0
+    while True:
+        try:
+            block = stream.read(min(_READ_BYTES, chunk_bytes))
+        except (EOFError, gzip.BadGzipFile, zlib.error):
+            if lines:
+                yield first, lines
+            raise
+        if not block:
+            break
+        parts = (pending + block).split(b"\n")
+        pending = parts.pop()
+        lines.extend(parts)
+        size += len(block)
+        if size >= chunk_bytes:
+            yield first, lines
+            first += len(lines)
+            lines, size = [], 0
+    if pending:
+        lines.append(pending)
+    if lines:
+        yield first, lines
+
+
+def convert_lines(name: str, first_line: int, lines: list[bytes]) -> tuple[list[Paper], list[str]]:
+    """Snapshot lines → papers, and one message per bad line (blank lines are skipped)."""
+    papers: list[Paper] = []
+    errors: list[str] = []
+    for offset, line in enumerate(lines):
+        if not line.strip():
+            continue
+        where = f"{name}:{first_line + offset}"
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            errors.append(f"{where}: invalid JSON ({exc})")
+            continue
+        try:
+            papers.append(record_to_paper(record, where=where))
+        except IngestError as exc:
+            errors.append(str(exc))
+    return papers, errors
+
+
+# Papers cross process boundaries as plain tuples: pickling the dataclasses costs
+# several times more than converting the line again.
+_Packed = tuple[Any, ...]
+
+
+def _pack(p: Paper) -> _Packed:
+    return (
+        p.id, p.version, p.title, p.abstract,
+        [(a.name, a.family, a.given, a.suffix, a.affiliation) for a in p.authors],
+        p.categories, p.submitted, p.updated, p.doi, p.journal_ref, p.comments, p.license,
+        [(link.kind, link.url) for link in p.links],
+    )
+
+
+def _unpack(t: _Packed) -> Paper:
+    return Paper(
+        id=t[0], version=t[1], title=t[2], abstract=t[3],
+        authors=[Author(*a) for a in t[4]], categories=t[5], submitted=t[6], updated=t[7],
+        doi=t[8], journal_ref=t[9], comments=t[10], license=t[11], source="arxiv",
+        links=[Link(*link) for link in t[12]],
+    )
+
+
+def _convert_packed(name: str, first_line: int, lines: list[bytes]) -> tuple[list[_Packed], list[str]]:
+    papers, errors = convert_lines(name, first_line, lines)
+    return [_pack(p) for p in papers], errors
+
+
+def _auto_workers(path: Path) -> int:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return 0
+    cores = os.cpu_count() or 1
+    return min(cores, 4) if cores > 1 and size >= _POOL_MIN_BYTES else 0
+
+
+def _converted(
+    name: str, chunks: Iterator[tuple[int, list[bytes]]], workers: int
+) -> Iterator[tuple[int, list[Paper], list[str]]]:
+    """(lines in chunk, papers, errors) in file order; converted by ``workers`` processes
+    (0: here). At most a few chunks are in flight, so memory stays bounded."""
+    if workers <= 0:
+        for first, lines in chunks:
+            papers, errors = convert_lines(name, first, lines)
+            yield len(lines), papers, errors
+        return
+    ctx = multiprocessing.get_context("spawn")  # no fork of a process holding a database
+    with ctx.Pool(workers) as pool:
+        pending: deque[tuple[int, AsyncResult[tuple[list[_Packed], list[str]]]]] = deque()
+
+        def ready() -> tuple[int, list[Paper], list[str]]:
+            count, result = pending.popleft()
+            packed, errors = result.get()
+            return count, [_unpack(t) for t in packed], errors
+
+        try:
+            for first, lines in chunks:
+                pending.append((len(lines), pool.apply_async(_convert_packed, (name, first, lines))))
+                if len(pending) > 2 * workers:
+                    yield ready()
+        finally:
+            # Whatever was read before a break (a cut .gz) is still converted and kept.
+            while pending:
+                yield ready()
 
 
 def import_snapshot(
@@ -230,8 +355,14 @@ def import_snapshot(
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Callable[[int], None] | None = None,
     max_reported: int = MAX_REPORTED_ERRORS,
+    workers: int | None = None,
+    chunk_bytes: int = _CHUNK_BYTES,
 ) -> SnapshotReport:
-    """Import one snapshot file; ``on_progress(bytes_read_so_far)`` after every batch."""
+    """Import one snapshot file; ``on_progress(bytes_read_so_far)`` after every batch.
+
+    ``workers`` processes convert lines while this one writes (default: one per core,
+    up to 4, for files of 32 MB and more; 0 converts here), ``chunk_bytes`` at a time.
+    """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     report = SnapshotReport(max_reported=max_reported)
@@ -241,47 +372,37 @@ def import_snapshot(
     except OSError as exc:
         report.add_error(f"{name}: cannot read file ({exc.strerror or exc})")
         return report
+    if workers is None:
+        workers = _auto_workers(path)
     batch: list[Paper] = []
     writer = _BatchWriter(store)
+    failed = 0
 
-    def flush() -> None:
+    def flush(*, final: bool = False) -> None:
         nonlocal batch
-        if batch:
-            writer.submit(batch)
-            batch = []
+        while len(batch) >= batch_size or (final and batch):
+            writer.submit(batch[:batch_size])
+            batch = batch[batch_size:]
         if on_progress:
             on_progress(raw.tell())
 
-    failed = 0
     try:
         with stream, raw:
-            line_no = 0
             try:
-                for line_no, line in _numbered_lines(stream):
-                    if not line.strip():
-                        continue
-                    where = f"{name}:{line_no}"
-                    try:
-                        record = orjson.loads(line)
-                    except orjson.JSONDecodeError as exc:
-                        failed += 1
-                        report.add_error(f"{where}: invalid JSON ({exc})")
-                        continue
-                    try:
-                        batch.append(record_to_paper(record, where=where))
-                    except IngestError as exc:
-                        failed += 1
-                        report.add_error(str(exc))
-                        continue
+                for count, papers, errors in _converted(name, _line_chunks(stream, chunk_bytes), workers):
+                    report.lines += count
+                    for message in errors:
+                        report.add_error(message)
+                    failed += len(errors)
+                    batch.extend(papers)
                     if len(batch) >= batch_size:
                         flush()
             except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
                 report.truncated = (
-                    f"{name}: truncated at line {line_no + 1}: the compressed data ends early or is "
-                    f"damaged ({exc}); the {line_no} lines before it were read"
+                    f"{name}: truncated at line {report.lines + 1}: the compressed data ends early "
+                    f"or is damaged ({exc}); the {report.lines} lines before it were read"
                 )
-            report.lines = line_no
-            flush()
+            flush(final=True)
     except OSError as exc:
         report.add_error(f"{name}: read error ({exc.strerror or exc})")
     finally:
