@@ -162,6 +162,10 @@ def ingest_arxiv(
 def ingest_snapshot(
     file: Annotated[Path, typer.Argument(help="arXiv metadata snapshot, JSON lines, plain or .gz.")],
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Papers per transaction.")] = 5000,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=0, help="Converter processes (default: one per core for big files; 0: none)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import the arXiv metadata snapshot; bad lines are reported by number and skipped."""
@@ -180,7 +184,7 @@ def ingest_snapshot(
                 done[0] = position
 
             report = run_source(store, "snapshot", lambda: import_snapshot(
-                store, file, batch_size=batch_size, on_progress=on_progress
+                store, file, batch_size=batch_size, on_progress=on_progress, workers=workers
             ))
     finally:
         store.close()
@@ -196,6 +200,7 @@ def ingest_medline(
     as_json: JsonOpt = False,
 ) -> None:
     """Import PubMed/MEDLINE XML; a bad record is reported with file and line and skipped."""
+    from paperwire.ingest.jobs import run_source
     from paperwire.ingest.medline import import_medline
     from paperwire.progress import progress_over
 
@@ -203,7 +208,9 @@ def ingest_medline(
     store = _open_store()
     try:
         with progress_over(total, "medline", enabled=not as_json, unit="bytes") as advance:
-            report = import_medline(store, files, batch_size=batch_size, on_progress=advance)
+            report = run_source(store, "medline", lambda: import_medline(
+                store, files, batch_size=batch_size, on_progress=advance
+            ))
     finally:
         store.close()
     if report.deletions and not as_json:

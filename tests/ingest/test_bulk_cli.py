@@ -47,3 +47,30 @@ def test_medline_cli_names_the_bad_record_and_reruns_unchanged(sqlite_url: str) 
     again = run(["ingest", "medline", str(EXCERPT_GZ)], sqlite_url)
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip().endswith("medline: added 0, updated 0, unchanged 60, failed 0")
+
+
+def test_bulk_imports_record_their_runs(sqlite_url: str, tmp_path: Path) -> None:
+    from paperwire.store import open_store
+
+    data = gzip.compress(("\n".join(good_lines(50)) + "\n").encode())
+    cut = tmp_path / "cut.json.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    assert run(["ingest", "snapshot", str(cut), "--workers", "0"], sqlite_url).returncode == 1
+    store = open_store(sqlite_url)
+    try:
+        runs = {r.source: r for r in store.source_runs()}
+    finally:
+        store.close()
+    assert runs["snapshot"].status == "failed"
+    assert "truncated at line" in (runs["snapshot"].last_error or "")
+    assert runs["snapshot"].counts.added > 0  # what was read before the cut is kept
+
+    bad_xml = tmp_path / "bad.xml"
+    bad_xml.write_text("<PubmedArticleSet><PubmedArticle>")
+    assert run(["ingest", "medline", str(bad_xml)], sqlite_url).returncode == 1
+    store = open_store(sqlite_url)
+    try:
+        runs = {r.source: r for r in store.source_runs()}
+    finally:
+        store.close()
+    assert runs["medline"].status == "failed" and "malformed XML" in (runs["medline"].last_error or "")

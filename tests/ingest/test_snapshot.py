@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -175,8 +176,10 @@ def test_truncated_gzip_keeps_what_was_read(store: Store, tmp_path: Path) -> Non
     whole = gzip.compress(("\n".join(lines) + "\n").encode())
     path = tmp_path / "cut.json.gz"
     path.write_bytes(whole[: len(whole) // 2])
+    readable = zlib.decompressobj(31).decompress(whole[: len(whole) // 2])
     report = import_snapshot(store, path, batch_size=20)
     assert report.truncated is not None
+    assert report.lines == readable.count(b"\n")  # every whole line before the cut
     assert f"{path}: truncated at line {report.lines + 1}" in report.truncated
     assert 0 < report.lines < 199
     assert store.count_papers() == report.counts.added > 0

@@ -56,6 +56,7 @@ class MedlineReport:
     articles: int = 0
     deletions: int = 0  # PMIDs listed in <DeleteCitation>: reported, not applied
     max_reported: int = MAX_REPORTED_ERRORS
+    shown: int = 0  # record errors kept in ``errors``
 
     @property
     def ok(self) -> bool:
@@ -63,12 +64,18 @@ class MedlineReport:
 
     def add_error(self, message: str) -> None:
         self.error_count += 1
-        if len(self.errors) < self.max_reported:
+        if self.shown < self.max_reported:
+            self.shown += 1
             self.errors.append(message)
+
+    def add_file_error(self, message: str) -> None:
+        """A file that stopped early: always listed (in ``errors`` too, for run records)."""
+        self.file_errors.append(message)
+        self.errors.append(message)
 
     def as_dict(self) -> dict[str, object]:
         errors = list(self.errors)
-        hidden = self.error_count - len(self.errors)
+        hidden = self.error_count - self.shown
         if hidden > 0:
             errors.append(f"… and {hidden} more bad records (all counted as failed)")
         return {
@@ -76,7 +83,7 @@ class MedlineReport:
             "articles": self.articles,
             "deletions_listed": self.deletions,
             "error_count": self.error_count,
-            "errors": errors + self.file_errors,
+            "errors": errors,
         }
 
 
@@ -344,16 +351,16 @@ def _import_file(
             pull.close()
             drain()
     except DefusedXmlException as exc:
-        report.file_errors.append(f"{name}: refused unsafe XML ({type(exc).__name__}: {exc})")
+        report.add_file_error(f"{name}: refused unsafe XML ({type(exc).__name__}: {exc})")
     except ParseError as exc:
         line, col = exc.position
-        report.file_errors.append(f"{name}: malformed XML at line {line}, column {col}: {exc}")
+        report.add_file_error(f"{name}: malformed XML at line {line}, column {col}: {exc}")
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        report.file_errors.append(
+        report.add_file_error(
             f"{name}: truncated or damaged compressed file, stopped after {report.articles - first_article} articles ({exc})"
         )
     except OSError as exc:
-        report.file_errors.append(f"{name}: cannot read file ({exc.strerror or exc})")
+        report.add_file_error(f"{name}: cannot read file ({exc.strerror or exc})")
     finally:
         flush()  # what was read before a break is kept
 

@@ -56,16 +56,14 @@ class SnapshotReport:
 
     def add_error(self, message: str) -> None:
         self.error_count += 1
-        if len(self.errors) < self.max_reported:
+        if self.error_count <= self.max_reported:
             self.errors.append(message)
 
     def as_dict(self) -> dict[str, object]:
         errors = list(self.errors)
-        hidden = self.error_count - len(self.errors)
+        hidden = self.error_count - min(self.error_count, self.max_reported)
         if hidden > 0:
             errors.append(f"… and {hidden} more bad lines (all counted as failed)")
-        if self.truncated:
-            errors.append(self.truncated)
         return {
             **self.counts.as_dict(),
             "lines": self.lines,
@@ -223,7 +221,7 @@ def _open(path: Path) -> tuple[IO[bytes], IO[bytes]]:
     return raw, raw
 
 
-_READ_BYTES = 1 << 16  # a cut .gz loses at most this much decompressed data
+_READ_BYTES = 1 << 16  # read1: whatever is ready, so a cut .gz loses only its last partial line
 _CHUNK_BYTES = 1 << 20  # lines handed to a converter at once (~600 papers)
 _POOL_MIN_BYTES = 32 << 20  # below this, starting processes costs more than it saves
 
@@ -240,7 +238,7 @@ def _line_chunks(stream: IO[bytes], chunk_bytes: int) -> Iterator[tuple[int, lis
     size = 0
     while True:
         try:
-            block = stream.read(min(_READ_BYTES, chunk_bytes))
+            block = stream.read1(min(_READ_BYTES, chunk_bytes))  # type: ignore[attr-defined]
         except (EOFError, gzip.BadGzipFile, zlib.error):
             if lines:
                 yield first, lines
@@ -402,6 +400,7 @@ def import_snapshot(
                     f"{name}: truncated at line {report.lines + 1}: the compressed data ends early "
                     f"or is damaged ({exc}); the {report.lines} lines before it were read"
                 )
+                report.errors.append(report.truncated)  # listed even past the cap
             flush(final=True)
     except OSError as exc:
         report.add_error(f"{name}: read error ({exc.strerror or exc})")
