@@ -311,6 +311,48 @@ def worker(
 # --- index / search (issue 4) --------------------------------------------------------
 
 
+def build_cli_embedder(s: Settings):  # type: ignore[no-untyped-def]
+    """The embedder chosen by ``PAPERWIRE_EMBEDDER``."""
+    from paperwire.search.embedders import build_embedder
+
+    return build_embedder(s)
+
+
+@app.command("index")
+def index(
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Papers embedded and committed together.")] = 64,
+    as_json: JsonOpt = False,
+) -> None:
+    """Embed papers that have no embedding yet (resumable: each batch is committed)."""
+    from paperwire.progress import progress_over
+    from paperwire.search.index import index_papers
+
+    s = settings()
+    embedder = build_cli_embedder(s)
+    store = _open_store()
+    try:
+        from paperwire.search.ann import open_vector_index
+
+        vectors = open_vector_index(s, store)
+        total = store.count_papers_to_embed(embedder.name)
+        with progress_over(total, f"embedding ({embedder.name})", enabled=not as_json) as advance:
+            report = index_papers(
+                store, embedder, batch_size=batch_size,
+                on_batch=lambda r: advance(r.last_batch), vectors=vectors,
+            )
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps(report.as_dict()))
+    else:
+        typer.echo(
+            f"index: embedded {report.embedded} papers with {report.model} "
+            f"in {report.seconds:.1f}s"
+            + (f"; HNSW index +{report.ann_added}" if report.ann_added or report.ann_rebuilt else "")
+        )
+
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     embed_threads: int = Field(
         default=0, ge=0, description="CPU threads for embedding; 0 = the runtime's default."
     )
+    vector_ann_threshold: int = Field(
+        default=10_000,
+        ge=1,
+        description="SQLite: vectors of one model beyond which `paperwire index` builds an "
+        "HNSW index (usearch) under data_dir/vectors; below it search is exact (sqlite-vec).",
+    )
 
     # --- daily announcements and the worker (issue 3) ---
     announcements_url: str = Field(

@@ -1,20 +1,268 @@
 """Search: keyword index, embeddings and vectors; dialect-specific parts live in search_sqlite.py / search_postgres.py.
 
-Owned by issue 4 (search). Placeholder until that work lands: the mixin is already part of
-``SqlStore`` and its protocol part of ``Store``, so adding methods here needs no
-edits elsewhere.
+Owned by issue 4 (search). Filters (``filter_sql``) are shared by every ranker so that
+they apply before ranking, inside the query that ranks.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Any, Protocol
 
-from paperwire.store.sql import SqlBase
+import numpy as np
+
+from paperwire.models import Hit, SearchFilters
+from paperwire.store.sql import ID_CHUNK, Db, SqlBase, author_key, chunks
+
+
+def filter_sql(filters: SearchFilters | None, *, alias: str = "p") -> tuple[str, list[Any]]:
+    """SQL conditions on ``papers AS alias`` for ``filters`` (``"1=1"`` when empty).
+
+    Categories and authors go through their child tables, which are indexed, so a
+    filter narrows the candidates before any ranking is computed.
+    """
+    if filters is None or filters.empty:
+        return "1=1", []
+    parts: list[str] = []
+    params: list[Any] = []
+    if filters.categories:
+        marks = ", ".join("?" * len(filters.categories))
+        parts.append(
+            f"EXISTS (SELECT 1 FROM paper_categories fc WHERE fc.paper_id = {alias}.id "
+            f"AND fc.category IN ({marks}))"
+        )
+        params.extend(filters.categories)
+    if filters.date_from is not None:
+        parts.append(f"{alias}.listed_day >= ?")
+        params.append(filters.date_from)
+    if filters.date_until is not None:
+        parts.append(f"{alias}.listed_day <= ?")
+        params.append(filters.date_until)
+    if filters.has_code is not None:
+        parts.append(f"{alias}.has_code = ?")
+        params.append(1 if filters.has_code else 0)
+    if filters.author:
+        parts.append(
+            f"EXISTS (SELECT 1 FROM paper_authors fa WHERE fa.paper_id = {alias}.id "
+            "AND fa.name_key = ?)"
+        )
+        params.append(author_key(filters.author))
+    if filters.source is not None:
+        parts.append(f"{alias}.source = ?")
+        params.append(filters.source)
+    return " AND ".join(parts), params
 
 
 class SearchStore(Protocol):
-    """What the rest of paperwire may ask of this part of the store."""
+    """What the rest of paperwire may ask of this part of the store.
+
+    Embeddings: one float32 vector per (model, paper); ``seq`` is a row's integer key,
+    increasing with every write, used by an external ANN index to know what it covers.
+    """
+
+    def papers_to_embed(
+        self, model: str, *, after: str | None = None, limit: int = 100
+    ) -> list[tuple[str, str, str, str]]:
+        """``(id, fingerprint, title, abstract)`` of papers with no embedding by
+        ``model``, or one made before the paper changed; ordered by id, after ``after``."""
+        ...
+
+    def count_papers_to_embed(self, model: str) -> int: ...
+
+    def save_embeddings(
+        self, model: str, rows: Sequence[tuple[str, str, np.ndarray]]
+    ) -> int:
+        """Store ``(paper_id, fingerprint, vector)`` rows in one transaction, replacing a
+        paper's older vector; papers deleted meanwhile are skipped. Returns rows written."""
+        ...
+
+    def count_embeddings(self, model: str, *, after_seq: int = 0) -> int: ...
+
+    def embedding_model(self) -> str | None:
+        """The model most recently written, i.e. the one search should use."""
+        ...
+
+    def embedding_dim(self, model: str) -> int | None: ...
+
+    def get_embedding(self, model: str, paper_id: str) -> np.ndarray | None: ...
+
+    def nearest_papers(
+        self,
+        model: str,
+        vector: np.ndarray,
+        *,
+        limit: int,
+        filters: SearchFilters | None = None,
+        exclude: Sequence[str] = (),
+        min_seq: int | None = None,
+    ) -> list[Hit]:
+        """Papers nearest to ``vector`` (score = cosine similarity), filters applied
+        first. Exact on SQLite; pgvector's HNSW index on PostgreSQL."""
+        ...
+
+    def max_embedding_seq(self, model: str) -> int: ...
+
+    def embeddings_after(
+        self, model: str, *, after_seq: int, limit: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(seqs, vectors)`` of rows with seq > ``after_seq``, by seq: what an ANN
+        index has not seen yet."""
+        ...
+
+    def papers_for_seqs(
+        self, model: str, seqs: Sequence[int], *, filters: SearchFilters | None = None
+    ) -> dict[int, str]:
+        """seq → paper id for the live rows among ``seqs`` that pass ``filters``."""
+        ...
 
 
 class SearchQueries(SqlBase):
     """SQL shared by SQLite and PostgreSQL for this part."""
+
+    # --- embeddings (search-vectors) ----------------------------------------------------
+
+    def _vector_param(self, vector: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    def _vector_column(self) -> str:
+        """SQL for the stored vector in the form ``_decode_vector`` reads."""
+        return "vector"
+
+    def _decode_vector(self, value: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def _vector_placeholder(self) -> str:
+        return "?"
+
+    def _after_embeddings_saved(self, db: Db, model: str, dim: int) -> None:
+        """Hook for the backend's vector index (PostgreSQL builds its HNSW index)."""
+
+    def papers_to_embed(
+        self, model: str, *, after: str | None = None, limit: int = 100
+    ) -> list[tuple[str, str, str, str]]:
+        with self._reading() as db:
+            rows = db.fetchall(
+                "SELECT p.id, p.fingerprint, p.title, p.abstract FROM papers p "
+                "LEFT JOIN paper_embeddings e ON e.model = ? AND e.paper_id = p.id "
+                "WHERE (e.seq IS NULL OR e.fingerprint <> p.fingerprint) AND p.id > ? "
+                "ORDER BY p.id LIMIT ?",
+                (model, after or "", limit),
+            )
+        return [(r["id"], r["fingerprint"], r["title"], r["abstract"]) for r in rows]
+
+    def count_papers_to_embed(self, model: str) -> int:
+        with self._reading() as db:
+            row = db.fetchone(
+                "SELECT COUNT(*) AS n FROM papers p "
+                "LEFT JOIN paper_embeddings e ON e.model = ? AND e.paper_id = p.id "
+                "WHERE e.seq IS NULL OR e.fingerprint <> p.fingerprint",
+                (model,),
+            )
+        return int(row["n"]) if row else 0
+
+    def save_embeddings(self, model: str, rows: Sequence[tuple[str, str, np.ndarray]]) -> int:
+        if not rows:
+            return 0
+        dims = {len(v) for _, _, v in rows}
+        if len(dims) != 1:
+            raise ValueError(f"embeddings for {model!r} have mixed dimensions {sorted(dims)}")
+        dim = dims.pop()
+        with self._writing() as db:
+            known = self.embedding_dim_in(db, model)
+            if known is not None and known != dim:
+                raise ValueError(
+                    f"model {model!r} has {known}-dimensional vectors stored; got {dim}"
+                )
+            ids = [r[0] for r in rows]
+            for part in chunks(ids, ID_CHUNK):
+                marks = ", ".join("?" * len(part))
+                db.execute(
+                    f"DELETE FROM paper_embeddings WHERE model = ? AND paper_id IN ({marks})",  # noqa: S608
+                    [model, *part],
+                )
+            vp = self._vector_placeholder()
+            db.executemany(
+                "INSERT INTO paper_embeddings (paper_id, model, fingerprint, vector) "  # noqa: S608
+                f"SELECT ?, ?, ?, {vp} WHERE EXISTS (SELECT 1 FROM papers WHERE id = ?)",
+                [(pid, model, fp, self._vector_param(vec), pid) for pid, fp, vec in rows],
+            )
+            db.execute(
+                "INSERT INTO embedding_models (model, dim, updated_at) "
+                "VALUES (?, ?, CURRENT_TIMESTAMP) "
+                "ON CONFLICT (model) DO UPDATE SET updated_at = CURRENT_TIMESTAMP",
+                (model, dim),
+            )
+            self._after_embeddings_saved(db, model, dim)
+        return len(rows)
+
+    def embedding_dim_in(self, db: Db, model: str) -> int | None:
+        row = db.fetchone("SELECT dim FROM embedding_models WHERE model = ?", (model,))
+        return int(row["dim"]) if row else None
+
+    def embedding_dim(self, model: str) -> int | None:
+        with self._reading() as db:
+            return self.embedding_dim_in(db, model)
+
+    def count_embeddings(self, model: str, *, after_seq: int = 0) -> int:
+        with self._reading() as db:
+            row = db.fetchone(
+                "SELECT COUNT(*) AS n FROM paper_embeddings WHERE model = ? AND seq > ?",
+                (model, after_seq),
+            )
+        return int(row["n"]) if row else 0
+
+    def embedding_model(self) -> str | None:
+        with self._reading() as db:
+            row = db.fetchone(
+                "SELECT model FROM embedding_models ORDER BY updated_at DESC, model LIMIT 1"
+            )
+        return row["model"] if row else None
+
+    def get_embedding(self, model: str, paper_id: str) -> np.ndarray | None:
+        with self._reading() as db:
+            row = db.fetchone(
+                f"SELECT {self._vector_column()} AS v FROM paper_embeddings "  # noqa: S608
+                "WHERE model = ? AND paper_id = ?",
+                (model, paper_id),
+            )
+        return self._decode_vector(row["v"]) if row else None
+
+    def max_embedding_seq(self, model: str) -> int:
+        with self._reading() as db:
+            row = db.fetchone(
+                "SELECT MAX(seq) AS s FROM paper_embeddings WHERE model = ?", (model,)
+            )
+        return int(row["s"]) if row and row["s"] is not None else 0
+
+    def embeddings_after(
+        self, model: str, *, after_seq: int, limit: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        with self._reading() as db:
+            rows = db.fetchall(
+                f"SELECT seq, {self._vector_column()} AS v FROM paper_embeddings "  # noqa: S608
+                "WHERE model = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (model, after_seq, limit),
+            )
+        if not rows:
+            return np.zeros(0, dtype=np.uint64), np.zeros((0, 0), dtype=np.float32)
+        seqs = np.array([r["seq"] for r in rows], dtype=np.uint64)
+        return seqs, np.stack([self._decode_vector(r["v"]) for r in rows])
+
+    def papers_for_seqs(
+        self, model: str, seqs: Sequence[int], *, filters: SearchFilters | None = None
+    ) -> dict[int, str]:
+        where, params = filter_sql(filters)
+        join = "" if where == "1=1" else " JOIN papers p ON p.id = e.paper_id"
+        found: dict[int, str] = {}
+        with self._reading() as db:
+            for part in chunks([int(s) for s in seqs], ID_CHUNK):
+                marks = ", ".join("?" * len(part))
+                for row in db.fetchall(
+                    f"SELECT e.seq, e.paper_id FROM paper_embeddings e{join} "  # noqa: S608
+                    f"WHERE e.model = ? AND e.seq IN ({marks}) AND {where}",
+                    [model, *part, *params],
+                ):
+                    found[int(row["seq"])] = row["paper_id"]
+        return found
+
+    # --- end embeddings -----------------------------------------------------------------

@@ -11,7 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from paperwire.store.factory import sqlite_path
-from paperwire.store.search_sqlite import SqliteSearch
+from paperwire.store.search_sqlite import (
+    SqliteSearch,
+    install_vector_functions,
+    register_sqlite_vec,
+)
 from paperwire.store.sqlstore import SqlStore
 
 
@@ -27,8 +31,10 @@ def connect_sqlite(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     # Explicit ISO-8601 text for dates: sortable, and the same as what we read back.
     sqlite3.register_adapter(datetime, _adapt_datetime)
     sqlite3.register_adapter(date, _adapt_date)
+    register_sqlite_vec()  # before connecting: extensions load when a connection opens
     conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
     conn.row_factory = sqlite3.Row
+    install_vector_functions(conn)  # vec_distance_cosine for semantic search
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA synchronous=NORMAL")

@@ -1,0 +1,89 @@
+"""``index_papers``: embed the papers that have no current embedding, batch by batch.
+
+Each batch is embedded and committed on its own, keyed by paper id, so an interrupted
+run loses at most one batch and a rerun continues where it stopped without duplicates.
+The worker calls this after every ingest; the web process never embeds documents.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from paperwire.search.embed import Embedder
+from paperwire.store import Store
+
+
+@dataclass(slots=True)
+class IndexReport:
+    """What a run did; ``on_batch`` receives it after each committed batch."""
+
+    model: str
+    embedded: int = 0  # vectors written
+    batches: int = 0
+    last_batch: int = 0  # papers in the batch just committed
+    seconds: float = 0.0
+    ann_added: int = 0  # vectors added to the SQLite HNSW index afterwards
+    ann_rebuilt: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "model": self.model,
+            "embedded": self.embedded,
+            "batches": self.batches,
+            "seconds": round(self.seconds, 3),
+            "ann_added": self.ann_added,
+            "ann_rebuilt": self.ann_rebuilt,
+        }
+
+
+class VectorSync(Protocol):
+    """An external ANN index brought up to date after new vectors are stored."""
+
+    def sync(self, store: Store, model: str) -> tuple[int, bool]: ...
+
+
+def paper_text(title: str, abstract: str) -> str:
+    """What gets embedded: the title carries the most signal, the abstract the rest."""
+    title = " ".join(title.split())
+    abstract = " ".join(abstract.split())
+    return f"{title}. {abstract}" if abstract else title
+
+
+def index_papers(
+    store: Store,
+    embedder: Embedder,
+    *,
+    batch_size: int = 64,
+    on_batch: Callable[[IndexReport], None] | None = None,
+    vectors: VectorSync | None = None,
+) -> IndexReport:
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    started = time.perf_counter()
+    report = IndexReport(model=embedder.name)
+    after: str | None = None
+    while True:
+        rows = store.papers_to_embed(embedder.name, after=after, limit=batch_size)
+        if not rows:
+            break
+        matrix = embedder.embed([paper_text(title, abstract) for _, _, title, abstract in rows])
+        if matrix.shape != (len(rows), embedder.dim):
+            raise ValueError(
+                f"embedder {embedder.name!r} returned shape {matrix.shape} for "
+                f"{len(rows)} texts; expected ({len(rows)}, {embedder.dim})"
+            )
+        report.embedded += store.save_embeddings(
+            embedder.name, [(pid, fp, matrix[i]) for i, (pid, fp, _, _) in enumerate(rows)]
+        )
+        report.batches += 1
+        report.last_batch = len(rows)
+        after = rows[-1][0]
+        if on_batch is not None:
+            on_batch(report)
+    if vectors is not None:
+        report.ann_added, report.ann_rebuilt = vectors.sync(store, embedder.name)
+    report.seconds = time.perf_counter() - started
+    return report

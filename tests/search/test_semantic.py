@@ -1,0 +1,126 @@
+"""Embedding storage, ``index_papers`` and semantic search on both real backends."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from paperwire.models import SearchFilters
+from paperwire.search.embed import HashEmbedder
+from paperwire.search.index import IndexReport, index_papers, paper_text
+from paperwire.search.semantic import semantic_search, similar_papers
+from paperwire.store import Store
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_index_is_resumable_after_a_crash_between_batches(sample_store: Store) -> None:
+    embedder = HashEmbedder()
+    total = sample_store.count_papers()
+    assert sample_store.count_papers_to_embed(embedder.name) == total
+
+    def crash_after_two(report: IndexReport) -> None:
+        if report.batches == 2:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        index_papers(sample_store, embedder, batch_size=10, on_batch=crash_after_two)
+    # Both committed batches survived the crash; nothing else was written.
+    assert sample_store.count_embeddings(embedder.name) == 20
+    assert sample_store.count_papers_to_embed(embedder.name) == total - 20
+
+    rest = index_papers(sample_store, embedder, batch_size=10)
+    assert rest.embedded == total - 20
+    assert sample_store.count_embeddings(embedder.name) == total  # one per paper
+    assert sample_store.count_papers_to_embed(embedder.name) == 0
+
+    again = index_papers(sample_store, embedder, batch_size=10)
+    assert again.embedded == 0 and again.batches == 0
+    assert sample_store.count_embeddings(embedder.name) == total
+
+
+def test_a_changed_paper_is_embedded_again(sample_store: Store) -> None:
+    embedder = HashEmbedder()
+    index_papers(sample_store, embedder, batch_size=50)
+    paper = sample_store.latest_papers(limit=1)[0]
+    before = sample_store.get_embedding(embedder.name, paper.id)
+    paper.abstract = "Completely rewritten abstract about glaciers and ice sheets."
+    paper.version = (paper.version or 1) + 1
+    sample_store.upsert_papers([paper])
+    assert sample_store.count_papers_to_embed(embedder.name) == 1
+    report = index_papers(sample_store, embedder, batch_size=50)
+    assert report.embedded == 1
+    after = sample_store.get_embedding(embedder.name, paper.id)
+    assert before is not None and after is not None and float(before @ after) < 0.99
+    assert sample_store.count_embeddings(embedder.name) == sample_store.count_papers()
+
+
+def test_semantic_search_finds_the_paper_whose_text_was_queried(sample_store: Store) -> None:
+    embedder = HashEmbedder()
+    index_papers(sample_store, embedder, batch_size=32)
+    for paper in sample_store.latest_papers(limit=5):
+        hits = semantic_search(
+            sample_store, embedder, paper_text(paper.title, paper.abstract),
+            filters=SearchFilters(), limit=5,
+        )
+        assert hits[0].paper_id == paper.id
+        assert hits[0].score == pytest.approx(1.0, abs=1e-4)
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_semantic_search_applies_filters_before_ranking(sample_store: Store) -> None:
+    embedder = HashEmbedder()
+    index_papers(sample_store, embedder, batch_size=64)
+    papers = sample_store.latest_papers(limit=500)
+    target = papers[0]
+    category = next(c for p in papers for c in p.categories if c not in target.categories)
+    in_category = {p.id for p in papers if category in p.categories}
+    query = paper_text(target.title, target.abstract)
+    hits = semantic_search(
+        sample_store, embedder, query, filters=SearchFilters(categories=(category,)), limit=10
+    )
+    # The queried paper is outside the category, so it must not appear; the filter
+    # leaves exactly the papers in it (up to the limit), not fewer.
+    assert hits and {h.paper_id for h in hits} <= in_category
+    assert len(hits) == min(10, len(in_category))
+
+    author = target.authors[0].name
+    hits = semantic_search(
+        sample_store, embedder, query, filters=SearchFilters(author=author.upper()), limit=10
+    )
+    assert hits[0].paper_id == target.id
+    assert all(any(a.name == author for a in p.authors) for p in sample_store.get_papers([h.paper_id for h in hits]))
+
+    day = target.day
+    assert day is not None
+    later = semantic_search(
+        sample_store, embedder, query,
+        filters=SearchFilters(date_from=date.fromordinal(day.toordinal() + 1)), limit=50,
+    )
+    assert target.id not in {h.paper_id for h in later}
+    for p in sample_store.get_papers([h.paper_id for h in later]):
+        assert p.day is not None and p.day > day
+
+    with_code = semantic_search(
+        sample_store, embedder, query, filters=SearchFilters(has_code=True), limit=50
+    )
+    assert all(p.has_code for p in sample_store.get_papers([h.paper_id for h in with_code]))
+
+
+def test_similar_papers_excludes_the_paper_itself(sample_store: Store) -> None:
+    embedder = HashEmbedder()
+    index_papers(sample_store, embedder, batch_size=64)
+    paper = sample_store.latest_papers(limit=1)[0]
+    hits = similar_papers(sample_store, paper.id, limit=5)
+    assert len(hits) == 5
+    assert paper.id not in {h.paper_id for h in hits}
+    assert similar_papers(sample_store, "9999.99999", limit=5) == []
+
+
+def test_search_before_indexing_returns_nothing(sample_store: Store) -> None:
+    embedder = HashEmbedder()
+    assert semantic_search(sample_store, embedder, "neural networks", limit=5) == []
+    assert semantic_search(sample_store, embedder, "   ", limit=5) == []
