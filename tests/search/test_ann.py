@@ -140,3 +140,16 @@ def test_postgres_rejects_odd_model_names(bad: str) -> None:
 
     with pytest.raises(ValueError, match="model name"):
         model_literal(bad)
+
+
+def test_usearch_and_onnxruntime_load_together() -> None:
+    """usearch imported before ONNX Runtime crashes the process; ann.py orders them."""
+    import subprocess
+    import sys
+
+    code = (
+        "from paperwire.search.ann import usearch_index_class; usearch_index_class(); "
+        "import onnxruntime; print('ok')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-500:]

@@ -43,6 +43,21 @@ class _Loaded:
     stamp: tuple[int, int]
 
 
+def usearch_index_class() -> Any:
+    """``usearch.index.Index``, imported after ONNX Runtime when that is installed.
+
+    usearch's extension carries C++ runtime symbols that ONNX Runtime then binds to
+    when it is imported second, and the process crashes (segfault in
+    ``std::codecvt``; usearch 2.26, onnxruntime 1.32). Importing ONNX Runtime first is
+    safe, and the web process needs both (query embeddings + this index).
+    """
+    with contextlib.suppress(ImportError):
+        import onnxruntime  # noqa: F401
+    from usearch.index import Index
+
+    return Index
+
+
 def _slug(model: str) -> str:
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", model)[:60]
     return f"{safe}-{hashlib.blake2b(model.encode(), digest_size=4).hexdigest()}"
@@ -88,9 +103,7 @@ class HnswVectors:
         return meta  # type: ignore[no-any-return]
 
     def _new_index(self, dim: int) -> Any:
-        from usearch.index import Index
-
-        return Index(
+        return usearch_index_class()(
             ndim=dim,
             metric="cos",
             dtype="f32",
@@ -108,8 +121,7 @@ class HnswVectors:
         is written beside the old one and the sidecar switched atomically, so readers
         always see a complete index.
         """
-        from usearch.index import Index
-
+        index_class = usearch_index_class()
         live = store.count_embeddings(model)
         meta = self.read_meta(model)
         if meta is None and live < self.min_vectors:
@@ -126,7 +138,7 @@ class HnswVectors:
             dead = size - (live - newer)
             if dead <= STALE_FRACTION * max(1, size):
                 with contextlib.suppress(FileNotFoundError, RuntimeError, ValueError):
-                    index = Index.restore(str(self.directory / meta["file"]))
+                    index = index_class.restore(str(self.directory / meta["file"]))
                     covered = int(meta["covered_seq"])
         rebuilt = index is None
         if index is None:
@@ -165,8 +177,6 @@ class HnswVectors:
 
     def _load(self, model: str) -> _Loaded | None:
         """The current index, memory-mapped; re-opened when the sidecar changes."""
-        from usearch.index import Index
-
         try:
             st = self.meta_path(model).stat()
         except FileNotFoundError:
@@ -180,7 +190,9 @@ class HnswVectors:
             if meta is None:
                 return None
             try:
-                index = Index.restore(str(self.directory / meta["file"]), view=True)
+                index = usearch_index_class().restore(
+                    str(self.directory / meta["file"]), view=True
+                )
             except (FileNotFoundError, RuntimeError, ValueError):
                 return None
             if index is None:
