@@ -32,6 +32,9 @@ from paperwire.models import Hit, SearchFilters
 from paperwire.store import Store
 
 ADD_CHUNK = 20_000  # rows read from the store and added per step
+# Vectors are stored in the file as int8 (cosine on L2-normalised vectors): 4x smaller
+# than float32 and ~4x faster to build here (5k vectors: 1.9 s vs 7.7 s), recall@10
+# still >= 0.95 (tests/search/test_ann.py, bench/search.py).
 STALE_FRACTION = 0.2  # dead keys beyond this fraction of the index trigger a rebuild
 MAX_CANDIDATES = 4096  # beyond this many ANN candidates, filters go exact instead
 
@@ -74,6 +77,7 @@ class HnswVectors:
         connectivity: int = 16,
         expansion_add: int = 128,
         expansion_search: int = 128,
+        dtype: str = "i8",
         oversample: int = 2,
         filtered_oversample: int = 10,
     ) -> None:
@@ -82,6 +86,7 @@ class HnswVectors:
         self.connectivity = connectivity
         self.expansion_add = expansion_add
         self.expansion_search = expansion_search
+        self.dtype = dtype
         self.oversample = oversample
         self.filtered_oversample = filtered_oversample
         self._lock = threading.Lock()
@@ -106,7 +111,7 @@ class HnswVectors:
         return usearch_index_class()(
             ndim=dim,
             metric="cos",
-            dtype="f32",
+            dtype=self.dtype,
             connectivity=self.connectivity,
             expansion_add=self.expansion_add,
             expansion_search=self.expansion_search,
@@ -131,7 +136,7 @@ class HnswVectors:
             return 0, False
         index = None
         covered = 0
-        if meta is not None and meta.get("dim") == dim:
+        if meta is not None and meta.get("dim") == dim and meta.get("dtype") == self.dtype:
             size = int(meta.get("size", 0))
             # Keys in the file whose rows are gone (re-embedded or deleted papers).
             newer = store.count_embeddings(model, after_seq=int(meta["covered_seq"]))
@@ -165,7 +170,8 @@ class HnswVectors:
         index.save(str(tmp))
         os.replace(tmp, self.directory / name)
         meta = {"model": model, "dim": dim, "covered_seq": covered, "size": len(index),
-                "file": name, "metric": "cos", "connectivity": self.connectivity}
+                "file": name, "metric": "cos", "dtype": self.dtype,
+                "connectivity": self.connectivity}
         meta_tmp = self.meta_path(model).with_suffix(".json.tmp")
         meta_tmp.write_text(json.dumps(meta))
         os.replace(meta_tmp, self.meta_path(model))
