@@ -15,7 +15,18 @@ from paperwire.store import Store, open_store
 def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     """Build the ASGI app. Pass ``store`` to share one with a test; otherwise it is
     opened from ``settings.database_url`` and closed on shutdown."""
-    from paperwire.web import api, errors, feeds, hf, pages, search_api, static_files, status
+    from paperwire.web import (
+        api,
+        browse_api,
+        caching,
+        errors,
+        feeds,
+        hf,
+        pages,
+        search_api,
+        static_files,
+        status,
+    )
     from paperwire.web.security import SecurityHeadersMiddleware
 
     owned = store is None
@@ -38,10 +49,11 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = the_store
     errors.install(app)
-    app.add_middleware(SecurityHeadersMiddleware)
+    caching.install(app, max_age=settings.cache_max_age)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: 304s get the headers too
     # Order matters: specific routes before the catch-all /api/papers/{id:path} and
     # /papers/{id:path} (old-style arXiv ids contain a slash).
-    for module in (status, search_api, hf, feeds, static_files, api):
+    for module in (status, search_api, browse_api, hf, feeds, static_files, api):
         app.include_router(module.router)
     app.include_router(hf.site_router)  # /papers/{id}.md before the page route
     app.include_router(pages.router)

@@ -80,3 +80,11 @@ class Settings(BaseSettings):
     worker_interval: str = Field(
         default="1h", description="Interval of a worker job that names none (30m, 6h, 1d)."
     )
+
+    # --- site (issue 5) ---------------------------------------------------------------
+    cache_max_age: int = Field(
+        default=60,
+        ge=0,
+        description="Seconds a browser or proxy may reuse a page, feed or API answer "
+        "without asking again (Cache-Control max-age; ETag/304 revalidation after that).",
+    )

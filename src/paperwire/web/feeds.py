@@ -1,7 +1,149 @@
-"""Atom feeds under /feeds. Owned by issue 5."""
+"""Atom feeds under /feeds: daily, trending, search, and one per category.
+
+Thin routes: papers come from ``paperwire.browse`` / ``community.trending`` /
+``search``; ``atom.render_atom`` writes the XML. Feeds take the same ``category`` and
+``has_code`` filters as the pages, so a reader can subscribe to exactly what they see.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from paperwire.browse.errors import InvalidParameter
+from paperwire.browse.listing import papers_for_day, papers_in_category
+from paperwire.browse.taxonomy import describe_category, validate_category
+from paperwire.community.trending import check_period, trending_papers
+from paperwire.models import Paper
+from paperwire.web.atom import ATOM_TYPE, FeedInfo, render_atom
+from paperwire.web.browse_api import CategoryQ, HasCodeQ, listing_filters
+from paperwire.web.deps import SettingsDep, StoreDep
+
+router = APIRouter(tags=["feeds"])
+
+FEED_SIZE = 100
+
+
+def _absolute(request: Request, path: str) -> str:
+    return str(request.base_url).rstrip("/") + path
+
+
+def _atom_response(request: Request, store: StoreDep, info: FeedInfo, papers: list[Paper]) -> Response:
+    body = render_atom(
+        info,
+        papers,
+        paper_url=_absolute(request, "/papers/{id}"),
+        fallback_updated=store.data_version().changed_at,
+    )
+    return Response(content=body, media_type=ATOM_TYPE)
+
+
+def _html_url(request: Request, path: str) -> str:
+    query = request.url.query
+    return _absolute(request, path + ("?" + query if query else ""))
+
+
+@router.get("/feeds/daily.atom", summary="Atom feed of the newest day's papers")
+def daily_feed(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    category: CategoryQ = None,
+    has_code: HasCodeQ = None,
+) -> Response:
+    listing = papers_for_day(
+        store, filters=listing_filters(category, has_code), limit=FEED_SIZE, with_counts=False
+    )
+    day = listing.period.label if listing.period else ""
+    info = FeedInfo(
+        title=f"{settings.site_name}: papers of {day}",
+        subtitle="The papers of the newest announcement day.",
+        self_url=str(request.url),
+        html_url=_html_url(request, "/"),
+        author=settings.site_name,
+    )
+    return _atom_response(request, store, info, listing.papers)
+
+
+@router.get("/feeds/trending.atom", summary="Atom feed of trending papers")
+def trending_feed(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    period: Annotated[str, Query(description="day | week | month")] = "day",
+    category: CategoryQ = None,
+    has_code: HasCodeQ = None,
+) -> Response:
+    check_period(period)
+    listing = trending_papers(
+        store, period, filters=listing_filters(category, has_code), limit=FEED_SIZE
+    )
+    word = {"day": "today", "week": "this week", "month": "this month"}[period]
+    info = FeedInfo(
+        title=f"{settings.site_name}: trending {word}",
+        self_url=str(request.url),
+        html_url=_html_url(request, "/trending"),
+        author=settings.site_name,
+    )
+    return _atom_response(request, store, info, listing.papers)
+
+
+@router.get("/feeds/categories/{category}.atom", summary="Atom feed of a category")
+def category_feed(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    category: str,
+    has_code: HasCodeQ = None,
+) -> Response:
+    try:
+        validate_category(category)
+    except InvalidParameter as exc:
+        raise HTTPException(404, f"no category {category[:60]!r}") from exc
+    info_cat = describe_category(category)
+    listing = papers_in_category(
+        store, category, filters=listing_filters(None, has_code), limit=FEED_SIZE, with_counts=False
+    )
+    if not info_cat.known and not listing.papers:
+        raise HTTPException(404, f"no category {category[:60]!r}")
+    name = info_cat.name if info_cat.name == category else f"{info_cat.name} ({category})"
+    info = FeedInfo(
+        title=f"{settings.site_name}: {name}",
+        self_url=str(request.url),
+        html_url=_absolute(request, f"/categories/{category}"),
+        author=settings.site_name,
+    )
+    return _atom_response(request, store, info, listing.papers)
+
+
+@router.get("/feeds/search.atom", summary="Atom feed of a search")
+def search_feed(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    q: Annotated[str, Query(description="What to search for.", max_length=500)] = "",
+    category: CategoryQ = None,
+    has_code: HasCodeQ = None,
+) -> Response:
+    if not q.strip():
+        raise HTTPException(400, "q: a search query is required")
+    papers = _search(store, q, listing_filters(category, has_code))
+    info = FeedInfo(
+        title=f"{settings.site_name}: search for {q.strip()}",
+        self_url=str(request.url),
+        html_url=_html_url(request, "/search"),
+        author=settings.site_name,
+    )
+    return _atom_response(request, store, info, papers)
+
+
+def _search(store: StoreDep, q: str, filters: object) -> list[Paper]:
+    """Search through the search package's service once it exists on this server."""
+    try:
+        from paperwire.search import service
+    except ImportError as exc:
+        raise HTTPException(503, "search is not available on this server yet") from exc
+    hits = service.search_papers(store, q, filters=filters, limit=FEED_SIZE)
+    return store.get_papers([h.paper_id for h in hits])

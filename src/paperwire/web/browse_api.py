@@ -1,0 +1,202 @@
+"""JSON API for browsing: /api/daily, /api/trending, /api/authors/{name},
+/api/categories[/{cat}]. Thin: parameters are parsed by ``paperwire.browse`` (bad ones
+raise ``InvalidParameter`` → 400 naming the parameter) and listings come from there.
+
+Registered before ``api.py`` so nothing here is swallowed by /api/papers/{id:path}.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from paperwire.browse.errors import InvalidParameter
+from paperwire.browse.listing import (
+    DEFAULT_LIMIT,
+    Listing,
+    papers_by_author,
+    papers_for_period,
+    papers_in_category,
+)
+from paperwire.browse.periods import Period, parse_period
+from paperwire.browse.taxonomy import active_categories, describe_category, validate_category
+from paperwire.community.trending import TRENDING_DESCRIPTION, trending_papers
+from paperwire.models import SearchFilters
+from paperwire.web.deps import StoreDep
+from paperwire.web.serialize import paper_json
+
+router = APIRouter(tags=["browse"])
+
+DateQ = Annotated[str | None, Query(description="A day, YYYY-MM-DD.")]
+WeekQ = Annotated[str | None, Query(description="An ISO week, YYYY-Www (e.g. 2024-W03).")]
+MonthQ = Annotated[str | None, Query(description="A month, YYYY-MM.")]
+CategoryQ = Annotated[
+    list[str] | None,
+    Query(description="Only papers in any of these categories (primary or cross-list); "
+          "repeat the parameter or separate with commas."),
+]
+HasCodeQ = Annotated[bool | None, Query(description="true: only papers with a code link; false: only without.")]
+CursorQ = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
+LimitQ = Annotated[int, Query(description="Papers per page, 1..200.")]
+
+
+def listing_filters(category: list[str] | None, has_code: bool | None) -> SearchFilters:
+    codes: list[str] = []
+    for value in category or []:
+        codes.extend(c.strip() for c in value.split(",") if c.strip())
+    for code in codes:
+        validate_category(code)
+    return SearchFilters(categories=tuple(codes), has_code=has_code)
+
+
+def period_json(period: Period | None) -> dict[str, str] | None:
+    if period is None:
+        return None
+    return {
+        "kind": period.kind,
+        "label": period.label,
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+    }
+
+
+def _page_url(request: Request, **changes: str | None) -> str:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    params.extend((k, v) for k, v in changes.items() if v is not None)
+    query = urlencode(params)
+    return f"{request.url.path}?{query}" if query else request.url.path
+
+
+def _period_url(request: Request, period: Period | None) -> str | None:
+    if period is None:
+        return None
+    name = {"day": "date", "week": "week", "month": "month"}.get(period.kind)
+    if name is None:
+        return None
+    kept = {k: None for k in ("date", "week", "month", "cursor")}
+    return _page_url(request, **{**kept, name: period.label})
+
+
+def listing_json(request: Request, listing: Listing) -> dict[str, Any]:
+    """One listing page as JSON; ``links`` are relative URLs a client can follow."""
+    return {
+        "period": period_json(listing.period),
+        "state": listing.state,
+        "total": listing.total,
+        "count": len(listing.papers),
+        "papers": [paper_json(p) for p in listing.papers],
+        "next_cursor": listing.next_cursor,
+        "category_counts": listing.category_counts,
+        "previous": period_json(listing.previous),
+        "next": period_json(listing.next),
+        "links": {
+            "next_page": _page_url(request, cursor=listing.next_cursor) if listing.next_cursor else None,
+            "previous_period": _period_url(request, listing.previous),
+            "next_period": _period_url(request, listing.next),
+        },
+    }
+
+
+@router.get("/api/daily", summary="Papers of a day, ISO week or month")
+def api_daily(
+    request: Request,
+    store: StoreDep,
+    date: DateQ = None,
+    week: WeekQ = None,
+    month: MonthQ = None,
+    category: CategoryQ = None,
+    has_code: HasCodeQ = None,
+    cursor: CursorQ = None,
+    limit: LimitQ = DEFAULT_LIMIT,
+) -> dict[str, Any]:
+    """The papers listed on a day (`date`), ISO week (`week`) or month (`month`) — at
+    most one of them; the newest day with papers when none is given. A paper is listed
+    under its arXiv announcement day, else its first version's date. `state` is
+    `papers`, `no_announcement` (arXiv did not announce that day), `empty` or `future`."""
+    period = parse_period(day=date, week=week, month=month)
+    listing = papers_for_period(
+        store, period, filters=listing_filters(category, has_code), limit=limit, cursor=cursor
+    )
+    return listing_json(request, listing)
+
+
+@router.get("/api/trending", summary="Trending papers of the latest day, week or month")
+def api_trending(
+    request: Request,
+    store: StoreDep,
+    period: Annotated[str, Query(description="day | week | month")] = "day",
+    category: CategoryQ = None,
+    has_code: HasCodeQ = None,
+    cursor: CursorQ = None,
+    limit: LimitQ = DEFAULT_LIMIT,
+) -> dict[str, Any]:
+    listing = trending_papers(
+        store, period, filters=listing_filters(category, has_code), limit=limit, cursor=cursor
+    )
+    return {**listing_json(request, listing), "ranking": TRENDING_DESCRIPTION}
+
+
+api_trending.__doc__ = TRENDING_DESCRIPTION
+
+
+@router.get("/api/authors/{name}", summary="Papers by an author")
+def api_author(
+    request: Request,
+    store: StoreDep,
+    name: str,
+    category: CategoryQ = None,
+    has_code: HasCodeQ = None,
+    cursor: CursorQ = None,
+    limit: LimitQ = DEFAULT_LIMIT,
+) -> dict[str, Any]:
+    """Papers with an author of this exact name (case and spacing ignored), newest
+    first. An author we hold no paper of is a 404."""
+    listing = papers_by_author(
+        store, name, filters=listing_filters(category, has_code), limit=limit, cursor=cursor
+    )
+    if listing.state == "empty" and not category and has_code is None:
+        raise HTTPException(404, f"no papers by an author named {name[:100]!r}")
+    return {"author": " ".join(name.split()), **listing_json(request, listing)}
+
+
+@router.get("/api/categories", summary="The arXiv categories and how many papers each holds")
+def api_categories(store: StoreDep) -> dict[str, Any]:
+    counts = store.listed_category_counts()
+    known = {c.code: c for c in active_categories()}
+    codes = list(known) + [code for code in counts if code not in known]
+    return {
+        "categories": [
+            {**_category_json(code), "papers": counts.get(code, 0)} for code in codes
+        ]
+    }
+
+
+def _category_json(code: str) -> dict[str, Any]:
+    info = describe_category(code)
+    return {"code": info.code, "name": info.name, "group": info.group, "known": info.known}
+
+
+@router.get("/api/categories/{category}", summary="Papers in a category")
+def api_category(
+    request: Request,
+    store: StoreDep,
+    category: str,
+    has_code: HasCodeQ = None,
+    cursor: CursorQ = None,
+    limit: LimitQ = DEFAULT_LIMIT,
+) -> dict[str, Any]:
+    """Papers listed in this category (primary or cross-list), newest first. A
+    category that is neither in the arXiv taxonomy nor in our data is a 404."""
+    try:
+        validate_category(category)
+    except InvalidParameter as exc:
+        raise HTTPException(404, f"no category {category[:60]!r}") from exc
+    listing = papers_in_category(
+        store, category, filters=SearchFilters(has_code=has_code), limit=limit, cursor=cursor
+    )
+    info = describe_category(category)
+    if not info.known and listing.state == "empty":
+        raise HTTPException(404, f"no category {category[:60]!r}")
+    return {"category": _category_json(category), **listing_json(request, listing)}
