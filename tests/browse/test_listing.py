@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 
@@ -60,6 +60,23 @@ def test_day_states(calendar_store: Store) -> None:
         calendar_store, date(2024, 1, 9), filters=SearchFilters(categories=("q-bio.NC",)), today=TODAY
     )
     assert hidden.papers == [] and hidden.state == "papers"
+
+
+def test_recorded_announcement_status_decides(calendar_store: Store) -> None:
+    """The announcements harvest's record wins over the weekend rule."""
+    from datetime import datetime
+
+    from paperwire.models import AnnouncementDay
+
+    fetched = datetime(2024, 1, 20, tzinfo=UTC)
+    holiday = date(2024, 1, 10)  # a Wednesday without papers
+    open_saturday = date(2024, 1, 13)
+    calendar_store.record_announcement_day(AnnouncementDay("cs.LG", holiday, "none", fetched_at=fetched))
+    calendar_store.record_announcement_day(
+        AnnouncementDay("cs.LG", open_saturday, "announced", fetched_at=fetched)
+    )
+    assert papers_for_day(calendar_store, holiday, today=TODAY).state == "no_announcement"
+    assert papers_for_day(calendar_store, open_saturday, today=TODAY).state == "empty"
 
 
 def test_week_and_month(calendar_store: Store) -> None:

@@ -92,30 +92,13 @@ def period_navigation(store: Store, period: Period) -> tuple[Period | None, Peri
 
 
 def announced_nothing(store: Store, day: date) -> bool:
-    """Whether arXiv made no announcement on ``day``: the harvest's record when the store
-    keeps one (``announcement_status``), else the rule that arXiv never announces on
-    Saturdays and Sundays."""
-    status_of = getattr(store, "announcement_status", None)
-    if status_of is not None:
-        recorded = _recorded_status(status_of(day))
-        if recorded is not None:
-            return recorded
+    """Whether arXiv made no announcement on ``day``: the announcements harvest's record
+    (``Store.announcement_status``) when it has one, else the rule that arXiv never
+    announces on Saturdays and Sundays."""
+    recorded = store.announcement_status(day)
+    if recorded is not None:
+        return recorded == "none"
     return day.weekday() >= 5
-
-
-def _recorded_status(status: Any) -> bool | None:
-    """True = no announcement, False = announced, None = nothing recorded."""
-    if status is None:
-        return None
-    value = getattr(status, "status", status)
-    if isinstance(value, bool):
-        return not value
-    text = str(getattr(value, "value", value)).lower()
-    if text in {"none", "no_announcement", "no-announcement", "not_announced", "holiday", "empty"}:
-        return True
-    if text in {"announced", "ok", "papers", "yes"}:
-        return False
-    return None
 
 
 def day_state(store: Store, day: date, *, has_papers: bool, today: date | None = None) -> DayState:
