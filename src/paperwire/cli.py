@@ -155,6 +155,56 @@ def ingest_arxiv(
         raise typer.Exit(1)
 
 
+def _parse_day(value: str | None, option: str):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
+
+
+@ingest_app.command("oai")
+def ingest_oai(
+    set_spec: Annotated[str | None, typer.Option("--set", help="OAI set: cs, math, physics:hep-th, … (omit: every set).")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="First datestamp, YYYY-MM-DD (default: where the last complete harvest of this set got).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Last datestamp, YYYY-MM-DD.")] = None,
+    prefix: Annotated[str, typer.Option("--prefix", help="Metadata format: arXiv or arXivRaw.")] = "arXiv",
+    as_json: JsonOpt = False,
+) -> None:
+    """Harvest arXiv over OAI-PMH; an interrupted harvest resumes at its last completed page."""
+    from paperwire.ingest.arxiv_oai import OaiClient, harvest_oai
+    from paperwire.ingest.oai_records import PREFIXES
+    from paperwire.progress import progress_over
+
+    if prefix not in PREFIXES:
+        raise typer.BadParameter(f"{prefix!r}: expected one of {', '.join(PREFIXES)}", param_hint="--prefix")
+    from_date, until_date = _parse_day(from_, "--from"), _parse_day(until, "--until")
+    if from_date and until_date and from_date > until_date:
+        raise typer.BadParameter(f"{from_} is after --until {until}", param_hint="--from")
+    http = _http_client()
+    store = _open_store()
+    try:
+        oai = OaiClient.from_settings(settings(), http)
+        with progress_over(None, f"OAI-PMH {set_spec or 'all'}", enabled=not as_json) as advance:
+            report = harvest_oai(
+                store, oai, set_spec=set_spec, from_date=from_date, until=until_date,
+                prefix=prefix, on_page=advance,
+            )
+    finally:
+        store.close()
+        http.close()
+    for note in report.notes:
+        typer.echo(f"note: {note}", err=True)
+    if not report.completed:
+        typer.echo("the harvest stopped; run the same command again to resume it", err=True)
+    print_summary(report.as_dict(), as_json=as_json, what="oai")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 # --- ingest snapshot / ingest medline (issue 3: bulk files) --------------------------
 
 

@@ -55,3 +55,25 @@ def test_ingest_arxiv_bad_usage_and_unreachable(tmp_path: Path) -> None:
     assert down.returncode == 1
     assert "arXiv API query 'testing'" in down.stderr and "gave up after 2 attempts" in down.stderr
     assert "Traceback" not in down.stderr
+
+
+def test_ingest_oai_dies_then_resumes_across_processes(replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.ingest.test_arxiv_oai import TOKEN1, ok, route_three_pages
+    from tests.replay import Reply
+
+    route_three_pages(replay, page2=(Reply(500, "boom"), Reply(500, "boom"), ok("cs_page2.xml")))
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    oai = {"PAPERWIRE_OAI_URL": replay.base_url + "/oai"}
+    first = run_cli(["ingest", "oai", "--set", "cs", "--from", "2026-11-01", "--json"], url, **oai)
+    assert first.returncode == 1
+    assert "page 2" in first.stderr and "HTTP 500" in first.stderr and "run the same command again" in first.stderr
+    summary = json.loads(first.stdout)
+    assert summary["added"] == 3 and summary["completed"] is False
+    second = run_cli(["ingest", "oai", "--set", "cs"], url, **oai)
+    assert second.returncode == 0, second.stderr
+    assert "resuming at page 2" in second.stderr
+    assert second.stdout.strip() == "oai: added 4, updated 0, unchanged 0, failed 0"
+    resumed = [r for r in replay.requests if "resumptionToken" in r.query]
+    assert resumed[-2].query.endswith("7281%7C1001") and TOKEN1["resumptionToken"] == "7281|1001"
+    bad = run_cli(["ingest", "oai", "--set", "cs", "--from", "2026-13-01"], url, **oai)
+    assert bad.returncode == 2 and "--from" in bad.stderr and "not a date" in bad.stderr

@@ -1,0 +1,219 @@
+"""OAI-PMH 2.0 harvest of arXiv (ListRecords), resumable page by page.
+
+Entry point: ``harvest_oai(store, oai, set_spec=…, from_date=…, until=…, prefix=…)``.
+
+- Each page is upserted in one transaction; only then does the harvest state advance
+  to that page's resumption token. A run that stops (HTTP error, timeout, dropped
+  connection, malformed page, crash) leaves the state at the last completed page, and
+  the next run for the same (set, prefix) resumes there.
+- Resumption tokens expire. If the server answers ``badResumptionToken`` to the token
+  a run resumes with, the window is harvested again from its ``from`` date: upserts are
+  idempotent, so papers already stored count as unchanged.
+- Without ``from_date`` a new harvest starts at the newest datestamp the last complete
+  harvest of that (set, prefix) reached (inclusive: OAI datestamps are days).
+- ``noRecordsMatch`` means nothing new: a success with 0 records.
+- 503 + Retry-After (and 429/5xx/timeouts) are waited out by the ``PoliteFetcher``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from paperwire.ingest.errors import IngestError
+from paperwire.ingest.http import HttpClient
+from paperwire.ingest.oai_records import PREFIXES, OaiError, OaiPage, parse_oai_page
+from paperwire.ingest.polite import FetchError, PoliteFetcher, Politeness, describe_url
+from paperwire.models import UpsertCounts
+from paperwire.store.base import Store
+from paperwire.store.harvest_sql import HarvestKey
+
+if TYPE_CHECKING:
+    from paperwire.config import Settings
+
+DEFAULT_OAI_URL = "https://oaipmh.arxiv.org/oai"
+SOURCE = "arxiv_oai"
+
+
+class OaiClient:
+    """One OAI-PMH endpoint behind a ``PoliteFetcher``."""
+
+    def __init__(self, fetcher: PoliteFetcher, *, base_url: str = DEFAULT_OAI_URL) -> None:
+        self.fetcher = fetcher
+        self.base_url = base_url
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, http: HttpClient, **clock: Callable[..., Any]
+    ) -> OaiClient:
+        politeness = Politeness(
+            delay=settings.oai_delay,
+            timeout=settings.http_timeout,
+            max_retries=settings.http_max_retries,
+            backoff=settings.http_backoff,
+            max_wait=settings.http_max_wait,
+        )
+        return cls(PoliteFetcher(http, politeness, **clock), base_url=settings.oai_url)
+
+    def list_records(self, params: dict[str, str], *, prefix: str) -> OaiPage:
+        """One ListRecords request. Raises ``OaiError``/``FetchError``/``IngestError``,
+        each naming the URL."""
+        where = describe_url(self.base_url, params)
+        response = self.fetcher.fetch(self.base_url, params=params)
+        if response.status != 200:
+            try:  # some repositories send OAI errors with a 4xx status
+                parse_oai_page(response.body, where=where, prefix=prefix)
+            except OaiError:
+                raise
+            except IngestError:
+                pass
+            raise FetchError(where, f"HTTP {response.status}", status=response.status)
+        return parse_oai_page(response.body, where=where, prefix=prefix)
+
+
+@dataclass(slots=True)
+class HarvestReport:
+    """What one run did. ``completed`` is False when the run stopped early; the
+    stored state then says where the next run resumes."""
+
+    set_spec: str
+    prefix: str
+    from_date: date | None = None
+    until: date | None = None
+    counts: UpsertCounts = field(default_factory=UpsertCounts)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    pages: int = 0  # pages stored by this run
+    records: int = 0  # records in them (papers, deleted and failed)
+    deleted: int = 0
+    resumed_at_page: int | None = None  # page number this run resumed at, if it did
+    restarted: bool = False  # the saved token had expired; the window was redone
+    completed: bool = False
+    harvested_until: date | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.completed and not self.errors
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            **self.counts.as_dict(),
+            "errors": list(self.errors),
+            "notes": list(self.notes),
+            "set": self.set_spec,
+            "prefix": self.prefix,
+            "from": self.from_date.isoformat() if self.from_date else None,
+            "until": self.until.isoformat() if self.until else None,
+            "pages": self.pages,
+            "records": self.records,
+            "deleted": self.deleted,
+            "resumed_at_page": self.resumed_at_page,
+            "restarted": self.restarted,
+            "completed": self.completed,
+            "harvested_until": self.harvested_until.isoformat() if self.harvested_until else None,
+        }
+
+
+def _first_params(prefix: str, set_spec: str, from_date: date | None, until: date | None) -> dict[str, str]:
+    params = {"verb": "ListRecords", "metadataPrefix": prefix}
+    if set_spec:
+        params["set"] = set_spec
+    if from_date:
+        params["from"] = from_date.isoformat()
+    if until:
+        params["until"] = until.isoformat()
+    return params
+
+
+def harvest_oai(
+    store: Store,
+    oai: OaiClient,
+    *,
+    set_spec: str | None,
+    from_date: date | None = None,
+    until: date | None = None,
+    prefix: str = "arXiv",
+    on_page: Callable[[int], None] | None = None,
+) -> HarvestReport:
+    """Harvest one (set, prefix) window, resuming an interrupted one. Never raises for
+    network or data problems: they end the run and are in ``report.errors``.
+    ``on_page(n)`` is told the number of records of each stored page."""
+    if prefix not in PREFIXES:
+        raise ValueError(f"prefix {prefix!r}: expected one of {', '.join(PREFIXES)}")
+    if from_date and until and from_date > until:
+        raise ValueError(f"from {from_date} is after until {until}")
+    key = HarvestKey(SOURCE, set_spec or "", prefix)
+    label = f"OAI-PMH harvest set {key.set_spec or '(all)'!r} prefix {prefix!r}"
+    state = store.get_harvest(key)
+    resume_token: str | None = None
+    if (
+        state is not None
+        and state.in_progress
+        and from_date in (None, state.from_date)
+        and until in (None, state.until_date)
+    ):
+        from_date, until = state.from_date, state.until_date
+        resume_token = state.resumption_token
+        resumed_at = state.pages_done + 1
+    else:
+        if from_date is None and state is not None:
+            from_date = state.harvested_until
+        state = store.start_harvest(key, from_date=from_date, until_date=until)
+        resumed_at = None
+    report = HarvestReport(key.set_spec, prefix, from_date, until, resumed_at_page=resumed_at)
+    if resumed_at is not None and resumed_at > 1:
+        report.notes.append(f"resuming at page {resumed_at} ({state.records_done} records done)")
+    token = resume_token
+    page_no = state.pages_done + 1
+    finished = resumed_at is not None and state.pages_done > 0 and token is None
+    while not finished:
+        params = {"verb": "ListRecords", "resumptionToken": token} if token else _first_params(
+            prefix, key.set_spec, from_date, until
+        )
+        try:
+            page = oai.list_records(params, prefix=prefix)
+        except OaiError as exc:
+            if exc.code == "badResumptionToken" and token is not None and token == resume_token:
+                report.restarted = True
+                report.notes.append(
+                    f"saved resumption token expired ({exc.where}); harvesting the window "
+                    f"from {from_date.isoformat() if from_date else 'the start'} again"
+                )
+                state = store.start_harvest(key, from_date=from_date, until_date=until)
+                token = resume_token = None
+                page_no = 1
+                continue
+            report.errors.append(f"{label}, page {page_no}: {exc}")
+            return report
+        except IngestError as exc:
+            report.errors.append(f"{label}, page {page_no}: {exc}")
+            return report
+        if page.no_records:
+            report.notes.append("noRecordsMatch: nothing new in this window")
+            break
+        report.counts += store.upsert_papers(page.papers)
+        report.counts += UpsertCounts(failed=len(page.failures))
+        report.errors.extend(page.failures)
+        state = store.advance_harvest(
+            key,
+            token=page.token,
+            cursor=state.cursor + page.records,
+            complete_list_size=page.complete_list_size,
+            records=page.records,
+            max_datestamp=page.max_datestamp,
+        )
+        report.pages += 1
+        report.records += page.records
+        report.deleted += len(page.deleted)
+        if on_page:
+            on_page(page.records)
+        if not page.token:
+            break
+        token = page.token
+        page_no += 1
+    final = store.complete_harvest(key)
+    report.completed = True
+    report.harvested_until = final.harvested_until
+    return report

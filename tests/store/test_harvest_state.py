@@ -1,0 +1,39 @@
+"""Harvest state on both backends: start, advance, complete, restart, list."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from paperwire.store import Store
+from paperwire.store.harvest_sql import HarvestKey
+
+KEY = HarvestKey("arxiv_oai", "math", "arXiv")
+
+
+def test_harvest_state_lifecycle(store: Store) -> None:
+    assert store.get_harvest(KEY) is None and store.list_harvests() == []
+    started = store.start_harvest(KEY, from_date=date(2026, 11, 1), until_date=None)
+    assert started.in_progress and started.pages_done == 0 and started.resumption_token is None
+    store.advance_harvest(KEY, token="t1", cursor=100, complete_list_size=250, records=100,
+                          max_datestamp=date(2026, 11, 4))
+    state = store.advance_harvest(KEY, token="t2", cursor=200, complete_list_size=None, records=100,
+                                  max_datestamp=date(2026, 11, 2))
+    assert (state.pages_done, state.records_done, state.cursor) == (2, 200, 200)
+    assert state.resumption_token == "t2" and state.complete_list_size == 250
+    assert state.max_datestamp == date(2026, 11, 4)  # the newest seen, not the last page's
+    done = store.complete_harvest(KEY)
+    assert not done.in_progress and done.completed_at is not None
+    assert done.harvested_until == date(2026, 11, 4) and done.resumption_token is None
+    # a new window resets progress but keeps how far the last complete one got
+    again = store.start_harvest(KEY, from_date=date(2026, 11, 4), until_date=date(2026, 11, 30))
+    assert again.in_progress and again.pages_done == 0 and again.records_done == 0
+    assert again.harvested_until == date(2026, 11, 4) and again.until_date == date(2026, 11, 30)
+    assert [s.key for s in store.list_harvests()] == [KEY]
+
+
+def test_advance_without_a_harvest_in_progress_is_refused(store: Store) -> None:
+    with pytest.raises(LookupError):
+        store.advance_harvest(KEY, token=None, cursor=0, complete_list_size=None, records=0,
+                              max_datestamp=None)
