@@ -77,3 +77,50 @@ def test_ingest_oai_dies_then_resumes_across_processes(replay, tmp_path: Path) -
     assert resumed[-2].query.endswith("7281%7C1001") and TOKEN1["resumptionToken"] == "7281|1001"
     bad = run_cli(["ingest", "oai", "--set", "cs", "--from", "2026-13-01"], url, **oai)
     assert bad.returncode == 2 and "--from" in bad.stderr and "not a date" in bad.stderr
+
+
+def test_ingest_oai_killed_midway_then_resumed(replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The process is killed (SIGKILL) while waiting for page 2; the rerun resumes."""
+    import time
+
+    from paperwire.store import open_store
+    from paperwire.store.harvest_sql import HarvestKey
+    from tests.ingest.test_arxiv_oai import ok, route_three_pages
+    from tests.replay import Reply
+
+    slow = Reply(200, ok("cs_page2.xml").body, delay=60)
+    route_three_pages(replay, page2=(slow, ok("cs_page2.xml")))
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    env = {**os.environ, "PAPERWIRE_DATABASE_URL": url, "PAPERWIRE_OAI_DELAY": "0",
+           "PAPERWIRE_OAI_URL": replay.base_url + "/oai", "PAPERWIRE_HTTP_TIMEOUT": "120"}
+    proc = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "paperwire.cli", "ingest", "oai", "--set", "cs", "--from", "2026-11-01"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    key = HarvestKey("arxiv_oai", "cs", "arXiv")
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and sum("7281" in r.query for r in replay.requests) < 1:
+            time.sleep(0.1)  # wait until the client asks for page 2 (page 1 is stored by then)
+        time.sleep(0.3)
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
+    store = open_store(url)
+    try:
+        state = store.get_harvest(key)
+        assert state is not None and state.in_progress and state.pages_done == 1
+        assert store.count_papers() == 3
+    finally:
+        store.close()
+    second = run_cli(["ingest", "oai", "--set", "cs", "--json"], url, PAPERWIRE_OAI_URL=replay.base_url + "/oai")
+    assert second.returncode == 0, second.stderr
+    summary = json.loads(second.stdout)
+    assert summary["resumed_at_page"] == 2 and summary["added"] == 4 and summary["completed"]
+    store = open_store(url)
+    try:
+        state = store.get_harvest(key)
+        assert state is not None and (state.pages_done, state.records_done) == (3, 8)
+        assert store.count_papers() == 7
+    finally:
+        store.close()

@@ -105,6 +105,8 @@ class PoliteFetcher:
             self.requests_sent += 1
             try:
                 response = self.http.get(url, params=params, timeout=p.timeout)
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+                raise FetchError(where, f"unusable URL ({exc})") from exc
             except httpx.TimeoutException:
                 problem = f"timed out after {p.timeout:g} s"
                 retry_after = None
