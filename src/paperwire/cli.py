@@ -176,6 +176,7 @@ def ingest_oai(
 ) -> None:
     """Harvest arXiv over OAI-PMH; an interrupted harvest resumes at its last completed page."""
     from paperwire.ingest.arxiv_oai import OaiClient, harvest_oai
+    from paperwire.ingest.jobs import run_source
     from paperwire.ingest.oai_records import PREFIXES
     from paperwire.progress import progress_over
 
@@ -189,9 +190,13 @@ def ingest_oai(
     try:
         oai = OaiClient.from_settings(settings(), http)
         with progress_over(None, f"OAI-PMH {set_spec or 'all'}", enabled=not as_json) as advance:
-            report = harvest_oai(
-                store, oai, set_spec=set_spec, from_date=from_date, until=until_date,
-                prefix=prefix, on_page=advance,
+            report = run_source(
+                store,
+                f"oai:{set_spec or 'all'}",
+                lambda: harvest_oai(
+                    store, oai, set_spec=set_spec, from_date=from_date, until=until_date,
+                    prefix=prefix, on_page=advance,
+                ),
             )
     finally:
         store.close()

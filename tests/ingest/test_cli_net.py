@@ -75,6 +75,15 @@ def test_ingest_oai_dies_then_resumes_across_processes(replay, tmp_path: Path) -
     assert second.stdout.strip() == "oai: added 4, updated 0, unchanged 0, failed 0"
     resumed = [r for r in replay.requests if "resumptionToken" in r.query]
     assert resumed[-2].query.endswith("7281%7C1001") and TOKEN1["resumptionToken"] == "7281|1001"
+    from paperwire.store import open_store
+
+    store = open_store(url)
+    try:
+        run = store.get_source_run("oai:cs")  # what GET /status shows
+        assert run is not None and run.status == "ok" and run.runs == 2
+        assert run.last_failure is not None and run.counts.added == 4
+    finally:
+        store.close()
     bad = run_cli(["ingest", "oai", "--set", "cs", "--from", "2026-13-01"], url, **oai)
     assert bad.returncode == 2 and "--from" in bad.stderr and "not a date" in bad.stderr
 
