@@ -137,10 +137,10 @@ class BenchEmbedder:
 
 
 def schema_key() -> str:
-    """Cached databases are rebuilt when the migrations change."""
+    """Cached databases are rebuilt when the papers or search schema changes."""
     h = hashlib.blake2b(digest_size=6)
-    for path in sorted((ROOT / "src/paperwire/store/migrations/versions").glob("*.py")):
-        h.update(path.read_bytes())
+    for name in ("0001_papers.py", "0003_search.py"):
+        h.update((ROOT / "src/paperwire/store/migrations/versions" / name).read_bytes())
     return h.hexdigest()
 
 

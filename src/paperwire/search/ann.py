@@ -78,7 +78,7 @@ class HnswVectors:
         expansion_add: int = 128,
         expansion_search: int = 128,
         dtype: str = "i8",
-        oversample: int = 2,
+        oversample: int = 3,
         filtered_oversample: int = 10,
     ) -> None:
         self.directory = Path(directory)
@@ -239,16 +239,20 @@ class HnswVectors:
         filtered = filters is not None and not filters.empty
         k = min(len(index), want * (self.filtered_oversample if filtered else self.oversample))
         query = np.asarray(vector, dtype=np.float32)
+        query = query / (float(np.linalg.norm(query)) or 1.0)
         hits: list[Hit] = []
         while k > 0:
             matches = index.search(query, k)
             keys = [int(key) for key in matches.keys]
-            by_seq = store.papers_for_seqs(model, keys, filters=filters)
+            # Candidates are re-scored with the stored float32 vectors: exact scores,
+            # and int8 rounding no longer decides the order near the cut.
+            found = store.vectors_for_seqs(model, keys, filters=filters)
             hits = [
-                Hit(by_seq[key], 1.0 - float(dist))
-                for key, dist in zip(keys, matches.distances, strict=True)
-                if key in by_seq and by_seq[key] not in skip
+                Hit(pid, float(vec @ query) / (float(np.linalg.norm(vec)) or 1.0))
+                for pid, vec in found.values()
+                if pid not in skip
             ]
+            hits.sort(key=lambda h: (-h.score, h.paper_id))
             if len(hits) >= limit or k >= len(index):
                 break
             if k >= MAX_CANDIDATES:

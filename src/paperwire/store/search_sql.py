@@ -116,6 +116,14 @@ class SearchStore(Protocol):
         ...
 
 
+    def vectors_for_seqs(
+        self, model: str, seqs: Sequence[int], *, filters: SearchFilters | None = None
+    ) -> dict[int, tuple[str, np.ndarray]]:
+        """seq → (paper id, stored vector) for the live rows among ``seqs`` that pass
+        ``filters``: lets an approximate index re-score its candidates exactly."""
+        ...
+
+
 class SearchQueries(SqlBase):
     """SQL shared by SQLite and PostgreSQL for this part."""
 
@@ -263,6 +271,24 @@ class SearchQueries(SqlBase):
                     [model, *part, *params],
                 ):
                     found[int(row["seq"])] = row["paper_id"]
+        return found
+
+    def vectors_for_seqs(
+        self, model: str, seqs: Sequence[int], *, filters: SearchFilters | None = None
+    ) -> dict[int, tuple[str, np.ndarray]]:
+        where, params = filter_sql(filters)
+        join = "" if where == "1=1" else " JOIN papers p ON p.id = e.paper_id"
+        found: dict[int, tuple[str, np.ndarray]] = {}
+        with self._reading() as db:
+            for part in chunks([int(s) for s in seqs], ID_CHUNK):
+                marks = ", ".join("?" * len(part))
+                for row in db.fetchall(
+                    f"SELECT e.seq, e.paper_id, {self._vector_column()} AS v "  # noqa: S608
+                    f"FROM paper_embeddings e{join} "
+                    f"WHERE e.model = ? AND e.seq IN ({marks}) AND {where}",
+                    [model, *part, *params],
+                ):
+                    found[int(row["seq"])] = (row["paper_id"], self._decode_vector(row["v"]))
         return found
 
     # --- end embeddings -----------------------------------------------------------------
