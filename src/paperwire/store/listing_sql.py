@@ -9,12 +9,16 @@ never overlap or skip a paper however deep a reader goes. Papers without any dat
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from paperwire.models import DataVersion, Paper, SearchFilters
 from paperwire.store.codec import row_to_paper
-from paperwire.store.sql import SqlBase, author_key
+from paperwire.store.sql import Db, SqlBase, author_key
+
+MEMO_ENTRIES = 256  # counts kept per store object
 
 ListingKey = tuple[date, str]  # (listed_day, id) of the last paper of a page
 
@@ -91,6 +95,7 @@ def listing_where(
     filters: SearchFilters | None,
     after: ListingKey | None = None,
     table: str = "papers",
+    drive_from_categories: bool = False,
 ) -> tuple[str, list[Any]]:
     """The WHERE clause (always non-empty) shared by listings, counts and facets."""
     clauses = [f"{table}.listed_day IS NOT NULL"]
@@ -106,9 +111,18 @@ def listing_where(
         params.append(upper)
     if f.categories:
         marks = ", ".join("?" * len(f.categories))
-        clauses.append(
-            f"{table}.id IN (SELECT paper_id FROM paper_categories WHERE category IN ({marks}))"
-        )
+        if drive_from_categories:
+            # Few papers in these categories: collect them, then sort (an index lookup each).
+            clauses.append(
+                f"{table}.id IN (SELECT paper_id FROM paper_categories WHERE category IN ({marks}))"
+            )
+        else:
+            # Walk the day index newest first and probe each paper's categories (primary
+            # key): stops after one page for a common category or a bounded day range.
+            clauses.append(
+                "EXISTS (SELECT 1 FROM paper_categories pc "
+                f"WHERE pc.paper_id = {table}.id AND pc.category IN ({marks}))"
+            )
         params.extend(f.categories)
     if f.has_code is not None:
         clauses.append(f"{table}.has_code = ?")
@@ -129,6 +143,9 @@ def listing_where(
 class ListingQueries(SqlBase):
     """SQL shared by SQLite and PostgreSQL for listings."""
 
+    # At most this many papers: an all-time category page starts from the category's rows.
+    few_in_category = 2000
+
     def list_papers(
         self,
         *,
@@ -139,7 +156,11 @@ class ListingQueries(SqlBase):
         offset: int = 0,
         limit: int = 50,
     ) -> list[Paper]:
-        where, params = listing_where(start=start, end=end, filters=filters, after=after)
+        with self._reading() as db:
+            few = self._few_in_categories(db, start=start, end=end, filters=filters)
+        where, params = listing_where(
+            start=start, end=end, filters=filters, after=after, drive_from_categories=few
+        )
         sql = (
             f"SELECT * FROM papers WHERE {where} "  # noqa: S608 - clauses are constants
             "ORDER BY papers.listed_day DESC, papers.id DESC LIMIT ? OFFSET ?"
@@ -148,6 +169,52 @@ class ListingQueries(SqlBase):
             rows = db.fetchall(sql, [*params, limit, offset])
         return [row_to_paper(r) for r in rows]
 
+    def _few_in_categories(
+        self,
+        db: Db,
+        *,
+        start: date | None,
+        end: date | None,
+        filters: SearchFilters | None,
+        counting: bool = False,
+    ) -> bool:
+        """Whether to drive an all-time category query from the category's own rows: always
+        when counting (every paper of the category is visited anyway), and for a page of a
+        small category, where walking the days newest-first would scan most of the table
+        before filling a page. A bounded day range is always walked by day."""
+        if not filters or not filters.categories or start is not None or end is not None:
+            return False
+        if filters.date_from is not None or filters.date_until is not None:
+            return False
+        if counting:
+            return True
+        marks = ", ".join("?" * len(filters.categories))
+        row = db.fetchone(
+            f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM paper_categories WHERE category IN ({marks}) "  # noqa: S608
+            f"LIMIT {int(self.few_in_category) + 1}) AS t",
+            list(filters.categories),
+        )
+        return bool(row) and int(row["n"]) <= self.few_in_category
+
+    def _memo(self, key: tuple[Any, ...], compute: Any) -> Any:
+        """Counts are costly on a month of a big database and change only with the data:
+        keep the last few per data version (read from the database, so every worker
+        process sees a write at once)."""
+        cache: OrderedDict[tuple[Any, ...], Any] = self.__dict__.setdefault(
+            "_listing_memo", OrderedDict()
+        )
+        lock: threading.Lock = self.__dict__.setdefault("_listing_memo_lock", threading.Lock())
+        full_key = (self.data_version().version, *key)
+        with lock:
+            if full_key in cache:
+                return cache[full_key]
+        value = compute()
+        with lock:
+            cache[full_key] = value
+            while len(cache) > MEMO_ENTRIES:
+                cache.popitem(last=False)
+        return value
+
     def count_listed(
         self,
         *,
@@ -155,10 +222,18 @@ class ListingQueries(SqlBase):
         end: date | None = None,
         filters: SearchFilters | None = None,
     ) -> int:
-        where, params = listing_where(start=start, end=end, filters=filters)
-        with self._reading() as db:
-            row = db.fetchone(f"SELECT COUNT(*) AS n FROM papers WHERE {where}", params)  # noqa: S608
-        return int(row["n"]) if row else 0
+        def compute() -> int:
+            with self._reading() as db:
+                few = self._few_in_categories(
+                    db, start=start, end=end, filters=filters, counting=True
+                )
+                where, params = listing_where(
+                    start=start, end=end, filters=filters, drive_from_categories=few
+                )
+                row = db.fetchone(f"SELECT COUNT(*) AS n FROM papers WHERE {where}", params)  # noqa: S608
+            return int(row["n"]) if row else 0
+
+        return int(self._memo(("count", start, end, filters), compute))
 
     def listed_category_counts(
         self,
@@ -167,15 +242,23 @@ class ListingQueries(SqlBase):
         end: date | None = None,
         filters: SearchFilters | None = None,
     ) -> dict[str, int]:
-        where, params = listing_where(start=start, end=end, filters=filters)
-        sql = (
-            "SELECT pc.category AS category, COUNT(*) AS n FROM paper_categories pc "  # noqa: S608
-            f"JOIN papers ON papers.id = pc.paper_id WHERE {where} "
-            "GROUP BY pc.category ORDER BY n DESC, pc.category"
-        )
-        with self._reading() as db:
-            rows = db.fetchall(sql, params)
-        return {r["category"]: int(r["n"]) for r in rows}
+        def compute() -> dict[str, int]:
+            with self._reading() as db:
+                few = self._few_in_categories(
+                    db, start=start, end=end, filters=filters, counting=True
+                )
+                where, params = listing_where(
+                    start=start, end=end, filters=filters, drive_from_categories=few
+                )
+                rows = db.fetchall(
+                    "SELECT pc.category AS category, COUNT(*) AS n FROM paper_categories pc "  # noqa: S608
+                    f"JOIN papers ON papers.id = pc.paper_id WHERE {where} "
+                    "GROUP BY pc.category ORDER BY n DESC, pc.category",
+                    params,
+                )
+            return {r["category"]: int(r["n"]) for r in rows}
+
+        return dict(self._memo(("categories", start, end, filters), compute))
 
     def newest_listed_day(self) -> date | None:
         with self._reading() as db:
