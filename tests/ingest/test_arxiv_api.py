@@ -128,11 +128,11 @@ def test_arxiv_error_feed_names_the_query(replay) -> None:  # type: ignore[no-un
     assert "incorrect id format for abc" in str(err.value)
 
 
-def route_ids(replay, id_list: str, recording: str) -> None:  # type: ignore[no-untyped-def]
+def route_ids(replay, id_list: str, recording: str, *, max_results: int = 100) -> None:  # type: ignore[no-untyped-def]
     """arXiv answers an id_list with the entries it knows and nothing for the others:
     route a recorded body under the id_list a test sends."""
     query = urlencode({"search_query": "", "id_list": id_list, "sortBy": "relevance",
-                       "sortOrder": "descending", "start": "0", "max_results": "100"})
+                       "sortOrder": "descending", "start": "0", "max_results": str(max_results)})
     replay.add(f"/api/query?{query}", Reply(200, recorded_body(recording)))
 
 
@@ -204,3 +204,24 @@ def test_ingest_stops_cleanly_on_http_error_and_keeps_earlier_pages(replay, stor
     assert len(report.errors) == 1 and "HTTP 500" in report.errors[0] and "start=10" in report.errors[0]
     assert store.count_papers() == 10
 
+
+
+def test_ids_are_looked_up_page_size_at_a_time(replay) -> None:  # type: ignore[no-untyped-def]
+    route_ids(replay, "1605.08386", "id_1605.08386_*.json", max_results=1)
+    route_ids(replay, "1707.08567", "id_1707.08567_*.json", max_results=1)
+    lookup = fetch_papers_by_ids(api_for(replay, FakeClock()), ["1605.08386", "1707.08567"], page_size=1)
+    assert list(lookup.found) == ["1605.08386", "1707.08567"] and not lookup.problems()
+    assert [parse_qs(r.query)["id_list"] for r in replay.requests] == [["1605.08386"], ["1707.08567"]]
+
+
+def test_spurious_empty_page_in_range_is_asked_again(replay) -> None:  # type: ignore[no-untyped-def]
+    """arXiv now and then answers a page inside the result range with no entries."""
+    load_api_recordings(replay, "q_testing_s0_m10_*.json")
+    s10 = Q_TESTING_S0.replace("start=0", "start=10")
+    empty = recorded_body("id_0000.0000_*.json").replace(
+        "<opensearch:totalResults>0<", "<opensearch:totalResults>214881<"
+    )
+    replay.add(s10, Reply(200, empty), Reply(200, recorded_body("q_testing_s10_m10_*.json")))
+    pages = list(search_arxiv(api_for(replay, FakeClock()), "testing", max_results=20, page_size=10))
+    assert [len(p.papers) for p in pages] == [10, 10]
+    assert [parse_qs(r.query)["start"] for r in replay.requests] == [["0"], ["10"], ["10"]]
