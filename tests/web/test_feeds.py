@@ -116,6 +116,21 @@ def test_search_feed_requires_a_query(feeds: httpx.Client) -> None:
     assert feeds.get("/feeds/search.atom?q=%20").status_code == 400
 
 
+def test_search_feed(feeds: httpx.Client) -> None:
+    """Keyword matches newest first, once the search service is installed; until then a
+    clear 503 rather than an empty or broken feed."""
+    import importlib.util
+
+    r = feeds.get("/feeds/search.atom", params={"q": "script alert"})
+    if importlib.util.find_spec("paperwire.search.service") is None:
+        assert r.status_code == 503 and "search" in r.text
+        return
+    parsed = _parse(r)
+    _check_required(r)
+    assert [e.id.rsplit("/", 1)[-1] for e in parsed.entries][:1] == ["2402.00077"]
+    assert parsed.entries[0].title.startswith("<script>")
+
+
 def test_empty_database_feed_is_valid(settings: Settings, store: Store) -> None:
     from fastapi.testclient import TestClient
 

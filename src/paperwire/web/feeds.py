@@ -16,7 +16,7 @@ from paperwire.browse.errors import InvalidParameter
 from paperwire.browse.listing import papers_for_day, papers_in_category
 from paperwire.browse.taxonomy import describe_category, validate_category
 from paperwire.community.trending import check_period, trending_papers
-from paperwire.models import Paper
+from paperwire.models import Paper, SearchFilters
 from paperwire.web.atom import ATOM_TYPE, FeedInfo, render_atom
 from paperwire.web.browse_api import CategoryQ, HasCodeQ, listing_filters
 from paperwire.web.deps import SettingsDep, StoreDep
@@ -139,11 +139,17 @@ def search_feed(
     return _atom_response(request, store, info, papers)
 
 
-def _search(store: StoreDep, q: str, filters: object) -> list[Paper]:
-    """Search through the search package's service once it exists on this server."""
+def _search(store: StoreDep, q: str, filters: SearchFilters) -> list[Paper]:
+    """Keyword matches, newest first: a subscription shows new matching papers at the top,
+    and the feed does not shift while embeddings are still being computed."""
     try:
-        from paperwire.search import service
+        from paperwire.search.service import search_papers
     except ImportError as exc:
         raise HTTPException(503, "search is not available on this server yet") from exc
-    hits = service.search_papers(store, q, filters=filters, limit=FEED_SIZE)
+    try:
+        hits = search_papers(
+            store, None, q, mode="keyword", sort="date", filters=filters, limit=FEED_SIZE
+        )
+    except ValueError as exc:  # the search's QueryError names the parameter
+        raise HTTPException(400, f"{getattr(exc, 'param', 'q')}: {exc}") from exc
     return store.get_papers([h.paper_id for h in hits])
