@@ -267,7 +267,7 @@ class SearchQueries(SqlBase):
                 marks = ", ".join("?" * len(part))
                 for row in db.fetchall(
                     f"SELECT e.seq, e.paper_id FROM paper_embeddings e{join} "  # noqa: S608
-                    f"WHERE e.model = ? AND e.seq IN ({marks}) AND {where}",
+                    f"WHERE +e.model = ? AND e.seq IN ({marks}) AND {where}",
                     [model, *part, *params],
                 ):
                     found[int(row["seq"])] = row["paper_id"]
@@ -276,6 +276,8 @@ class SearchQueries(SqlBase):
     def vectors_for_seqs(
         self, model: str, seqs: Sequence[int], *, filters: SearchFilters | None = None
     ) -> dict[int, tuple[str, np.ndarray]]:
+        # ``+e.model``: look rows up by their seq key; SQLite would otherwise walk the
+        # model's whole (model, paper_id) index checking each seq (22 ms vs 0.3 ms, 100k).
         where, params = filter_sql(filters)
         join = "" if where == "1=1" else " JOIN papers p ON p.id = e.paper_id"
         found: dict[int, tuple[str, np.ndarray]] = {}
@@ -285,7 +287,7 @@ class SearchQueries(SqlBase):
                 for row in db.fetchall(
                     f"SELECT e.seq, e.paper_id, {self._vector_column()} AS v "  # noqa: S608
                     f"FROM paper_embeddings e{join} "
-                    f"WHERE e.model = ? AND e.seq IN ({marks}) AND {where}",
+                    f"WHERE +e.model = ? AND e.seq IN ({marks}) AND {where}",
                     [model, *part, *params],
                 ):
                     found[int(row["seq"])] = (row["paper_id"], self._decode_vector(row["v"]))
