@@ -54,7 +54,7 @@ class Settings(BaseSettings):
         description="onnx: fast, converted once into data_dir/models; sentence: "
         "sentence-transformers fp32 (reference, slow); hash: instant, for tests only.",
     )
-    onnx_recipe: Literal["int8", "fp32-opt", "fp32"] = Field(
+    onnx_recipe: Literal["int8", "int8-s8", "int8-tensor", "fp32-opt", "fp32"] = Field(
         default="int8", description="How the ONNX embedder's model is converted."
     )
     embed_threads: int = Field(

@@ -46,6 +46,7 @@ class OnnxEmbedder:
         recipe: Recipe | str = DEFAULT_RECIPE,
         model_dir: Path | None = None,
         threads: int | None = None,
+        max_tokens: int | None = None,
         max_batch_tokens: int = 8192,
         max_batch_size: int = 64,
     ) -> None:
@@ -55,6 +56,8 @@ class OnnxEmbedder:
                     f"unknown ONNX recipe {recipe!r}; choose one of {', '.join(sorted(RECIPES))}"
                 )
             recipe = RECIPES[recipe]
+        if max_tokens is not None and not 3 <= max_tokens <= 512:
+            raise ValueError(f"max_tokens={max_tokens}: BERT takes 3 to 512 word pieces")
         self.recipe = recipe
         self.cache_root = Path(cache_root)
         self.model_dir = model_dir
@@ -62,12 +65,14 @@ class OnnxEmbedder:
         self.max_batch_tokens = max_batch_tokens
         self.max_batch_size = max_batch_size
         self.dim = DIM
-        self.name = f"all-MiniLM-L6-v2-onnx-{recipe.name}"
+        self.name = f"all-MiniLM-L6-v2-onnx-{recipe.name}" + (
+            f"-t{max_tokens}" if max_tokens else ""
+        )
         self.cache_dir: Path | None = None
         self.converted = False  # True when this instance ran the conversion
         self._session: Any = None
         self._tokenizer: Any = None
-        self._max_tokens = 0
+        self._max_tokens = max_tokens or 0  # 0: the model's own (256), read on load
         self._lock = threading.Lock()  # web threads may hit the first query together
 
     def load(self) -> OnnxEmbedder:
@@ -89,7 +94,9 @@ class OnnxEmbedder:
         self.cache_dir, self.converted = ensure_converted(
             model_dir, self.cache_root, recipe=self.recipe
         )
-        self._max_tokens = min(self.recipe.max_tokens or 10**9, read_max_tokens(model_dir))
+        # sentence-transformers truncates at 256 word pieces for this model; shorter is
+        # faster but loses the tail of long abstracts (cosine falls fast: see benchmarks)
+        self._max_tokens = self._max_tokens or read_max_tokens(model_dir)
         tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         tokenizer.no_padding()  # we pad per batch, to the batch's longest text
         tokenizer.enable_truncation(max_length=self._max_tokens)
