@@ -2,10 +2,11 @@
 # Web load benchmark: the daily and trending pages over SQLite holding 100k synthetic
 # papers, served by uvicorn with 2 workers on loopback, loaded with wrk (Debian).
 # Bounded: each wrk run lasts DURATION seconds (default 15); the whole script ~2 min.
-# Prints requests/s, p50/p99 latency and errors per URL; /healthz is the baseline
-# (framework + one query, no page) measured in the same run.
+# Prints requests/s, p50/p99 latency and errors per URL. The baseline, measured in the
+# same run, is the daily page rendered on every request: a request with a cookie is never
+# served from the rendered-page cache (web/page_cache.py).
 #
-#   bench/web_load.sh                  # 100k papers, 15 s per URL
+#   bench/web_load.sh                  # 100k papers, 10 s per URL
 #   PAPERS=20000 DURATION=5 bench/web_load.sh
 set -euo pipefail
 
@@ -13,8 +14,8 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PY="${PY:-$ROOT/.venv/bin/python}"
 [ -x "$PY" ] || PY="$(command -v python3)"
 PAPERS="${PAPERS:-100000}"
-DURATION="${DURATION:-15}"
-CONNECTIONS="${CONNECTIONS:-32}"
+DURATION="${DURATION:-10}"
+CONNECTIONS="${CONNECTIONS:-8}"
 WORKERS="${WORKERS:-2}"
 export PYTHONPATH="$ROOT/src${PYTHONPATH:+:$PYTHONPATH}"
 
@@ -51,11 +52,14 @@ echo "papers: $PAPERS  workers: $WORKERS  connections: $CONNECTIONS  duration: $
 printf '%-28s %10s %10s %10s %8s\n' url "req/s" "p50" "p99" errors
 
 run() {
-  local path="$1"
+  local label="$1" path="$2"
+  shift 2
   # Warm every worker's rendered-page cache and the SQLite page cache.
-  for _ in $(seq 1 20); do curl -fsS -o /dev/null "$BASE$path"; done
+  for _ in $(seq 1 20); do curl -fsS -o /dev/null "$@" "$BASE$path"; done
   local out
-  out="$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s --latency "$BASE$path")"
+  local header=()
+  [ $# -gt 0 ] && header=(-H "${2}")
+  out="$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s --latency "${header[@]}" "$BASE$path")"
   echo "$out" >"$WORK/wrk-$(echo "$path" | tr -c 'a-z0-9' '_').txt"
   local rps p50 p99 non2xx sock
   rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
@@ -63,10 +67,10 @@ run() {
   p99="$(awk '$1=="99%" {print $2}' <<<"$out")"
   non2xx="$(awk '/Non-2xx or 3xx responses/ {print $5}' <<<"$out")"
   sock="$(awk -F'[ ,]+' '/Socket errors/ {print $4+$6+$8+$10}' <<<"$out")"
-  printf '%-28s %10s %10s %10s %8s\n' "$path" "$rps" "$p50" "$p99" "$(( ${non2xx:-0} + ${sock:-0} ))"
+  printf '%-28s %10s %10s %10s %8s\n' "$label" "$rps" "$p50" "$p99" "$(( ${non2xx:-0} + ${sock:-0} ))"
 }
 
-run /healthz
-run /
-run "/trending"
-run "/trending?period=week"
+run "/ (baseline, uncached)" / -H "Cookie: bench=uncached"
+run / /
+run /trending /trending
+run "/trending?period=week" "/trending?period=week"

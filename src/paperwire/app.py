@@ -22,6 +22,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
         errors,
         feeds,
         hf,
+        page_cache,
         pages,
         search_api,
         static_files,
@@ -49,7 +50,8 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = the_store
     errors.install(app)
-    caching.install(app, max_age=settings.cache_max_age)
+    page_cache.install(app)  # innermost: serves rendered listing pages before routing
+    caching.install(app, max_age=settings.cache_max_age)  # 304s before the page cache
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: 304s get the headers too
     # Order matters: specific routes before the catch-all /api/papers/{id:path} and
     # /papers/{id:path} (old-style arXiv ids contain a slash).

@@ -294,3 +294,20 @@ def test_about_page_explains_ranking(site_client: httpx.Client) -> None:
     html = site_client.get("/about").text
     assert h1(html) == "About paperwire"
     assert TRENDING_DESCRIPTION.split(":")[0] in html
+
+
+def test_page_cache_serves_same_bytes_and_skips_what_it_must(site_client: httpx.Client) -> None:
+    cache = site_client.app.state.page_cache  # type: ignore[attr-defined]
+    first = site_client.get("/trending?period=week")
+    size = len(cache)
+    second = site_client.get("/trending?period=week")
+    assert second.content == first.content and len(cache) == size >= 1
+    assert_security_headers(second)
+    assert second.headers["content-type"].startswith("text/html")
+    head = site_client.head("/trending?period=week")
+    assert head.status_code == 200 and head.content == b""
+    # Errors and requests with cookies are never stored.
+    assert site_client.get("/trending?period=decade").status_code == 400
+    assert len(cache) == size
+    r = site_client.get("/about", headers={"cookie": "session=abc"})
+    assert r.status_code == 200 and len(cache) == size

@@ -1,15 +1,14 @@
 """Server-rendered pages: thin routes that call domain functions (``paperwire.browse``,
 ``paperwire.community.trending``) and render autoescaped templates.
 
-Listing pages are rendered once per data version (``page_cache.py``): under load they
-cost a dictionary lookup. ``/papers/{id}`` takes old-style ids with a slash
+Listing pages are rendered once per data version and then served from memory by
+``page_cache.RenderedPageMiddleware``. ``/papers/{id}`` takes old-style ids with a slash
 (``hep-th/9901001``) but never a path ending in ``.md``: that is the Markdown view,
 served by another router.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -24,21 +23,18 @@ from paperwire.browse.listing import (
     papers_by_author,
     papers_for_period,
     papers_in_category,
-    utc_today,
 )
 from paperwire.browse.periods import Period, day_period, month_period, parse_period, week_period
 from paperwire.browse.taxonomy import category_name, describe_category, validate_category
 from paperwire.community.trending import (
     TRENDING_DESCRIPTION,
     TRENDING_PERIODS,
-    check_period,
     trending_papers,
 )
 from paperwire.models import Paper, SearchFilters
 from paperwire.web.api import resolve_paper_id
 from paperwire.web.bibtex import format_bibtex
 from paperwire.web.deps import StoreDep, TemplatesDep
-from paperwire.web.page_cache import page_cache_for
 from paperwire.web.templating import doi_url, safe_href
 
 
@@ -154,26 +150,6 @@ def render_page(
     return HTMLResponse(html, status_code=status_code)
 
 
-def render_cached(
-    request: Request,
-    store: Any,
-    templates: Any,
-    name: str,
-    build_context: Callable[[], dict[str, Any]],
-) -> HTMLResponse:
-    """Render ``name`` once per (URL, data version, UTC day) and serve it from memory
-    until the data changes."""
-    version = store.data_version()
-    key = (name, request.url.path, request.url.query, version.version, version.changed_at, utc_today())
-
-    def render() -> bytes:
-        html = templates.get_template(name).render({"request": request, **build_context()})
-        return html.encode("utf-8")
-
-    body = page_cache_for(request.app).get_or_render(key, render)
-    return HTMLResponse(body)
-
-
 def period_nav(listing: Listing, category: str | None, has_code: bool) -> dict[str, Any]:
     """Previous/next links and the day/week/month switch for a listing page."""
     period = listing.period
@@ -225,34 +201,31 @@ def daily_page(
     """Papers of an announcement day (newest by default), an ISO week or a month."""
     period = parse_period(day=day, week=week, month=month)
     filters = make_filters(category, code)
-
-    def build() -> dict[str, Any]:
-        listing = papers_for_period(store, period, filters=filters, limit=PAGE_SIZE, cursor=cursor)
-        assert listing.period is not None
-        more = (
-            with_query("/", **period_param(listing.period), category=category, code=code, cursor=listing.next_cursor)
-            if listing.next_cursor
-            else None
-        )
-        feeds = [DAILY_FEED] + ([category_feed(category)] if category else [])
-        return {
-            "nav": "daily",
-            "listing": listing,
-            "period": listing.period,
-            "heading": period_title(listing.period),
-            "is_newest": period is None,
-            "pager": period_nav(listing, category, code),
-            "categories": category_options(listing.category_counts, category),
-            "category": category,
-            "has_code": code,
-            "period_fields": period_param(listing.period),
-            "clear_filters": with_query("/", **period_param(listing.period)),
-            "more_href": more,
-            "category_names": {c: category_name(c) for p in listing.papers for c in p.categories},
-            "feeds": feeds,
-        }
-
-    return render_cached(request, store, templates, "daily.html", build)
+    listing = papers_for_period(store, period, filters=filters, limit=PAGE_SIZE, cursor=cursor)
+    assert listing.period is not None
+    more = (
+        with_query("/", **period_param(listing.period), category=category, code=code, cursor=listing.next_cursor)
+        if listing.next_cursor
+        else None
+    )
+    feeds = [DAILY_FEED] + ([category_feed(category)] if category else [])
+    context = {
+        "nav": "daily",
+        "listing": listing,
+        "period": listing.period,
+        "heading": period_title(listing.period),
+        "is_newest": period is None,
+        "pager": period_nav(listing, category, code),
+        "categories": category_options(listing.category_counts, category),
+        "category": category,
+        "has_code": code,
+        "period_fields": period_param(listing.period),
+        "clear_filters": with_query("/", **period_param(listing.period)),
+        "more_href": more,
+        "category_names": {c: category_name(c) for p in listing.papers for c in p.categories},
+        "feeds": feeds,
+    }
+    return render_page(request, templates, "daily.html", context)
 
 
 @router.get("/trending", response_class=HTMLResponse)
@@ -267,34 +240,30 @@ def trending_page(
 ) -> HTMLResponse:
     """Trending papers of today, this week or this month (formula: community/trending.py)."""
     filters = make_filters(category, code)
-
-    def build() -> dict[str, Any]:
-        listing = trending_papers(store, period, filters=filters, limit=PAGE_SIZE, cursor=cursor)
-        tabs = [
-            NavLink(TRENDING_LABELS[p], with_query("/trending", period=p if p != "day" else None, category=category, code=code), p == period)
-            for p in TRENDING_PERIODS
-        ]
-        more = (
-            with_query("/trending", period=period if period != "day" else None, category=category, code=code, cursor=listing.next_cursor)
-            if listing.next_cursor
-            else None
-        )
-        return {
-            "nav": "trending",
-            "listing": listing,
-            "period_name": period,
-            "heading": f"Trending {TRENDING_LABELS[period].lower()}",
-            "tabs": tabs,
-            "category": category,
-            "has_code": code,
-            "more_href": more,
-            "start_rank": 1 if cursor is None else None,
-            "category_names": {c: category_name(c) for p in listing.papers for c in p.categories},
-            "feeds": [TRENDING_FEED, DAILY_FEED],
-        }
-
-    check_period(period)
-    return render_cached(request, store, templates, "trending.html", build)
+    listing = trending_papers(store, period, filters=filters, limit=PAGE_SIZE, cursor=cursor)
+    tabs = [
+        NavLink(TRENDING_LABELS[p], with_query("/trending", period=p if p != "day" else None, category=category, code=code), p == period)
+        for p in TRENDING_PERIODS
+    ]
+    more = (
+        with_query("/trending", period=period if period != "day" else None, category=category, code=code, cursor=listing.next_cursor)
+        if listing.next_cursor
+        else None
+    )
+    context = {
+        "nav": "trending",
+        "listing": listing,
+        "period_name": period,
+        "heading": f"Trending {TRENDING_LABELS[period].lower()}",
+        "tabs": tabs,
+        "category": category,
+        "has_code": code,
+        "more_href": more,
+        "start_rank": 1 if cursor is None else None,
+        "category_names": {c: category_name(c) for p in listing.papers for c in p.categories},
+        "feeds": [TRENDING_FEED, DAILY_FEED],
+    }
+    return render_page(request, templates, "trending.html", context)
 
 
 @router.get("/authors/{name:path}", response_class=HTMLResponse)
@@ -306,21 +275,18 @@ def author_page(
     cursor: Cursor = None,
 ) -> HTMLResponse:
     """Every paper with an author of this name, newest first."""
-
-    def build() -> dict[str, Any]:
-        listing = papers_by_author(store, name, limit=PAGE_SIZE, cursor=cursor)
-        more = with_query(request.url.path, cursor=listing.next_cursor) if listing.next_cursor else None
-        return {
-            "nav": None,
-            "listing": listing,
-            "author": name,
-            "more_href": more,
-            "categories": category_options(listing.category_counts, None)[:12],
-            "category_names": {c: category_name(c) for p in listing.papers for c in p.categories},
-            "feeds": [DAILY_FEED],
-        }
-
-    return render_cached(request, store, templates, "author.html", build)
+    listing = papers_by_author(store, name, limit=PAGE_SIZE, cursor=cursor)
+    more = with_query(request.url.path, cursor=listing.next_cursor) if listing.next_cursor else None
+    context = {
+        "nav": None,
+        "listing": listing,
+        "author": name,
+        "more_href": more,
+        "categories": category_options(listing.category_counts, None)[:12],
+        "category_names": {c: category_name(c) for p in listing.papers for c in p.categories},
+        "feeds": [DAILY_FEED],
+    }
+    return render_page(request, templates, "author.html", context)
 
 
 @router.get("/categories/{category}", response_class=HTMLResponse)
@@ -334,22 +300,19 @@ def category_page(
 ) -> HTMLResponse:
     """Papers listed in a category (primary or cross-list), newest first."""
     validate_category(category)
-
-    def build() -> dict[str, Any]:
-        filters = SearchFilters(has_code=True) if code else None
-        listing = papers_in_category(store, category, filters=filters, limit=PAGE_SIZE, cursor=cursor)
-        more = with_query(request.url.path, code=code, cursor=listing.next_cursor) if listing.next_cursor else None
-        return {
-            "nav": None,
-            "listing": listing,
-            "category": describe_category(category),
-            "has_code": code,
-            "more_href": more,
-            "category_names": {c: category_name(c) for p in listing.papers for c in p.categories},
-            "feeds": [category_feed(category), DAILY_FEED],
-        }
-
-    return render_cached(request, store, templates, "category.html", build)
+    filters = SearchFilters(has_code=True) if code else None
+    listing = papers_in_category(store, category, filters=filters, limit=PAGE_SIZE, cursor=cursor)
+    more = with_query(request.url.path, code=code, cursor=listing.next_cursor) if listing.next_cursor else None
+    context = {
+        "nav": None,
+        "listing": listing,
+        "category": describe_category(category),
+        "has_code": code,
+        "more_href": more,
+        "category_names": {c: category_name(c) for p in listing.papers for c in p.categories},
+        "feeds": [category_feed(category), DAILY_FEED],
+    }
+    return render_page(request, templates, "category.html", context)
 
 
 @router.get("/about", response_class=HTMLResponse)
