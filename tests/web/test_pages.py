@@ -311,3 +311,18 @@ def test_page_cache_serves_same_bytes_and_skips_what_it_must(site_client: httpx.
     assert len(cache) == size
     r = site_client.get("/about", headers={"cookie": "session=abc"})
     assert r.status_code == 200 and len(cache) == size
+
+
+def test_paper_page_lists_similar_papers(site_client: httpx.Client, site_store: object) -> None:
+    from paperwire.search.embed import HashEmbedder
+    from paperwire.search.index import index_papers
+
+    html = site_client.get("/papers/2611.00052").text
+    assert "No similar papers found yet." in html  # nothing embedded yet
+    index_papers(site_store, HashEmbedder())  # type: ignore[arg-type]
+    html = site_client.get("/papers/2611.00052").text
+    similar = html.split('id="similar-h"')[1]
+    ids = card_ids(similar)
+    assert len(ids) == 6 and "2611.00052" not in ids
+    # The dated papers share their wording, so they are each other's nearest.
+    assert sum(i.startswith("2611.000") for i in ids) >= 4

@@ -74,7 +74,7 @@ class RenderedPageMiddleware:
     ) -> None:
         self.app = app
         self.data_version = data_version
-        self.cache = cache or RenderedPageCache()
+        self.cache = cache if cache is not None else RenderedPageCache()
         self.today = today or (lambda: datetime.now(UTC).date())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

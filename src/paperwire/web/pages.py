@@ -32,9 +32,11 @@ from paperwire.community.trending import (
     trending_papers,
 )
 from paperwire.models import Paper, SearchFilters
+from paperwire.search.semantic import similar_papers
 from paperwire.web.api import resolve_paper_id
 from paperwire.web.bibtex import format_bibtex
 from paperwire.web.deps import StoreDep, TemplatesDep
+from paperwire.web.search_api import vector_index
 from paperwire.web.templating import doi_url, safe_href
 
 
@@ -357,13 +359,9 @@ def paper_feeds(paper: Paper) -> list[dict[str, str]]:
     return feeds
 
 
-def find_similar(store: Any, paper: Paper, *, limit: int = 6) -> list[Paper] | None:
-    """Similar papers when the semantic search is installed; None hides the section."""
-    try:
-        from paperwire.search.semantic import similar_papers
-    except ImportError:
-        return None
-    hits = similar_papers(store, paper.id, limit=limit)
+def find_similar(store: Any, paper: Paper, *, vectors: Any = None, limit: int = 6) -> list[Paper]:
+    """Nearest papers by stored embedding; empty until ``paperwire index`` has run."""
+    hits = similar_papers(store, paper.id, limit=limit, vectors=vectors)
     return store.get_papers([h.paper_id for h in hits])  # type: ignore[no-any-return]
 
 
@@ -380,7 +378,7 @@ def paper_page(
         "read_links": read_links(paper),
         "code_links": code_links(paper),
         "bibtex": format_bibtex(paper),
-        "similar": find_similar(store, paper),
+        "similar": find_similar(store, paper, vectors=vector_index(request)),
         "category_names": {c: category_name(c) for c in paper.categories},
         "feeds": paper_feeds(paper),
     }
