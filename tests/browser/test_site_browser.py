@@ -143,3 +143,29 @@ def test_dark_mode(dark_page: object, artifacts_dir: Path) -> None:
     assert "We could not find that page" in dark_page.locator("h1").inner_text()
     shot(dark_page, artifacts_dir, "not-found-dark")
     assert dark_page.problems.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_follow_feed_link(page: object, artifacts_dir: Path) -> None:
+    import feedparser
+
+    page.goto("/categories/cs.CV")
+    hrefs = page.eval_on_selector_all(
+        'link[rel="alternate"][type="application/atom+xml"]', "els => els.map(e => e.href)"
+    )
+    assert hrefs and hrefs[0].endswith("/feeds/categories/cs.CV.atom")
+    # The visible link a reader clicks leads to the same feed.
+    page.get_by_role("link", name="Subscribe to cs.CV").click()
+    page.wait_for_url(re.compile(r"/feeds/categories/cs\.CV\.atom$"))
+    shot(page, artifacts_dir, "feed")
+    response = page.request.get(hrefs[0])
+    assert response.ok and "atom" in response.headers["content-type"]
+    feed = feedparser.parse(response.body())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.version == "atom10" and feed.feed.title and feed.feed.id
+    titles = [e.title for e in feed.entries]
+    assert any(t.startswith("Dated paper") for t in titles)
+    assert all(e.link.startswith("http") and e.id for e in feed.entries)
+    daily = feedparser.parse(page.request.get("/feeds/daily.atom").body())
+    assert not daily.bozo and len(daily.entries) == 4
+    # The hostile title arrives in the feed as text, not markup.
+    assert "<script>alert(1)</script>" in [e.title for e in daily.entries]
