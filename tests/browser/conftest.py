@@ -57,6 +57,8 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def site_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     from paperwire.ingest.sample import load_sample
+    from paperwire.search.embed import HashEmbedder
+    from paperwire.search.index import index_papers
     from tests.web.site_papers import dated_papers, hostile_papers
 
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'paperwire.db'}"
@@ -65,6 +67,7 @@ def site_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     try:
         load_sample(store)
         store.upsert_papers([*dated_papers(), *hostile_papers()])
+        index_papers(store, HashEmbedder())  # similar papers and the semantic half of search
     finally:
         store.close()
     return url
@@ -78,6 +81,7 @@ def live_server(site_database: str, tmp_path_factory: pytest.TempPathFactory) ->
         **os.environ,
         "PAPERWIRE_DATABASE_URL": site_database,
         "PAPERWIRE_LOAD_SAMPLE": "false",
+        "PAPERWIRE_EMBEDDER": "hash",  # the database was indexed with HashEmbedder
         "PAPERWIRE_DATA_DIR": str(tmp_path_factory.mktemp("data")),
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
