@@ -154,7 +154,13 @@ def new_page(browser: object, base_url: str, scheme: str) -> tuple[object, objec
     pg.on("dialog", on_dialog)
     pg.on("console", lambda m: problems.console_errors.append(m.text) if m.type == "error" else None)
     pg.on("pageerror", lambda e: problems.console_errors.append(str(e)))
-    pg.on("requestfailed", lambda r: problems.failed_requests.append(r.url))
+    # A request cut short by the page navigating away (net::ERR_ABORTED) is not a fault.
+    pg.on(
+        "requestfailed",
+        lambda r: problems.failed_requests.append(f"{r.url} {r.failure}")
+        if "ERR_ABORTED" not in (r.failure or "")
+        else None,
+    )
     pg.problems = problems  # type: ignore[attr-defined]
     return context, pg
 
