@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLPullParser
 
 from defusedxml import DefusedXmlException
@@ -312,7 +312,8 @@ def _import_file(
 
     def drain() -> None:
         nonlocal line_index
-        for _event, elem in pull.read_events():
+        for event in pull.read_events():
+            elem = cast(Element, cast(tuple[str, Element], event)[1])  # only "end" events
             tag = elem.tag
             if tag not in _ArticleBuilder.RECORDS:
                 continue
