@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import multiprocessing
-import os
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -223,7 +222,6 @@ def _open(path: Path) -> tuple[IO[bytes], IO[bytes]]:
 
 _READ_BYTES = 1 << 16  # read1: whatever is ready, so a cut .gz loses only its last partial line
 _CHUNK_BYTES = 1 << 20  # lines handed to a converter at once (~600 papers)
-_POOL_MIN_BYTES = 32 << 20  # below this, starting processes costs more than it saves
 
 
 def _line_chunks(stream: IO[bytes], chunk_bytes: int) -> Iterator[tuple[int, list[bytes]]]:
@@ -307,15 +305,6 @@ def _convert_packed(name: str, first_line: int, lines: list[bytes]) -> tuple[lis
     return [_pack(p) for p in papers], errors
 
 
-def _auto_workers(path: Path) -> int:
-    try:
-        size = path.stat().st_size
-    except OSError:
-        return 0
-    cores = os.cpu_count() or 1
-    return min(cores, 4) if cores > 1 and size >= _POOL_MIN_BYTES else 0
-
-
 def _converted(
     name: str, chunks: Iterator[tuple[int, list[bytes]]], workers: int
 ) -> Iterator[tuple[int, list[Paper], list[str]]]:
@@ -353,13 +342,14 @@ def import_snapshot(
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Callable[[int], None] | None = None,
     max_reported: int = MAX_REPORTED_ERRORS,
-    workers: int | None = None,
+    workers: int = 0,
     chunk_bytes: int = _CHUNK_BYTES,
 ) -> SnapshotReport:
     """Import one snapshot file; ``on_progress(bytes_read_so_far)`` after every batch.
 
-    ``workers`` processes convert lines while this one writes (default: one per core,
-    up to 4, for files of 32 MB and more; 0 converts here), ``chunk_bytes`` at a time.
+    ``workers`` > 0 converts lines in that many processes while this one writes,
+    ``chunk_bytes`` at a time. Off by default: on the shared 2-core machine it was
+    measured slower (docs/benchmarks.md); it can pay where cores are idle.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -370,8 +360,6 @@ def import_snapshot(
     except OSError as exc:
         report.add_error(f"{name}: cannot read file ({exc.strerror or exc})")
         return report
-    if workers is None:
-        workers = _auto_workers(path)
     batch: list[Paper] = []
     writer = _BatchWriter(store)
     failed = 0
