@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from paperwire.config import Settings
 from paperwire.ingest.http import HttpClient
 from paperwire.ingest.jobs import SourceReport, run_source, utc_now
+from paperwire.models import UpsertCounts
 from paperwire.store.base import Store
 
 log = logging.getLogger("paperwire.worker")
@@ -203,9 +204,40 @@ def _announcements_jobs(
     return [Job(name="announcements", every=spec.every, run=run)]
 
 
+@dataclass(slots=True)
+class _IndexRunReport:
+    """``index_papers``' report seen as a source run: vectors written count as added."""
+
+    counts: UpsertCounts
+    errors: list[str]
+
+
+def _index_jobs(
+    spec: JobSpec, *, settings: Settings, client: HttpClient, clock: Callable[[], datetime]
+) -> list[Job]:
+    """Embed papers without a current embedding; also runs right after an ingest job
+    that changed papers. The embedder is built on first use and kept."""
+    built: dict[str, object] = {}
+
+    def run(store: Store) -> SourceReport:
+        from paperwire.search.ann import open_vector_index
+        from paperwire.search.embedders import build_embedder
+        from paperwire.search.index import index_papers
+
+        if "embedder" not in built:
+            built["embedder"] = build_embedder(settings)
+        report = index_papers(
+            store, built["embedder"], vectors=open_vector_index(settings, store)  # type: ignore[arg-type]
+        )
+        return _IndexRunReport(counts=UpsertCounts(added=report.embedded), errors=[])
+
+    return [Job(name="index", every=spec.every, run=run, follows_ingest=True)]
+
+
 JobBuilder = Callable[..., list[Job]]
 JOB_KINDS: dict[str, JobBuilder] = {
     "announcements": _announcements_jobs,
+    "index": _index_jobs,
 }
 
 
