@@ -1,12 +1,14 @@
-"""The worker's index job, over real stores and a real loopback server."""
+"""The worker's OAI-PMH and index jobs, over real stores and a real loopback server."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from paperwire.config import Settings
 from paperwire.ingest.http import HttpxClient
+from paperwire.models import UpsertCounts
 from paperwire.store import Store
 from paperwire.worker import Worker, jobs_from_settings
 from tests.replay import Reply
@@ -23,6 +25,37 @@ class FakeClock:
 
     def sleep(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
+
+
+def oai_page(name: str) -> Reply:
+    return Reply(body=(DATA / "oai" / name).read_bytes(), content_type="text/xml; charset=utf-8")
+
+
+def test_oai_job_harvests_from_a_recent_day_then_continues(store: Store, replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    replay.add("/oai", oai_page("cs_page1.xml"), oai_page("cs_page2.xml"), oai_page("cs_page3.xml"),
+               oai_page("no_records.xml"))
+    clock = FakeClock()
+    client = HttpxClient()
+    try:
+        settings = Settings(
+            oai_url=replay.base_url + "/oai", oai_delay=0, worker_sources="oai:cs@1d",
+            worker_oai_first_days=3, data_dir=tmp_path,
+        )
+        worker = Worker(store, jobs_from_settings(settings, client=client, clock=clock), clock=clock, sleep=clock.sleep)
+        [outcome] = worker.run_due()
+        assert outcome.ok, outcome.error
+        first = parse_qs(replay.requests[0].query)
+        assert first["set"] == ["cs"] and first["from"] == ["2026-11-01"]  # 3 days back, not all of arXiv
+        run = store.get_source_run("oai:cs")
+        assert run is not None and run.status == "ok" and run.counts.added == 7
+        clock.sleep(86400)
+        [again] = worker.run_due()
+        assert again.ok, again.error
+        assert parse_qs(replay.requests[-1].query)["from"] == ["2026-11-03"]  # where the last one got
+        run = store.get_source_run("oai:cs")
+        assert run is not None and run.runs == 2 and run.counts == UpsertCounts()
+    finally:
+        client.close()
 
 
 def test_index_job_follows_an_ingest_that_added_papers(store: Store, replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

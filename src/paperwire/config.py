@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     worker_interval: str = Field(
         default="1h", description="Interval of a worker job that names none (30m, 6h, 1d)."
     )
+    worker_oai_first_days: int = Field(
+        default=3, ge=0, description="A worker OAI job's first harvest of a set starts this many days back."
+    )
 
     # --- site (issue 5) ---------------------------------------------------------------
     cache_max_age: int = Field(

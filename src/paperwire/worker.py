@@ -204,6 +204,32 @@ def _announcements_jobs(
     return [Job(name="announcements", every=spec.every, run=run)]
 
 
+def _oai_jobs(
+    spec: JobSpec, *, settings: Settings, client: HttpClient, clock: Callable[[], datetime]
+) -> list[Job]:
+    """One job per OAI set, recorded as ``oai:<set>`` like ``paperwire ingest oai --set``.
+    Each run continues where the last complete harvest of the set got (or resumes an
+    interrupted one); the very first starts ``PAPERWIRE_WORKER_OAI_FIRST_DAYS`` back,
+    never at the beginning of arXiv."""
+    if not spec.args:
+        raise ScheduleError("PAPERWIRE_WORKER_SOURCES: 'oai' needs sets, e.g. oai:cs,math@1d")
+
+    def job_for(set_spec: str) -> Job:
+        def run(store: Store) -> SourceReport:
+            from paperwire.ingest.arxiv_oai import SOURCE, OaiClient, harvest_oai
+            from paperwire.store.harvest_sql import HarvestKey
+
+            from_date = None
+            if store.get_harvest(HarvestKey(SOURCE, set_spec, "arXiv")) is None:
+                from_date = clock().date() - timedelta(days=settings.worker_oai_first_days)
+            oai = OaiClient.from_settings(settings, client)
+            return harvest_oai(store, oai, set_spec=set_spec, from_date=from_date)
+
+        return Job(name=f"oai:{set_spec}", every=spec.every, run=run)
+
+    return [job_for(set_spec) for set_spec in spec.args]
+
+
 @dataclass(slots=True)
 class _IndexRunReport:
     """``index_papers``' report seen as a source run: vectors written count as added."""
@@ -237,6 +263,7 @@ def _index_jobs(
 JobBuilder = Callable[..., list[Job]]
 JOB_KINDS: dict[str, JobBuilder] = {
     "announcements": _announcements_jobs,
+    "oai": _oai_jobs,
     "index": _index_jobs,
 }
 
