@@ -179,3 +179,21 @@ class SourceRun:
     counts: UpsertCounts = field(default_factory=UpsertCounts)
     last_error: str | None = None
     runs: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordQuery:
+    """A user's search text parsed into safe parts (see ``search/query.py``).
+
+    Every word is a run of letters/digits as the parser found it, never engine syntax;
+    the store quotes each one for its own query language.
+    """
+
+    any_terms: tuple[str, ...] = ()  # ranked: a paper needs at least one (or a required part)
+    required: tuple[tuple[str, ...], ...] = ()  # "+word" or "a quoted phrase": must appear
+    excluded: tuple[tuple[str, ...], ...] = ()  # "-word" or -"a phrase": must not appear
+    prefixes: tuple[str, ...] = ()  # "word*": any word starting with it (ranked like any_terms)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.any_terms or self.required or self.prefixes)

@@ -48,6 +48,7 @@ class PaperQueries(SqlBase):
             if rows:
                 db.executemany(_INSERT_PAPER, rows)
                 self._write_children(db, [batch[i] for i in changed_ids], replace=bool(existing))
+                self._index_written_papers(db, count=len(rows))
         return UpsertCounts(**counts)
 
     def _existing(self, db: Db, ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -1,4 +1,6 @@
-"""Search SQL specific to postgres (keyword index syntax, vector index). Owned by issue 4."""
+"""Search SQL specific to PostgreSQL: the weighted ``tsvector`` keyword index
+(migration 0003: ``papers.search_tsv``, a stored generated column with a GIN index, so
+it is always current). Owned by issue 4."""
 
 from __future__ import annotations
 
@@ -9,8 +11,15 @@ from typing import Any
 
 import numpy as np
 
-from paperwire.models import Hit, SearchFilters
-from paperwire.store.search_sql import filter_sql
+from paperwire.models import Hit, KeywordQuery, SearchFilters
+from paperwire.store.search_sql import (
+    ABSTRACT_WEIGHT,
+    AUTHORS_WEIGHT,
+    TITLE_WEIGHT,
+    KeywordOrder,
+    filter_sql,
+    keyword_order_sql,
+)
 from paperwire.store.sql import Db, SqlBase
 
 _MODEL_NAME = re.compile(r"[A-Za-z0-9_.:/+@=\-]+")
@@ -29,8 +38,61 @@ def hnsw_index_name(model: str) -> str:
     return "paper_embeddings_hnsw_" + hashlib.blake2b(model.encode(), digest_size=6).hexdigest()
 
 
+# ts_rank_cd weights are {D, C, B, A}: D unused, C abstract, B authors, A title.
+_WEIGHTS = "'{%s,%s,%s,%s}'::float4[]" % (  # noqa: UP031 - a SQL literal of constants
+    0.0,
+    ABSTRACT_WEIGHT / TITLE_WEIGHT,
+    AUTHORS_WEIGHT / TITLE_WEIGHT,
+    1.0,
+)
+
+
+def tsquery_sql(query: KeywordQuery) -> tuple[str, list[Any]]:
+    """A tsquery expression built from bound words only: each word goes through
+    plainto/phraseto_tsquery, so nothing a user types is read as tsquery syntax."""
+    params: list[Any] = []
+    anyof = []
+    for term in query.any_terms:
+        anyof.append("plainto_tsquery('english', ?)")
+        params.append(term)
+    for prefix in query.prefixes:
+        # The parser only lets letters and digits into a word: quoting it is enough.
+        anyof.append("to_tsquery('english', ?)")
+        params.append(f"'{prefix}':*")
+    parts = []
+    if anyof:
+        parts.append("(" + " || ".join(anyof) + ")")
+    for words in query.required:
+        parts.append("phraseto_tsquery('english', ?)")
+        params.append(" ".join(words))
+    for words in query.excluded:
+        parts.append("!! phraseto_tsquery('english', ?)")
+        params.append(" ".join(words))
+    return " && ".join(parts), params
+
+
 class PostgresSearch(SqlBase):
     """Overrides/extends SearchQueries where postgres differs."""
+
+    # --- keyword (helper search-keyword) -----------------------------------------------
+    def _keyword_sql(
+        self,
+        query: KeywordQuery,
+        *,
+        filters: SearchFilters | None,
+        limit: int,
+        order: KeywordOrder,
+    ) -> tuple[str, list[Any]]:
+        tsquery, q_params = tsquery_sql(query)
+        where, f_params = filter_sql(filters)
+        sql = (
+            f"SELECT p.id AS id, ts_rank_cd({_WEIGHTS}, p.search_tsv, q.query, 1) AS score "
+            f"FROM papers p, (SELECT {tsquery} AS query) q "
+            f"WHERE p.search_tsv @@ q.query AND {where} "
+            f"ORDER BY {keyword_order_sql(order)} LIMIT ?"
+        )
+        return sql, [*q_params, *f_params, limit]
+
 
     # --- embeddings (search-vectors) ----------------------------------------------------
 

@@ -7,50 +7,75 @@ they apply before ranking, inside the query that ranks.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from paperwire.models import Hit, SearchFilters
+from paperwire.models import Hit, KeywordQuery, SearchFilters
 from paperwire.store.sql import ID_CHUNK, Db, SqlBase, author_key, chunks
+
+KeywordOrder = Literal["relevance", "date"]
+
+# Field weights of the keyword ranking (title > authors > abstract), chosen on the dev
+# set in tests/data/search_dev (see bench/search_quality.py and docs/benchmarks.md).
+TITLE_WEIGHT = 4.0
+AUTHORS_WEIGHT = 2.0
+ABSTRACT_WEIGHT = 1.0
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def filter_sql(filters: SearchFilters | None, *, alias: str = "p") -> tuple[str, list[Any]]:
-    """SQL conditions on ``papers AS alias`` for ``filters`` (``"1=1"`` when empty).
+    """A WHERE fragment (``1=1`` when there is nothing to filter) and its parameters
+    for ``papers AS alias``: the same filters for every ranker, applied before ranking.
 
-    Categories and authors go through their child tables, which are indexed, so a
-    filter narrows the candidates before any ranking is computed.
+    A category without a dot (``cs``, ``math``) also matches its subcategories; the
+    author filter matches a whole name or a family name, case- and space-insensitive.
     """
     if filters is None or filters.empty:
         return "1=1", []
-    parts: list[str] = []
+    clauses: list[str] = []
     params: list[Any] = []
     if filters.categories:
-        marks = ", ".join("?" * len(filters.categories))
-        parts.append(
-            f"EXISTS (SELECT 1 FROM paper_categories fc WHERE fc.paper_id = {alias}.id "
-            f"AND fc.category IN ({marks}))"
+        ors = []
+        for category in filters.categories:
+            ors.append("c.category = ?")
+            params.append(category)
+            if "." not in category:
+                ors.append("c.category LIKE ? ESCAPE '\\'")
+                params.append(_like_escape(category) + ".%")
+        clauses.append(
+            f"EXISTS (SELECT 1 FROM paper_categories c WHERE c.paper_id = {alias}.id "
+            f"AND ({' OR '.join(ors)}))"
         )
-        params.extend(filters.categories)
     if filters.date_from is not None:
-        parts.append(f"{alias}.listed_day >= ?")
+        clauses.append(f"{alias}.listed_day >= ?")
         params.append(filters.date_from)
     if filters.date_until is not None:
-        parts.append(f"{alias}.listed_day <= ?")
+        clauses.append(f"{alias}.listed_day <= ?")
         params.append(filters.date_until)
     if filters.has_code is not None:
-        parts.append(f"{alias}.has_code = ?")
+        clauses.append(f"{alias}.has_code = ?")
         params.append(1 if filters.has_code else 0)
     if filters.author:
-        parts.append(
-            f"EXISTS (SELECT 1 FROM paper_authors fa WHERE fa.paper_id = {alias}.id "
-            "AND fa.name_key = ?)"
+        key = author_key(filters.author)
+        clauses.append(
+            f"EXISTS (SELECT 1 FROM paper_authors a WHERE a.paper_id = {alias}.id "
+            "AND (a.name_key = ? OR a.name_key LIKE ? ESCAPE '\\'))"
         )
-        params.append(author_key(filters.author))
+        params.extend([key, "% " + _like_escape(key)])
     if filters.source is not None:
-        parts.append(f"{alias}.source = ?")
+        clauses.append(f"{alias}.source = ?")
         params.append(filters.source)
-    return " AND ".join(parts), params
+    return " AND ".join(clauses), params
+
+
+def keyword_order_sql(order: KeywordOrder, *, alias: str = "p") -> str:
+    if order == "date":
+        return f"{alias}.listed_day DESC NULLS LAST, score DESC, {alias}.id"
+    return f"score DESC, {alias}.id"
 
 
 class SearchStore(Protocol):
@@ -59,6 +84,35 @@ class SearchStore(Protocol):
     Embeddings: one float32 vector per (model, paper); ``seq`` is a row's integer key,
     increasing with every write, used by an external ANN index to know what it covers.
     """
+
+    # --- keyword (helper search-keyword) -----------------------------------------------
+    def keyword_ranking(
+        self,
+        query: KeywordQuery,
+        *,
+        filters: SearchFilters | None = None,
+        limit: int = 20,
+        order: KeywordOrder = "relevance",
+    ) -> list[Hit]:
+        """Papers matching ``query`` and ``filters``, best first (or newest first).
+
+        Scores are higher-is-better and comparable only within one result list.
+        """
+        ...
+
+    def refresh_keyword_index(self, *, limit: int | None = None) -> int:
+        """Index papers written since the last refresh; returns how many were indexed.
+
+        On SQLite an ordinary ``upsert_papers`` refreshes in its own transaction; bulk
+        paths skip that and call this once at the end. PostgreSQL is always current (0).
+        """
+        ...
+
+    def keyword_backlog(self) -> int:
+        """Papers written but not yet in the keyword index."""
+        ...
+
+    # --- embeddings (helper search-vectors) ------------------------------------------
 
     def papers_to_embed(
         self, model: str, *, after: str | None = None, limit: int = 100
@@ -126,6 +180,39 @@ class SearchStore(Protocol):
 
 class SearchQueries(SqlBase):
     """SQL shared by SQLite and PostgreSQL for this part."""
+
+    # --- keyword (helper search-keyword) -----------------------------------------------
+    def keyword_ranking(
+        self,
+        query: KeywordQuery,
+        *,
+        filters: SearchFilters | None = None,
+        limit: int = 20,
+        order: KeywordOrder = "relevance",
+    ) -> list[Hit]:
+        if query.empty or limit <= 0:
+            return []
+        sql, params = self._keyword_sql(query, filters=filters, limit=limit, order=order)
+        with self._reading() as db:
+            rows = db.fetchall(sql, params)
+        return [Hit(row["id"], float(row["score"])) for row in rows]
+
+    def _keyword_sql(
+        self,
+        query: KeywordQuery,
+        *,
+        filters: SearchFilters | None,
+        limit: int,
+        order: KeywordOrder,
+    ) -> tuple[str, list[Any]]:
+        raise NotImplementedError
+
+    def refresh_keyword_index(self, *, limit: int | None = None) -> int:
+        return 0
+
+    def keyword_backlog(self) -> int:
+        return 0
+
 
     # --- embeddings (search-vectors) ----------------------------------------------------
 

@@ -43,3 +43,7 @@ class SqlBase:
 
     def _writing(self) -> AbstractContextManager[Db]:
         raise NotImplementedError
+
+    def _index_written_papers(self, db: Db, *, count: int) -> None:
+        """Called by ``upsert_papers`` inside its transaction after writing ``count``
+        rows, so search indexes that are not triggers stay current (SQLite FTS5)."""

@@ -1,0 +1,35 @@
+"""Keyword search: BM25-style ranking with field weights (title > authors > abstract).
+
+The store does the ranking (FTS5 ``bm25`` on SQLite, ``ts_rank_cd`` over a weighted
+``tsvector`` on PostgreSQL); this module turns user text into safe parts first.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from paperwire.models import Hit, SearchFilters
+from paperwire.search.query import ParsedQuery, parse_query
+from paperwire.store import Store
+
+MAX_LIMIT = 1000
+
+
+def keyword_search(
+    store: Store,
+    query: str | ParsedQuery,
+    *,
+    filters: SearchFilters | None = None,
+    limit: int = 20,
+    sort: Literal["relevance", "date"] = "relevance",
+) -> list[Hit]:
+    """Best matches first (``sort="date"``: every match, newest first).
+
+    Raises ``QueryError`` for an empty or over-long query; any other text is searched.
+    """
+    parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
+    if parsed.empty:
+        return []
+    return store.keyword_ranking(
+        parsed.keyword, filters=filters, limit=max(0, min(limit, MAX_LIMIT)), order=sort
+    )

@@ -1,0 +1,122 @@
+"""Parse what a user types into safe search parts.
+
+Nothing a user types reaches FTS5 or tsquery syntax: the text is cut into words (runs
+of letters and digits), and only a few gestures are understood —
+
+- ``"a quoted phrase"`` must appear as a phrase; ``-word`` / ``-"a phrase"`` must not;
+- ``+word`` must appear; ``word*`` matches words starting with it (two letters or more);
+- ``AND`` / ``OR`` (upper case) are ignored, ``NOT word`` is ``-word``;
+- everything else (``:``, ``^``, ``(``, ``$\\alpha$``, SQL) is punctuation between words.
+
+Plain words are ranked, not required: a paper matching more of them (in its title
+first) ranks higher. Common English words are dropped from them (PostgreSQL's
+``english`` configuration does not index them, so SQLite drops them too and both
+backends answer alike); inside a quoted phrase they stay.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from paperwire.models import KeywordQuery
+
+MAX_QUERY_CHARS = 10_000
+MAX_WORDS = 64  # words beyond these are ignored: ranking by 64 words is plenty
+MAX_WORD_CHARS = 64  # no real word is longer; longer runs are ignored
+
+_WORD = re.compile(r"[^\W_]+")
+_PART = re.compile(r'(?P<sign>[-+]?)(?:"(?P<phrase>[^"]*)(?:"|$)|(?P<chunk>[^\s"]+))')
+_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"'})
+_OPERATORS = {"AND", "OR", "&&", "||"}
+
+STOPWORDS = frozenset(
+    """a about above after again all also am an and any are as at be been before being
+    between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers him his how i if in into is it its itself just me
+    more most my no nor not of off on once only or other our ours out over own same she
+    should so some such than that the their theirs them then there these they this those
+    through to too under until up upon very via was we were what when where which while
+    who whom why will with would you your using use based towards toward""".split()
+)
+
+
+class QueryError(ValueError):
+    """The query cannot be searched; the message says why. ``param`` names the input."""
+
+    def __init__(self, message: str, *, param: str = "q") -> None:
+        super().__init__(message)
+        self.param = param
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedQuery:
+    keyword: KeywordQuery
+    text: str  # the query as words for an embedder: operators and exclusions removed
+
+    @property
+    def empty(self) -> bool:
+        return self.keyword.empty
+
+
+def _words(text: str) -> list[str]:
+    return [w.casefold() for w in _WORD.findall(text) if len(w) <= MAX_WORD_CHARS]
+
+
+def _clean(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    # Control and unassigned characters are dropped; NUL would end a C string early.
+    return "".join(
+        ch if unicodedata.category(ch)[0] != "C" else " " for ch in text
+    )
+
+
+def parse_query(raw: str) -> ParsedQuery:
+    """Raises ``QueryError`` only for an empty or over-long query; any other text
+    parses (possibly to a query that matches nothing)."""
+    if len(raw) > MAX_QUERY_CHARS:
+        raise QueryError(f"query is too long: {len(raw)} characters (at most {MAX_QUERY_CHARS})")
+    if not raw.strip():
+        raise QueryError("query is empty")
+    text = _clean(raw)
+    any_terms: list[str] = []
+    prefixes: list[str] = []
+    required: list[tuple[str, ...]] = []
+    excluded: list[tuple[str, ...]] = []
+    semantic: list[str] = []
+    budget = MAX_WORDS
+    negate_next = False
+    for match in _PART.finditer(text):
+        sign, phrase, chunk = match["sign"], match["phrase"], match["chunk"]
+        if chunk is not None and not sign and chunk in _OPERATORS:
+            continue
+        if chunk == "NOT" and not sign:
+            negate_next = True
+            continue
+        words = _words(phrase if phrase is not None else chunk or "")[:budget]
+        if not words:
+            continue
+        budget -= len(words)
+        negative = sign == "-" or negate_next
+        negate_next = False
+        if negative:
+            excluded.append(tuple(words))
+            continue
+        semantic.extend(_WORD.findall(phrase if phrase is not None else chunk or ""))
+        if phrase is not None or sign == "+":
+            required.append(tuple(words))
+        elif chunk is not None and chunk.endswith("*") and len(words[-1]) >= 2:
+            any_terms.extend(words[:-1])
+            prefixes.append(words[-1])
+        else:
+            any_terms.extend(words)
+        if budget <= 0:
+            break
+    keyword = KeywordQuery(
+        any_terms=tuple(dict.fromkeys(t for t in any_terms if t not in STOPWORDS)),
+        required=tuple(dict.fromkeys(required)),
+        excluded=tuple(dict.fromkeys(excluded)),
+        prefixes=tuple(dict.fromkeys(prefixes)),
+    )
+    return ParsedQuery(keyword=keyword, text=" ".join(semantic))
