@@ -71,6 +71,15 @@ def test_bulk_writes_are_searchable_after_a_refresh(store: Store) -> None:
     assert len(keyword_search(store, "pangolin", limit=100)) == 25
 
 
+def test_a_deferred_upsert_waits_for_the_refresh(store: Store) -> None:
+    counts = store.upsert_papers([Paper(id="2403.00007", title="Tapir tracks")], defer_index=True)
+    assert counts.added == 1
+    if store.dialect == "sqlite":
+        assert keyword_search(store, "tapir") == [] and store.keyword_backlog() == 1
+    store.refresh_keyword_index()
+    assert [h.paper_id for h in keyword_search(store, "tapir")] == ["2403.00007"]
+
+
 def test_an_ordinary_upsert_also_clears_a_small_backlog(store: Store) -> None:
     bulk_write(store, rows(5, "wombat"))
     store.upsert_papers([Paper(id="2403.00001", title="Wombat burrows", abstract="dig")])

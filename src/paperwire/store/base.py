@@ -17,11 +17,14 @@ class PaperStore(Protocol):
 
     dialect: str
 
-    def upsert_papers(self, papers: Iterable[Paper]) -> UpsertCounts:
+    def upsert_papers(self, papers: Iterable[Paper], *, defer_index: bool = False) -> UpsertCounts:
         """Insert or update in one transaction: all of the batch or none of it.
 
         A newer version replaces an older; an older version never overwrites a newer;
-        identical content counts as unchanged.
+        identical content counts as unchanged. The keyword index is brought up to date
+        in the same transaction unless ``defer_index``: bulk imports pass it (indexing
+        is the slowest part of a SQLite write) and call ``refresh_keyword_index()`` once
+        at the end.
         """
         ...
 

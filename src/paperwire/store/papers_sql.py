@@ -26,7 +26,7 @@ _INSERT_PAPER = (  # noqa: S608 - column names are constants
 class PaperQueries(SqlBase):
     """Papers: upsert and lookup."""
 
-    def upsert_papers(self, papers: Iterable[Paper]) -> UpsertCounts:
+    def upsert_papers(self, papers: Iterable[Paper], *, defer_index: bool = False) -> UpsertCounts:
         batch: dict[str, Paper] = {}
         for paper in papers:
             batch[paper.id] = paper  # the last record for an id in one batch wins
@@ -48,7 +48,8 @@ class PaperQueries(SqlBase):
             if rows:
                 db.executemany(_INSERT_PAPER, rows)
                 self._write_children(db, [batch[i] for i in changed_ids], replace=bool(existing))
-                self._index_written_papers(db, count=len(rows))
+                if not defer_index:
+                    self._index_written_papers(db, count=len(rows))
         return UpsertCounts(**counts)
 
     def _existing(self, db: Db, ids: list[str]) -> dict[str, dict[str, Any]]:
