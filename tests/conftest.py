@@ -89,7 +89,9 @@ def sqlite_store(sqlite_url: str) -> Iterator[Store]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, data_dir=tmp_path / "data", load_sample=False)
+    return Settings(
+        database_url=database_url, data_dir=tmp_path / "data", load_sample=False, embedder="hash"
+    )
 
 
 @pytest.fixture

@@ -9,12 +9,16 @@ from fastapi import FastAPI
 
 from paperwire import __version__
 from paperwire.config import Settings
+from paperwire.search.embed import Embedder
 from paperwire.store import Store, open_store
 
 
-def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, store: Store | None = None, embedder: Embedder | None = None
+) -> FastAPI:
     """Build the ASGI app. Pass ``store`` to share one with a test; otherwise it is
-    opened from ``settings.database_url`` and closed on shutdown."""
+    opened from ``settings.database_url`` and closed on shutdown. Pass ``embedder`` (a
+    test's ``HashEmbedder``); otherwise one is built from settings on the first search."""
     from paperwire.web import (
         api,
         browse_api,
@@ -49,6 +53,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = the_store
+    app.state.embedder = embedder
     errors.install(app)
     page_cache.install(app)  # innermost: serves rendered listing pages before routing
     caching.install(app, max_age=settings.cache_max_age)  # 304s before the page cache

@@ -387,6 +387,7 @@ def index(
     try:
         from paperwire.search.ann import open_vector_index
 
+        store.refresh_keyword_index()  # what a bulk import (defer_index) left unindexed
         vectors = open_vector_index(s, store)
         total = store.count_papers_to_embed(embedder.name)
         with progress_over(total, f"embedding ({embedder.name})", enabled=not as_json) as advance:
@@ -405,6 +406,63 @@ def index(
             + (f"; HNSW index +{report.ann_added}" if report.ann_added or report.ann_rebuilt else "")
         )
 
+
+@app.command("search")
+def search_cmd(
+    query: Annotated[str, typer.Argument(help="What to look for; \"quoted phrase\", -exclude, +require, prefix*.")],
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many results (1-100).")] = 10,
+    mode: Annotated[str, typer.Option(help="hybrid | keyword | semantic.")] = "hybrid",
+    category: Annotated[list[str] | None, typer.Option("--category", "-c", help="Category or archive (cs.LG, math); repeatable.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="Listed on or after (2024-03-05, 2024-03, 2024).")] = None,
+    until: Annotated[str | None, typer.Option(help="Listed on or before.")] = None,
+    has_code: Annotated[bool | None, typer.Option("--has-code/--no-code", help="Only papers with (without) a code link.")] = None,
+    author: Annotated[str | None, typer.Option(help="An author's full or family name.")] = None,
+    sort: Annotated[str, typer.Option(help="relevance | date.")] = "relevance",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON.")] = False,
+) -> None:
+    """Search papers (the same search and JSON as GET /api/search)."""
+    from paperwire.search.options import parse_filters, results_json
+    from paperwire.search.query import QueryError
+    from paperwire.search.service import SearchUnavailable, search_papers
+
+    s = settings()
+    store = _open_store()
+    try:
+        embedder = None
+        if mode != "keyword":
+            embedder = build_cli_embedder(s)
+        try:
+            filters = parse_filters(
+                categories=category or (), date_from=date_from, date_until=until,
+                has_code=None if has_code is None else str(has_code), author=author,
+            )
+            vectors = None
+            if mode != "keyword":
+                from paperwire.search.ann import open_vector_index
+
+                vectors = open_vector_index(s, store)
+            hits = search_papers(
+                store, embedder, query, mode=mode, filters=filters, limit=limit, sort=sort,
+                vectors=vectors,
+            )
+        except QueryError as exc:
+            typer.echo(f"error: {exc.param}: {exc}", err=True)
+            raise typer.Exit(2) from None
+        except SearchUnavailable as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        results = results_json(store.get_papers([h.paper_id for h in hits]), hits)
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps({"query": query, "mode": mode, "sort": sort, "results": results}, ensure_ascii=False))
+        return
+    if not results:
+        typer.echo("no results")
+    for rank, r in enumerate(results, start=1):
+        authors = ", ".join(r["authors"][:3]) + (" et al." if len(r["authors"]) > 3 else "")
+        typer.echo(f"{rank:>3}. {r['id']}  {' '.join(r['title'].split())}")
+        typer.echo(f"     {authors} · {r['listed'] or 'undated'} · {', '.join(r['categories'][:3])}")
 
 
 @app.command()

@@ -1,6 +1,6 @@
 """Keyword search: BM25-style ranking with field weights (title > authors > abstract).
 
-The store does the ranking (FTS5 ``bm25`` on SQLite, ``ts_rank_cd`` over a weighted
+The store does the ranking (FTS5 ``bm25`` on SQLite, ``ts_rank`` over a weighted
 ``tsvector`` on PostgreSQL); this module turns user text into safe parts first.
 """
 

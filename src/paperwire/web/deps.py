@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
 from paperwire.config import Settings
+from paperwire.search.embed import Embedder
 from paperwire.store import Store
 
 
@@ -26,6 +27,18 @@ async def get_templates(request: Request) -> Jinja2Templates:
     return templates_for(request.app)
 
 
+def get_embedder(request: Request) -> Embedder:
+    """The app's query embedder: the one passed to ``create_app``, else built once from
+    settings (cheap: the model loads on the first query)."""
+    embedder = getattr(request.app.state, "embedder", None)
+    if embedder is None:
+        from paperwire.search.embedders import build_embedder
+
+        embedder = request.app.state.embedder = build_embedder(request.app.state.settings)
+    return embedder  # type: ignore[no-any-return]
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
+EmbedderDep = Annotated[Embedder, Depends(get_embedder)]

@@ -1,4 +1,5 @@
-"""Search JSON API (/api/search, /api/papers/{id}/similar). Owned by issue 4. Registered before api.py so its routes win over /api/papers/{id:path}."""
+"""Search JSON API (/api/search; /api/papers/{id}/similar belongs beside it). Owned by
+issue 4. Registered before api.py so its routes win over /api/papers/{id:path}."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from paperwire.models import Hit, Paper
+from paperwire.search.options import parse_filters, parse_limit, results_json
+from paperwire.search.query import QueryError
+from paperwire.search.service import MAX_LIMIT, SearchUnavailable, search_papers
 from paperwire.web.api import resolve_paper_id
-from paperwire.web.deps import StoreDep
+from paperwire.web.deps import EmbedderDep, StoreDep
 
 router = APIRouter()
 
@@ -62,3 +66,44 @@ def get_similar_papers(
         raise HTTPException(404, f"no paper with id {key!r}")
     hits = similar_papers(store, key, limit=limit, vectors=vector_index(request))
     return {"id": key, "results": hits_json(store, hits)}
+
+
+# --- /api/search (search-keyword) ----------------------------------------------------------
+
+
+@router.get("/api/search")
+def search(
+    store: StoreDep,
+    embedder: EmbedderDep,
+    request: Request,
+    q: str | None = None,
+    limit: str | None = None,
+    mode: str = "hybrid",
+    category: Annotated[list[str] | None, Query()] = None,
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    until: str | None = None,
+    has_code: str | None = None,
+    author: str | None = None,
+    source: str | None = None,
+    sort: str = "relevance",
+) -> dict[str, Any]:
+    """Search papers: ``mode`` hybrid (default) | keyword | semantic; filters apply
+    before ranking. A bad parameter is a 400 naming it."""
+    try:
+        if q is None or not q.strip():
+            raise QueryError("query is empty", param="q")
+        filters = parse_filters(
+            categories=category or (), date_from=from_, date_until=until,
+            has_code=has_code, author=author, source=source,
+        )
+        size = parse_limit(limit, default=20, maximum=MAX_LIMIT)
+        hits = search_papers(
+            store, embedder, q, mode=mode, filters=filters, limit=size, sort=sort,
+            vectors=vector_index(request) if mode != "keyword" else None,
+        )
+    except QueryError as exc:
+        raise HTTPException(400, f"{exc.param}: {exc}") from exc
+    except SearchUnavailable as exc:
+        raise HTTPException(503, str(exc)) from exc
+    papers = store.get_papers([h.paper_id for h in hits])
+    return {"query": q, "mode": mode, "sort": sort, "results": results_json(papers, hits)}

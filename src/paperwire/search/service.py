@@ -1,0 +1,132 @@
+"""``search_papers``: the one entry point the API, the CLI and the site call.
+
+Modes: ``keyword`` (BM25-style, see ``keyword.py``), ``semantic`` (embeddings, see
+``semantic.py``) and ``hybrid`` (both, fused by ``hybrid.fuse_rankings``). Filters apply
+before ranking in every mode. ``sort="date"`` lists every keyword match newest first;
+for semantic and hybrid (where everything "matches") it orders the ``limit`` most
+relevant papers newest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, Literal
+
+from paperwire.models import Hit, KeywordQuery, SearchFilters
+from paperwire.search.embed import Embedder
+from paperwire.search.hybrid import fuse_rankings
+from paperwire.search.keyword import keyword_search
+from paperwire.search.query import ParsedQuery, QueryError, parse_query
+from paperwire.store import Store
+
+Mode = Literal["hybrid", "keyword", "semantic"]
+Sort = Literal["relevance", "date"]
+MODES: tuple[str, ...] = ("hybrid", "keyword", "semantic")
+SORTS: tuple[str, ...] = ("relevance", "date")
+MAX_LIMIT = 100
+CANDIDATES = 50  # per ranker before fusion
+CONSTRAINT_POOL = 5_000  # papers checked against quoted phrases / exclusions in hybrid
+
+
+class SearchUnavailable(RuntimeError):
+    """Semantic search cannot run in this installation (the message says why)."""
+
+
+def validate_options(*, mode: str, sort: str, limit: int) -> None:
+    if mode not in MODES:
+        raise QueryError(f"mode must be one of {', '.join(MODES)}, got {mode!r}", param="mode")
+    if sort not in SORTS:
+        raise QueryError(f"sort must be one of {', '.join(SORTS)}, got {sort!r}", param="sort")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}", param="limit")
+
+
+def search_papers(
+    store: Store,
+    embedder: Embedder | None,
+    query: str,
+    *,
+    mode: Mode | str = "hybrid",
+    filters: SearchFilters | None = None,
+    limit: int = 20,
+    sort: Sort | str = "relevance",
+    vectors: Any = None,
+) -> list[Hit]:
+    """Raises ``QueryError`` (naming the bad input in ``.param``) or, for
+    ``mode="semantic"`` without the semantic module, ``SearchUnavailable``."""
+    validate_options(mode=mode, sort=sort, limit=limit)
+    parsed = parse_query(query)
+    if mode == "keyword":
+        return keyword_search(store, parsed, filters=filters, limit=limit, sort=sort)  # type: ignore[arg-type]
+    depth = max(limit, CANDIDATES)
+    semantic = _semantic_hits(
+        store, embedder, parsed, filters=filters, limit=depth, vectors=vectors,
+        required=mode == "semantic",
+    )
+    if mode == "semantic":
+        hits = semantic[:limit]
+    else:
+        keyword = keyword_search(store, parsed, filters=filters, limit=depth)
+        hits = fuse_rankings(keyword, semantic, limit=limit)
+    if sort == "date":
+        hits = order_by_date(store, hits)
+    return hits
+
+
+def _semantic_hits(
+    store: Store,
+    embedder: Embedder | None,
+    parsed: ParsedQuery,
+    *,
+    filters: SearchFilters | None,
+    limit: int,
+    vectors: Any,
+    required: bool,
+) -> list[Hit]:
+    try:
+        from paperwire.search.semantic import semantic_search
+    except ImportError as exc:
+        if required:
+            raise SearchUnavailable("semantic search is not available in this installation") from exc
+        return []  # hybrid degrades to keyword ranking
+    if embedder is None or not parsed.text:
+        if required and embedder is None:
+            raise SearchUnavailable("semantic search needs an embedder")
+        return []
+    hits = semantic_search(store, embedder, parsed.text, filters=filters, limit=limit, vectors=vectors)
+    return _apply_keyword_constraints(store, hits, parsed.keyword, filters=filters)
+
+
+def _apply_keyword_constraints(
+    store: Store, hits: Sequence[Hit], query: KeywordQuery, *, filters: SearchFilters | None
+) -> list[Hit]:
+    """Quoted phrases, ``+word`` and ``-word`` bind semantic results too: a paper the
+    user excluded must not come back through the embedding."""
+    if not hits or not (query.required or query.excluded):
+        return list(hits)
+    if query.required:
+        constraint = KeywordQuery(required=query.required, excluded=query.excluded)
+        allowed = {
+            h.paper_id
+            for h in store.keyword_ranking(constraint, filters=filters, limit=CONSTRAINT_POOL)
+        }
+        return [h for h in hits if h.paper_id in allowed]
+    banned: set[str] = set()
+    for words in query.excluded:
+        found = store.keyword_ranking(
+            KeywordQuery(required=(words,)), filters=filters, limit=CONSTRAINT_POOL
+        )
+        banned.update(h.paper_id for h in found)
+    return [h for h in hits if h.paper_id not in banned]
+
+
+def order_by_date(store: Store, hits: Sequence[Hit]) -> list[Hit]:
+    """Newest listed day first; equal days keep their relevance order."""
+    days: dict[str, date | None] = {p.id: p.day for p in store.get_papers([h.paper_id for h in hits])}
+    ordered = sorted(
+        enumerate(hits),
+        key=lambda item: (days.get(item[1].paper_id) is None,
+                          -(days.get(item[1].paper_id) or date.min).toordinal(), item[0]),
+    )
+    return [hit for _, hit in ordered]
