@@ -91,3 +91,8 @@ def test_hostile_queries_never_500(client: httpx.Client, q: str) -> None:
 
 def test_search_route_wins_over_paper_route(client: httpx.Client) -> None:
     assert search(client, q="testing", mode="keyword").json()["results"]
+
+
+def test_any_search_route_turns_a_query_error_into_a_400(client: httpx.Client) -> None:
+    r = client.get("/hf/api/papers/search", params={"q": "x" * 10_001})
+    assert r.status_code == 400 and r.json()["error"].startswith("q: query is too long")

@@ -31,6 +31,13 @@ def _render(request: Request, status: int, message: str) -> Response:
 
 
 def install(app: FastAPI) -> None:
+    from paperwire.search.query import QueryError
+
+    @app.exception_handler(QueryError)
+    async def query_error(request: Request, exc: QueryError) -> Response:
+        # Any route that searches (API, /hf, pages): a query we cannot search is a 400.
+        return _render(request, 400, f"{exc.param}: {exc}")
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         return _render(request, exc.status_code, str(exc.detail))
