@@ -194,7 +194,7 @@ class ListingQueries(SqlBase):
             f"LIMIT {int(self.few_in_category) + 1}) AS t",
             list(filters.categories),
         )
-        return bool(row) and int(row["n"]) <= self.few_in_category
+        return row is not None and int(row["n"]) <= self.few_in_category
 
     def _memo(self, key: tuple[Any, ...], compute: Any) -> Any:
         """Counts are costly on a month of a big database and change only with the data:
