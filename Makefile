@@ -39,6 +39,7 @@ browser:
 run: install
 	$(PAPERWIRE) db upgrade
 	$(PAPERWIRE) ingest sample --if-empty
+	$(PAPERWIRE) index  # embeds papers not embedded yet (the first run converts the model once)
 	$(PAPERWIRE) serve --host $(HOST) --port $(PORT)
 
 test: install-dev browser

@@ -13,6 +13,8 @@ from huggingface_hub.errors import HfHubHTTPError
 
 from paperwire.ingest.sample import load_sample
 from paperwire.models import Author, Link, Paper
+from paperwire.search.embed import HashEmbedder
+from paperwire.search.index import index_papers
 from paperwire.store import open_store, upgrade_database
 from tests.live_server import live_server
 
@@ -39,14 +41,17 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> str:
                 links=[Link("code", "https://github.com/evil/repo")],
             )
         ])
+        # The server embeds queries with the same cheap embedder (PAPERWIRE_EMBEDDER=hash).
+        index_papers(store, HashEmbedder(), batch_size=64)
     finally:
         store.close()
     return url
 
 
 @pytest.fixture(scope="module")
-def api(sample_db: str) -> Iterator[HfApi]:
-    with live_server(sample_db) as base:
+def api(sample_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HfApi]:
+    env = {"PAPERWIRE_EMBEDDER": "hash", "PAPERWIRE_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
+    with live_server(sample_db, extra_env=env) as base:
         yield HfApi(endpoint=f"{base}/hf", token=False)
 
 
@@ -129,6 +134,12 @@ def test_unknown_id_raises_404(api: HfApi) -> None:
     with pytest.raises(HfHubHTTPError) as info:
         api.read_paper("2101.99999")
     assert info.value.response.status_code == 404
+
+
+def test_search_finds_a_sample_paper_by_paraphrase(api: HfApi) -> None:
+    # Paraphrase of 2104.12255 ("0": zero-value bugs in BLS signature libraries).
+    results = list(api.list_papers(query="zero bugs in BLS signature libraries", limit=5))
+    assert "2104.12255" in [p.id for p in results]
 
 
 @pytest.mark.parametrize(

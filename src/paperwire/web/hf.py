@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from paperwire.browse.errors import InvalidParameter
 from paperwire.browse.listing import papers_for_period
 from paperwire.browse.periods import parse_period
+from paperwire.search.query import QueryError
+from paperwire.search.service import search_papers
 from paperwire.web.api import resolve_paper_id
-from paperwire.web.deps import StoreDep
+from paperwire.web.deps import EmbedderDep, StoreDep
 from paperwire.web.hf_format import hf_daily_item, hf_paper
 from paperwire.web.markdown import paper_markdown
+from paperwire.web.search_api import vector_index
 
 router = APIRouter(prefix="/hf", tags=["Hugging Face compatible"])
 
@@ -68,16 +71,21 @@ def daily_papers(
 @router.get("/api/papers/search")
 def search_papers_hf(
     store: StoreDep,
+    embedder: EmbedderDep,
+    request: Request,
     q: Annotated[str, Query(description="What to look for.")] = "",
     limit: Annotated[int, Query(description="Results, 1 to 100.")] = HF_DEFAULT_LIMIT,
 ) -> list[dict[str, Any]]:
-    """Our hybrid search, in the daily-papers item shape."""
-    from paperwire.search.service import search_papers
-
+    """Our hybrid search (keyword + semantic, fused), in the daily-papers item shape."""
     _check_page(0, limit)
     if not q.strip():
         raise HTTPException(400, "q: a search query is required")
-    hits = search_papers(store, None, q, mode="keyword", limit=limit)  # TODO hybrid
+    try:
+        hits = search_papers(
+            store, embedder, q, mode="hybrid", limit=limit, vectors=vector_index(request)
+        )
+    except QueryError as exc:
+        raise HTTPException(400, f"{exc.param or 'q'}: {exc}") from exc
     return [hf_daily_item(paper) for paper in store.get_papers([h.paper_id for h in hits])]
 
 
