@@ -29,6 +29,7 @@ def create_app(
         page_cache,
         pages,
         search_api,
+        search_page,
         static_files,
         status,
     )
@@ -63,6 +64,7 @@ def create_app(
     for module in (status, search_api, browse_api, hf, feeds, static_files, api):
         app.include_router(module.router)
     app.include_router(hf.site_router)  # /papers/{id}.md before the page route
+    app.include_router(search_page.router)
     app.include_router(pages.router)
     return app
 

@@ -169,3 +169,23 @@ def test_follow_feed_link(page: object, artifacts_dir: Path) -> None:
     assert not daily.bozo and len(daily.entries) == 4
     # The hostile title arrives in the feed as text, not markup.
     assert "<script>alert(1)</script>" in [e.title for e in daily.entries]
+
+
+def test_search_and_filter(page: object, artifacts_dir: Path) -> None:
+    page.goto("/")
+    page.get_by_label("Search papers").fill("sparse attention")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q=sparse\+attention"))
+    assert page.locator("article.card").count() >= 18
+    assert page.locator(".facets li").count() >= 3
+    page.get_by_label("Category").select_option("cs.CV")
+    page.get_by_label("With code only").check()
+    page.get_by_role("button", name="Search", exact=True).last.click()
+    page.wait_for_url(re.compile(r"category=cs\.CV"))
+    cards = page.locator("article.card")
+    assert cards.count() >= 1
+    for i in range(cards.count()):
+        assert "cs.CV" in cards.nth(i).locator(".chips").inner_text()
+        assert cards.nth(i).locator(".badge-code").count() == 1
+    shot(page, artifacts_dir, "search")
+    assert_clean(page)
