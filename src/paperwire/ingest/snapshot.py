@@ -200,13 +200,18 @@ class _BatchWriter:
 
     def submit(self, papers: list[Paper]) -> None:
         self._collect()
-        self._pending = self._pool.submit(self.store.upsert_papers, papers)
+        # FTS5 tokenising costs more than the rest of a write (docs/benchmarks.md), so
+        # batches skip the keyword index and ``finish`` indexes them all at once.
+        self._pending = self._pool.submit(self.store.upsert_papers, papers, defer_index=True)
 
     def finish(self) -> UpsertCounts:
         try:
             self._collect()
         finally:
             self._pool.shutdown(wait=True)
+            # Whatever was written (also before a truncation or write error) becomes
+            # searchable; an interrupted import leaves a backlog `paperwire index` clears.
+            self.store.refresh_keyword_index()
         return self.counts
 
 
