@@ -6,9 +6,11 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
@@ -21,19 +23,26 @@ def free_port() -> int:
 
 @contextmanager
 def live_server(database_url: str, *, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """Yield the base URL of a real server on ``database_url``; stop it afterwards."""
+    """Yield the base URL of a real server on ``database_url``; stop it afterwards.
+
+    The server's output goes to a log file (a pipe nobody reads could fill and stall it);
+    its path is in the error if the server does not come up."""
     port = free_port()
+    root = Path(__file__).resolve().parent.parent
     env = {
         **os.environ,
         "PAPERWIRE_DATABASE_URL": database_url,
         "PAPERWIRE_LOAD_SAMPLE": "false",
+        # The checkout's sources first, whatever is installed in the venv.
+        "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root), os.environ.get("PYTHONPATH", "")]),
         **(extra_env or {}),
     }
+    log = tempfile.NamedTemporaryFile("w", prefix="paperwire-uvicorn-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(  # noqa: S603 - our own server
         [sys.executable, "-m", "uvicorn", "--factory", "paperwire.app:app_from_env",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -41,15 +50,14 @@ def live_server(database_url: str, *, extra_env: dict[str, str] | None = None) -
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                raise RuntimeError(f"server exited with {proc.returncode}:\n{out}")
+                raise RuntimeError(f"server exited with {proc.returncode} (log: {log.name})")
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("server did not start within 60 s")
+                raise RuntimeError(f"server did not start within 60 s (log: {log.name})")
             time.sleep(0.2)
         yield base
     finally:
@@ -58,3 +66,4 @@ def live_server(database_url: str, *, extra_env: dict[str, str] | None = None) -
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()

@@ -6,14 +6,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from paperwire.store import open_store, upgrade_database
@@ -48,12 +43,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def site_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     from paperwire.ingest.sample import load_sample
@@ -76,41 +65,14 @@ def site_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def live_server(site_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``http://127.0.0.1:<port>``: the real app under uvicorn, in its own process."""
-    port = free_port()
+    from tests.live_server import live_server as serve
+
     env = {
-        **os.environ,
-        "PAPERWIRE_DATABASE_URL": site_database,
-        "PAPERWIRE_LOAD_SAMPLE": "false",
         "PAPERWIRE_EMBEDDER": "hash",  # the database was indexed with HashEmbedder
         "PAPERWIRE_DATA_DIR": str(tmp_path_factory.mktemp("data")),
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
-    log = (tmp_path_factory.mktemp("server") / "uvicorn.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "paperwire.app:app_from_env",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"uvicorn did not start (log: {log.name})")
-            time.sleep(0.1)
+    with serve(site_database, extra_env=env) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="session")
