@@ -24,25 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from paperwire.ingest.arxiv_atom import parse_atom_page, read_saved_response
-from paperwire.ingest.errors import IngestError
-from paperwire.ingest.sample import sample_files
+from paperwire.ingest.sample import sample_abstracts
 from paperwire.search.embed_onnx import OnnxEmbedder
 from paperwire.search.embed_sentence import SentenceEmbedder
 from paperwire.search.onnx_convert import DEFAULT_RECIPE, RECIPES
-
-
-def read_sample_abstracts() -> list[str]:
-    texts: list[str] = []
-    for path in sample_files():
-        try:
-            page = parse_atom_page(
-                read_saved_response(path.read_bytes(), where=str(path)), where=str(path)
-            )
-        except IngestError:
-            continue  # the sample includes recorded arXiv error feeds on purpose
-        texts += [p.abstract for p in page.papers if p.abstract]
-    return list(dict.fromkeys(texts))
 
 
 def read_medline_abstracts(path: Path, limit: int) -> list[str]:
@@ -88,7 +73,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    texts = read_sample_abstracts()
+    texts = sample_abstracts()
     source = f"{len(texts)} sample arXiv abstracts"
     if args.medline:
         medline = read_medline_abstracts(args.medline, args.limit)

@@ -14,9 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from paperwire.ingest.arxiv_atom import parse_atom_page, read_saved_response
-from paperwire.ingest.errors import IngestError
-from paperwire.ingest.sample import sample_files
+from paperwire.ingest.sample import sample_abstracts
 from paperwire.search.embed_onnx import OnnxEmbedder
 from paperwire.search.embed_sentence import SentenceEmbedder, packaged_model_dir
 from paperwire.search.onnx_convert import (
@@ -32,22 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache" / "test-models"
 
 
-def read_sample_abstracts() -> list[str]:
-    texts: list[str] = []
-    for path in sample_files():
-        try:
-            page = parse_atom_page(
-                read_saved_response(path.read_bytes(), where=str(path)), where=str(path)
-            )
-        except IngestError:
-            continue  # the sample includes recorded arXiv error feeds on purpose
-        texts += [p.abstract for p in page.papers if p.abstract]
-    return list(dict.fromkeys(texts))
-
-
 @pytest.fixture(scope="module")
 def abstracts() -> list[str]:
-    texts = read_sample_abstracts()
+    texts = sample_abstracts()
     assert len(texts) >= 60
     return texts[:16]
 

@@ -24,3 +24,21 @@ def load_sample_if_empty(store: Store) -> ImportReport | None:
     if store.count_papers() > 0:
         return None
     return load_sample(store)
+
+
+def sample_abstracts() -> list[str]:
+    """The sample's distinct abstracts, read straight from the recordings (no store):
+    real text for the embedding tests and benchmark. Error feeds are skipped."""
+    from paperwire.ingest.arxiv_atom import parse_atom_page, read_saved_response
+    from paperwire.ingest.errors import IngestError
+
+    texts: list[str] = []
+    for path in sample_files():
+        try:
+            page = parse_atom_page(
+                read_saved_response(path.read_bytes(), where=str(path)), where=str(path)
+            )
+        except IngestError:
+            continue  # the sample includes recorded arXiv error feeds on purpose
+        texts += [p.abstract for p in page.papers if p.abstract]
+    return list(dict.fromkeys(texts))
