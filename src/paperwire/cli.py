@@ -218,8 +218,13 @@ def ingest_snapshot(
     file: Annotated[Path, typer.Argument(help="arXiv metadata snapshot, JSON lines, plain or .gz.")],
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Papers per transaction.")] = 5000,
     workers: Annotated[
-        int, typer.Option("--workers", min=0, help="Converter processes (default 0: convert in this one).")
-    ] = 0,
+        int | None,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="Converter processes (default: 1 for a large file on a multi-core machine; 0 converts in this one).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import the arXiv metadata snapshot; bad lines are reported by number and skipped."""

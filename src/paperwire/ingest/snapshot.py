@@ -9,8 +9,10 @@ before the break and says where the break was.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import multiprocessing
+import os
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -20,7 +22,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import orjson
 
@@ -29,6 +31,7 @@ from paperwire.ingest.errors import IngestError
 from paperwire.ingest.links import finish_paper
 from paperwire.models import Author, Link, Paper, UpsertCounts
 from paperwire.store.base import Store
+from paperwire.store.codec import PAPER_COLUMNS, BulkRows, bulk_rows, row_to_paper
 
 DEFAULT_BATCH_SIZE = 5000
 MAX_REPORTED_ERRORS = 20  # printed; all are counted
@@ -185,10 +188,15 @@ class _BatchWriter:
     overlap. At most one batch is in flight, so memory stays bounded; batches are
     written in order, each in its own transaction; a write error surfaces on the next
     call, and nothing after it is written.
+
+    In a bulk load (``bulk``: the papers table was empty, see ``store.bulk_sql``)
+    batches arrive as encoded rows and are inserted as they are; a batch that meets an
+    id already stored (a record repeated in the file) is written by ``upsert_papers``.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, bulk: bool) -> None:
         self.store = store
+        self.bulk = bulk
         self.counts = UpsertCounts()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-writer")
         self._pending: Future[UpsertCounts] | None = None
@@ -198,20 +206,32 @@ class _BatchWriter:
             pending, self._pending = self._pending, None
             self.counts += pending.result()
 
-    def submit(self, papers: list[Paper]) -> None:
+    def submit(self, batch: list[Paper] | BulkRows) -> None:
         self._collect()
+        self._pending = self._pool.submit(self._write, batch)
+
+    def _write(self, batch: list[Paper] | BulkRows) -> UpsertCounts:
+        if isinstance(batch, tuple):
+            counts = self.store.insert_bulk_rows(batch)
+            if counts is not None:
+                return counts
+            batch = [row_to_paper(dict(zip(PAPER_COLUMNS, row, strict=True))) for row in batch[0]]
         # FTS5 tokenising costs more than the rest of a write (docs/benchmarks.md), so
         # batches skip the keyword index and ``finish`` indexes them all at once.
-        self._pending = self._pool.submit(self.store.upsert_papers, papers, defer_index=True)
+        return self.store.upsert_papers(batch, defer_index=True)
 
     def finish(self) -> UpsertCounts:
         try:
             self._collect()
         finally:
             self._pool.shutdown(wait=True)
-            # Whatever was written (also before a truncation or write error) becomes
-            # searchable; an interrupted import leaves a backlog `paperwire index` clears.
-            self.store.refresh_keyword_index()
+            try:
+                if self.bulk:  # the indexes dropped for the load, built once, sorted
+                    self.store.end_bulk_load()
+            finally:
+                # Whatever was written (also before a truncation or write error) becomes
+                # searchable; an interrupted import leaves a backlog `paperwire index` clears.
+                self.store.refresh_keyword_index()
         return self.counts
 
 
@@ -283,8 +303,11 @@ def convert_lines(name: str, first_line: int, lines: list[bytes]) -> tuple[list[
 
 
 # Papers cross process boundaries as plain tuples: pickling the dataclasses costs
-# several times more than converting the line again.
+# several times more than converting the line again. In a bulk load the converter
+# processes go further and ship the encoded rows the store inserts as they are.
 _Packed = tuple[Any, ...]
+# One converted chunk: the lines it held, its papers (or their bulk rows), its errors.
+_Chunk = tuple[int, "list[Paper] | BulkRows", list[str]]
 
 
 def _pack(p: Paper) -> _Packed:
@@ -305,39 +328,102 @@ def _unpack(t: _Packed) -> Paper:
     )
 
 
-def _convert_packed(name: str, first_line: int, lines: list[bytes]) -> tuple[list[_Packed], list[str]]:
+def _convert_chunk(
+    name: str, first_line: int, lines: list[bytes], bulk: bool
+) -> tuple[list[_Packed] | BulkRows, list[str]]:
+    """Runs in a converter process: what crosses back is plain tuples."""
     papers, errors = convert_lines(name, first_line, lines)
-    return [_pack(p) for p in papers], errors
+    return (bulk_rows(papers) if bulk else [_pack(p) for p in papers]), errors
+
+
+def _worker_init() -> None:
+    # Converting allocates millions of short-lived, acyclic objects: the cycle
+    # collector would only rescan them (measured ~20 % of conversion time).
+    gc.disable()
 
 
 def _converted(
-    name: str, chunks: Iterator[tuple[int, list[bytes]]], workers: int
-) -> Iterator[tuple[int, list[Paper], list[str]]]:
-    """(lines in chunk, papers, errors) in file order; converted by ``workers`` processes
-    (0: here). At most a few chunks are in flight, so memory stays bounded."""
+    name: str, chunks: Iterator[tuple[int, list[bytes]]], workers: int, *, bulk: bool
+) -> Iterator[_Chunk]:
+    """(lines in chunk, papers or bulk rows, errors) in file order; converted by
+    ``workers`` processes (0: here). At most a few chunks are in flight, so memory
+    stays bounded."""
     if workers <= 0:
         for first, lines in chunks:
             papers, errors = convert_lines(name, first, lines)
-            yield len(lines), papers, errors
+            yield len(lines), (bulk_rows(papers) if bulk else papers), errors
         return
     ctx = multiprocessing.get_context("spawn")  # no fork of a process holding a database
-    with ctx.Pool(workers) as pool:
-        pending: deque[tuple[int, AsyncResult[tuple[list[_Packed], list[str]]]]] = deque()
+    with ctx.Pool(workers, initializer=_worker_init) as pool:
+        pending: deque[tuple[int, AsyncResult[tuple[list[_Packed] | BulkRows, list[str]]]]] = deque()
 
-        def ready() -> tuple[int, list[Paper], list[str]]:
+        def ready() -> _Chunk:
             count, result = pending.popleft()
-            packed, errors = result.get()
-            return count, [_unpack(t) for t in packed], errors
+            converted, errors = result.get()
+            if bulk:
+                return count, cast(BulkRows, converted), errors
+            return count, [_unpack(t) for t in cast(list[_Packed], converted)], errors
 
         try:
             for first, lines in chunks:
-                pending.append((len(lines), pool.apply_async(_convert_packed, (name, first, lines))))
+                pending.append(
+                    (len(lines), pool.apply_async(_convert_chunk, (name, first, lines, bulk)))
+                )
                 if len(pending) > 2 * workers:
                     yield ready()
         finally:
             # Whatever was read before a break (a cut .gz) is still converted and kept.
             while pending:
                 yield ready()
+
+
+class _Batcher:
+    """Gathers converted chunks into write batches of about ``size`` papers."""
+
+    def __init__(self, size: int, *, bulk: bool) -> None:
+        self.size = size
+        self.bulk = bulk
+        self.papers: list[Paper] = []
+        self.rows: BulkRows = ([], [], [])
+        self.count = 0
+
+    def add(self, converted: list[Paper] | BulkRows) -> None:
+        if isinstance(converted, tuple):
+            for mine, theirs in zip(self.rows, converted, strict=True):
+                mine.extend(theirs)  # type: ignore[attr-defined]
+            self.count += len(converted[0])
+        else:
+            self.papers.extend(converted)
+            self.count += len(converted)
+
+    def full(self) -> bool:
+        return self.count >= self.size
+
+    def take(self) -> list[Paper] | BulkRows | None:
+        """The next batch: ``size`` papers (a repeated id counts per batch, as in
+        ``upsert_papers``), or all rows gathered in a bulk load."""
+        if not self.count:
+            return None
+        if self.bulk:
+            rows, self.rows, self.count = self.rows, ([], [], []), 0
+            return rows
+        papers, self.papers = self.papers[: self.size], self.papers[self.size :]
+        self.count = len(self.papers)
+        return papers
+
+
+_WORKER_MIN_BYTES = 32 << 20  # below this, starting a process costs more than it saves
+
+
+def default_workers(path: Path) -> int:
+    """One converter process for a large file where a second core exists: the main
+    process then only ships rows to the writer, whose SQLite work runs beside the
+    conversion (docs/benchmarks.md)."""
+    try:
+        large = path.stat().st_size >= _WORKER_MIN_BYTES
+    except OSError:
+        return 0
+    return 1 if large and (os.cpu_count() or 1) >= 2 else 0
 
 
 def import_snapshot(
@@ -347,17 +433,20 @@ def import_snapshot(
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Callable[[int], None] | None = None,
     max_reported: int = MAX_REPORTED_ERRORS,
-    workers: int = 0,
+    workers: int | None = None,
     chunk_bytes: int = _CHUNK_BYTES,
 ) -> SnapshotReport:
     """Import one snapshot file; ``on_progress(bytes_read_so_far)`` after every batch.
 
-    ``workers`` > 0 converts lines in that many processes while this one writes,
-    ``chunk_bytes`` at a time. Off by default: on the shared 2-core machine it was
-    measured slower (docs/benchmarks.md); it can pay where cores are idle.
+    ``workers`` converter processes turn lines into papers while this process writes,
+    ``chunk_bytes`` at a time (default: ``default_workers(path)``; 0 converts here). Into
+    an empty database the import is a bulk load (``store.begin_bulk_load``): secondary
+    indexes are built once at the end.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
+    if workers is None:
+        workers = default_workers(path)
     report = SnapshotReport(max_reported=max_reported)
     name = str(path)
     try:
@@ -365,28 +454,33 @@ def import_snapshot(
     except OSError as exc:
         report.add_error(f"{name}: cannot read file ({exc.strerror or exc})")
         return report
-    batch: list[Paper] = []
-    writer = _BatchWriter(store)
+    bulk = store.begin_bulk_load()
+    writer = _BatchWriter(store, bulk=bulk)
+    batcher = _Batcher(batch_size, bulk=bulk)
     failed = 0
 
     def flush(*, final: bool = False) -> None:
-        nonlocal batch
-        while len(batch) >= batch_size or (final and batch):
-            writer.submit(batch[:batch_size])
-            batch = batch[batch_size:]
+        while batcher.full() or (final and batcher.count):
+            batch = batcher.take()
+            if batch is not None:
+                writer.submit(batch)
         if on_progress:
             on_progress(raw.tell())
 
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # see _worker_init: the same holds for converting here
     try:
         with stream, raw:
             try:
-                for count, papers, errors in _converted(name, _line_chunks(stream, chunk_bytes), workers):
+                for count, converted, errors in _converted(
+                    name, _line_chunks(stream, chunk_bytes), workers, bulk=bulk
+                ):
                     report.lines += count
                     for message in errors:
                         report.add_error(message)
                     failed += len(errors)
-                    batch.extend(papers)
-                    if len(batch) >= batch_size:
+                    batcher.add(converted)
+                    if batcher.full():
                         flush()
             except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
                 report.truncated = (
@@ -398,6 +492,8 @@ def import_snapshot(
     except OSError as exc:
         report.add_error(f"{name}: read error ({exc.strerror or exc})")
     finally:
+        if gc_was_enabled:
+            gc.enable()
         report.counts += writer.finish()
     report.counts += UpsertCounts(failed=failed)
     return report

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
 from paperwire.models import Paper, UpsertCounts
+from paperwire.store.bulk_sql import BulkLoadStore
 from paperwire.store.harvest_sql import HarvestStore
 from paperwire.store.listing_sql import ListingStore
 from paperwire.store.runs_sql import RunStore
@@ -42,6 +43,6 @@ class PaperStore(Protocol):
 
 
 @runtime_checkable
-class Store(PaperStore, HarvestStore, RunStore, SearchStore, ListingStore, Protocol):
+class Store(PaperStore, BulkLoadStore, HarvestStore, RunStore, SearchStore, ListingStore, Protocol):
     """Implemented by ``SqliteStore`` and ``PostgresStore``; contract tests run on both.
     Each part's protocol lives beside its SQL (``*_sql.py``)."""

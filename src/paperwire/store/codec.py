@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
 import orjson
 
 from paperwire.models import Author, Link, Paper
+from paperwire.store.sql import author_key
 
 # Column order of the papers table, shared by both backends.
 PAPER_COLUMNS = (
@@ -125,6 +127,30 @@ def _row(paper: Paper, authors: list[dict[str, str]], fp: str) -> tuple[Any, ...
         paper.day,
         fp,
     )
+
+
+# Rows for a bulk load (``store.bulk_sql``): papers, category and author rows, as plain
+# tuples so converter processes can build them and ship them cheaply.
+BulkRows = tuple[list[tuple[Any, ...]], list[tuple[str, int, str]], list[tuple[str, int, str, str]]]
+
+
+def category_rows(papers: Iterable[Paper]) -> list[tuple[str, int, str]]:
+    """``paper_categories`` rows; a category listed twice keeps its first position."""
+    return [
+        (p.id, i, c) for p in papers for i, c in enumerate(p.categories) if c not in p.categories[:i]
+    ]
+
+
+def author_rows(papers: Iterable[Paper]) -> list[tuple[str, int, str, str]]:
+    """``paper_authors`` rows, with the key the author filter and pages look up."""
+    return [(p.id, i, a.name, author_key(a.name)) for p in papers for i, a in enumerate(p.authors)]
+
+
+def bulk_rows(papers: list[Paper]) -> BulkRows:
+    """Encode new papers for ``insert_bulk_rows``; the last record of a repeated id wins,
+    as in ``upsert_papers``."""
+    unique = list({p.id: p for p in papers}.values())
+    return [EncodedPaper(p).row() for p in unique], category_rows(unique), author_rows(unique)
 
 
 def paper_to_row(paper: Paper, *, fp: str | None = None) -> tuple[Any, ...]:

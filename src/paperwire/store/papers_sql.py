@@ -9,11 +9,13 @@ from paperwire.models import Paper, UpsertCounts
 from paperwire.store.codec import (
     PAPER_COLUMNS,
     EncodedPaper,
+    author_rows,
+    category_rows,
     decide,
     merge_announcement,
     row_to_paper,
 )
-from paperwire.store.sql import ID_CHUNK, Db, SqlBase, author_key, chunks
+from paperwire.store.sql import ID_CHUNK, Db, SqlBase, chunks
 
 _INSERT_PAPER = (  # noqa: S608 - column names are constants
     f"INSERT INTO papers ({', '.join(PAPER_COLUMNS)}) VALUES ({', '.join('?' * len(PAPER_COLUMNS))}) "
@@ -74,12 +76,12 @@ class PaperQueries(SqlBase):
         db.executemany(
             "INSERT INTO paper_categories (paper_id, position, category) VALUES (?, ?, ?) "
             "ON CONFLICT DO NOTHING",
-            [(p.id, i, c) for p in papers for i, c in enumerate(p.categories)],
+            category_rows(papers),
         )
         db.executemany(
             "INSERT INTO paper_authors (paper_id, position, name, name_key) VALUES (?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING",
-            [(p.id, i, a.name, author_key(a.name)) for p in papers for i, a in enumerate(p.authors)],
+            author_rows(papers),
         )
 
     def get_paper(self, paper_id: str) -> Paper | None:

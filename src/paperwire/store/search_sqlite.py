@@ -18,8 +18,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import orjson
 
 from paperwire.models import Hit, KeywordQuery, SearchFilters
+from paperwire.store.codec import PAPER_COLUMNS
 from paperwire.store.search_sql import (
     ABSTRACT_WEIGHT,
     AUTHORS_WEIGHT,
@@ -36,6 +38,12 @@ _FTS_VALUES = (
     "(SELECT group_concat(j.value ->> 'name', ' ') FROM json_each(p.authors) AS j), p.abstract"
 )
 _MARK = "papers_fts_rowid"
+_TITLE, _AUTHORS, _ABSTRACT = (PAPER_COLUMNS.index(c) for c in ("title", "authors", "abstract"))
+
+
+def _authors_text(authors_json: str) -> str:
+    """What ``_FTS_VALUES`` derives from the JSON column: the names, space-separated."""
+    return " ".join(a["name"] for a in orjson.loads(authors_json))
 REFRESH_CHUNK = 10_000  # rows per transaction when catching up, so writers are not held long
 UPSERT_CATCHUP = 2_000  # backlog an ordinary upsert also indexes beyond its own rows
 
@@ -145,6 +153,29 @@ class SqliteSearch(SqlBase):
 
     def _index_written_papers(self, db: Db, *, count: int) -> None:
         self._refresh_keyword(db, limit=count + UPSERT_CATCHUP)
+
+    def _index_bulk_rows(self, db: Db, first_rowid: int, rows: Sequence[Sequence[Any]]) -> None:
+        # Index in the load's own transaction while the other core converts the next
+        # batch, instead of in one pass at the end (the texts come from Python, which
+        # is also cheaper than json_each); only when everything below is indexed, so
+        # the mark keeps meaning "every rowid up to here" (else the refresh catches up).
+        mark = db.fetchone("SELECT value FROM search_state WHERE name = ?", (_MARK,))
+        if int(mark["value"] if mark else 0) != first_rowid - 1:
+            return
+        if db.fetchone("SELECT 1 AS one FROM search_pending LIMIT 1"):
+            return
+        db.executemany(
+            "INSERT INTO papers_fts (rowid, title, authors, abstract) VALUES (?, ?, ?, ?)",
+            [
+                (first_rowid + i, row[_TITLE], _authors_text(row[_AUTHORS]), row[_ABSTRACT])
+                for i, row in enumerate(rows)
+            ],
+        )
+        db.execute(
+            "INSERT INTO search_state (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (_MARK, first_rowid + len(rows) - 1),
+        )
 
     def _refresh_keyword(self, db: Db, *, limit: int) -> int:
         mark_row = db.fetchone("SELECT value FROM search_state WHERE name = ?", (_MARK,))

@@ -1,0 +1,143 @@
+"""A snapshot into an empty database is a bulk load: secondary indexes and the insert
+trigger are set aside and rebuilt at the end, the keyword index is filled as rows go
+in. These tests check that what a bulk load leaves is what upserts leave, and that a
+load killed midway is restored."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from paperwire.ingest.snapshot import import_snapshot
+from paperwire.models import SearchFilters, UpsertCounts
+from paperwire.search.keyword import keyword_search
+from paperwire.search.query import parse_query
+from paperwire.store import Store, open_store
+
+from .test_snapshot import record, write_lines
+
+
+def schema_objects(store: Store) -> set[tuple[str, str]]:
+    """Named indexes and triggers of the paper tables (SQLite)."""
+    db = store._writer  # type: ignore[attr-defined]
+    rows = db.execute(
+        "SELECT type, name FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL"
+    ).fetchall()
+    return {(row[0], row[1]) for row in rows}
+
+
+def lines_for(n: int, **kw: object) -> list[str]:
+    return [json.dumps(record(i, **kw)) for i in range(1, n + 1)]
+
+
+def test_bulk_load_leaves_indexes_triggers_and_search_as_upserts_do(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    before = schema_objects(sqlite_store)
+    version = sqlite_store.data_version().version
+    lines = [
+        json.dumps(record(i, title=f"Quokka census {i}" if i == 17 else f"Paper number {i}"))
+        for i in range(1, 24)
+    ]
+    path = write_lines(tmp_path / "snap.jsonl", lines)
+    report = import_snapshot(sqlite_store, path, batch_size=5, chunk_bytes=1500, workers=0)
+    assert report.ok and report.counts == UpsertCounts(added=23)
+    assert schema_objects(sqlite_store) == before  # everything set aside came back
+    assert sqlite_store.restore_bulk_load() == 0  # nothing left set aside
+    assert sqlite_store.data_version().version > version  # pages cached before are stale
+    assert sqlite_store.keyword_backlog() == 0
+    assert [h.paper_id for h in keyword_search(sqlite_store, parse_query("quokka"), limit=5)] == [
+        "2101.00017"
+    ]
+    # authors are indexed too, with the text the update trigger will present on change
+    assert len(keyword_search(sqlite_store, parse_query("turing"), limit=50)) == 23
+    assert sqlite_store.count_listed(filters=SearchFilters(categories=("stat.ML",))) == 23
+    assert sqlite_store.count_listed(filters=SearchFilters(author="alan turing")) == 23
+    plan = sqlite_store._writer.execute(  # type: ignore[attr-defined]
+        "EXPLAIN QUERY PLAN SELECT paper_id FROM paper_authors WHERE name_key = 'alan turing'"
+    ).fetchall()
+    assert "paper_authors_name_key" in " ".join(str(row[-1]) for row in plan)
+
+
+def test_changing_a_bulk_loaded_paper_leaves_no_stale_keyword_entries(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    path = write_lines(tmp_path / "snap.jsonl", lines_for(8))
+    assert import_snapshot(sqlite_store, path, workers=0).counts == UpsertCounts(added=8)
+    changed = record(
+        3,
+        title="Wombat burrows",
+        authors_parsed=[["Hopper", "Grace", ""]],
+        versions=[
+            {"version": "v1", "created": "Fri, 1 Jan 2021 10:00:00 GMT"},
+            {"version": "v2", "created": "Mon, 1 Feb 2021 10:00:00 GMT"},
+        ],
+    )
+    write_lines(path, [json.dumps(changed)])
+    assert import_snapshot(sqlite_store, path, workers=0).counts == UpsertCounts(updated=1)
+    # the trigger removed exactly the tokens the bulk load indexed (title and authors)
+    assert keyword_search(sqlite_store, parse_query('"Paper number 3"'), limit=5) == []
+    assert len(keyword_search(sqlite_store, parse_query("turing"), limit=50)) == 7
+    assert [h.paper_id for h in keyword_search(sqlite_store, parse_query("wombat hopper"), limit=5)] == [
+        "2101.00003"
+    ]
+
+
+def test_a_repeated_id_falls_back_to_upserts_and_the_last_record_wins(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    lines = lines_for(9)
+    again = record(2, title="Paper number 2, platypus", authors_parsed=[["Hopper", "Grace", ""]])
+    path = write_lines(tmp_path / "snap.jsonl", [*lines, json.dumps(again)])
+    # small chunks: the repeat arrives in a later batch, after the first was inserted
+    report = import_snapshot(sqlite_store, path, batch_size=3, chunk_bytes=900, workers=0)
+    assert report.counts.added == 9 and report.counts.failed == 0
+    assert sqlite_store.count_papers() == 9
+    got = sqlite_store.get_paper("2101.00002")
+    assert got is not None and got.title == "Paper number 2, platypus"
+    assert [a.name for a in got.authors] == ["Grace Hopper"]
+    assert sqlite_store.count_listed(filters=SearchFilters(author="grace hopper")) == 1
+    assert sqlite_store.keyword_backlog() == 0
+    assert [h.paper_id for h in keyword_search(sqlite_store, parse_query("platypus"), limit=5)] == [
+        "2101.00002"
+    ]
+
+
+def test_a_load_killed_midway_is_restored_by_the_next_store_that_asks(sqlite_url: str) -> None:
+    dying = open_store(sqlite_url)
+    before = schema_objects(dying)
+    assert dying.begin_bulk_load() is True
+    dropped = before - schema_objects(dying)
+    assert ("index", "papers_listed_day") in dropped
+    assert ("trigger", "papers_data_version_insert") in dropped
+    dying.close()  # the process dies here: end_bulk_load never runs
+
+    reopened = open_store(sqlite_url)
+    try:
+        assert reopened.restore_bulk_load() == len(dropped)
+        assert schema_objects(reopened) == before
+        assert reopened.restore_bulk_load() == 0  # idempotent
+    finally:
+        reopened.close()
+
+
+def test_a_database_with_papers_is_never_bulk_loaded(store: Store, tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "snap.jsonl", lines_for(3))
+    import_snapshot(store, path, workers=0)
+    assert store.begin_bulk_load() is False  # PostgreSQL: always False (no bulk path)
+    assert store.restore_bulk_load() == 0
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_converter_processes_and_in_process_load_the_same(
+    sqlite_store: Store, tmp_path: Path, workers: int
+) -> None:
+    path = write_lines(tmp_path / "snap.jsonl", [*lines_for(12), "{broken"])
+    report = import_snapshot(sqlite_store, path, batch_size=4, chunk_bytes=1200, workers=workers)
+    assert report.counts == UpsertCounts(added=12, failed=1)
+    assert [e.split(": ")[0] for e in report.errors] == [f"{path}:13"]
+    got = sqlite_store.get_paper("2101.00005")
+    assert got is not None and [a.name for a in got.authors] == ["Ada Lovelace", "Alan Turing"]
+    assert got.has_code  # the code link in the comments survived the trip between processes
