@@ -274,8 +274,8 @@ def ingest_medline(
         store.close()
     if report.deletions and not as_json:
         typer.echo(
-            f"note: {report.deletions} PMIDs listed in <DeleteCitation> were not deleted "
-            "(paperwire keeps stored papers)",
+            f"note: {report.deletions} PMIDs listed in <DeleteCitation>; "
+            f"{report.deleted} of them were stored and are now deleted",
             err=True,
         )
     print_summary(report.as_dict(), as_json=as_json, what="medline")

@@ -10,6 +10,8 @@ import pytest
 
 from paperwire.ingest.medline import import_medline
 from paperwire.models import UpsertCounts
+from paperwire.search.keyword import keyword_search
+from paperwire.search.query import parse_query
 from paperwire.store import Store
 from tests.conftest import DATA
 
@@ -28,7 +30,8 @@ def test_imports_real_records_and_reports_the_bad_one(store: Store) -> None:
     assert "<PubmedArticle>" in EXCERPT.read_text().splitlines()[line - 1]
     assert store.get_paper("pmid:33977567") is None
     assert store.count_papers(source="medline") == 46
-    assert report.deletions == 20  # the file's <DeleteCitation>: counted, not applied
+    assert report.deletions == 20  # the file's <DeleteCitation>: none of them was stored
+    assert report.deleted == 0
     assert not report.ok
 
 
@@ -171,3 +174,44 @@ def test_malformed_and_truncated_files_keep_what_was_read(sqlite_store: Store, t
 def test_missing_file_is_reported(sqlite_store: Store, tmp_path: Path) -> None:
     report = import_medline(sqlite_store, [tmp_path / "nope.xml.gz"])
     assert "nope.xml.gz" in report.file_errors[0] and "cannot read" in report.file_errors[0]
+
+
+def _update_file(path: Path, body: str) -> Path:
+    path.write_text(f'<?xml version="1.0" encoding="utf-8"?>\n<PubmedArticleSet>\n{body}</PubmedArticleSet>\n')
+    return path
+
+
+def test_delete_citation_removes_stored_papers(store: Store, tmp_path: Path) -> None:
+    import_medline(store, [EXCERPT])
+    query = parse_query("Drosophila dopamine cocaine ethanol")
+    assert "pmid:10704411" in [h.paper_id for h in keyword_search(store, query, limit=50)]
+    update = _update_file(
+        tmp_path / "update.xml",
+        "<DeleteCitation>\n"
+        '<PMID Version="1">10704411</PMID>\n'
+        '<PMID Version="1">99999999</PMID>\n'  # never stored: listed, not counted as deleted
+        "</DeleteCitation>\n",
+    )
+    report = import_medline(store, [update])
+    assert (report.deletions, report.deleted) == (2, 1)
+    assert report.as_dict()["deleted"] == 1
+    assert store.get_paper("pmid:10704411") is None
+    assert store.count_papers(source="medline") == 45
+    assert "pmid:10704411" not in [h.paper_id for h in keyword_search(store, query, limit=50)]
+    rerun = import_medline(store, [update])
+    assert (rerun.deletions, rerun.deleted) == (2, 0)
+
+
+def test_an_article_then_its_deletion_in_one_file_ends_deleted(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    text = EXCERPT.read_text()
+    article = text[text.index("<PubmedArticle>") : text.index("</PubmedArticle>") + len("</PubmedArticle>")]
+    pmid = article.split('<PMID Version="1">', 1)[1].split("<", 1)[0]
+    update = _update_file(
+        tmp_path / "update.xml",
+        f'{article}\n<DeleteCitation>\n<PMID Version="1">{pmid}</PMID>\n</DeleteCitation>\n',
+    )
+    report = import_medline(sqlite_store, [update])
+    assert report.counts.added == 1 and (report.deletions, report.deleted) == (1, 1)
+    assert sqlite_store.get_paper(f"pmid:{pmid}") is None

@@ -154,3 +154,25 @@ def test_concurrent_readers_and_a_writer(store: Store) -> None:
         t.join()
     assert errors == []
     assert store.count_papers() == 29
+
+
+def test_delete_papers_removes_them_and_what_hangs_off_them(store: Store) -> None:
+    import numpy as np
+
+    from paperwire.models import SearchFilters
+    from paperwire.store.codec import fingerprint
+
+    store.upsert_papers([make_paper("2101.00001"), make_paper("2101.00002", title="Wombats")])
+    stored = store.get_paper("2101.00001")
+    assert stored is not None
+    vector = np.ones(4, dtype=np.float32) / 2
+    assert store.save_embeddings("m", [("2101.00001", fingerprint(stored), vector)]) == 1
+    version = store.data_version().version
+
+    assert store.delete_papers(["2101.00001", "2101.00001", "9999.99999"]) == 1
+    assert store.get_paper("2101.00001") is None and store.count_papers() == 1
+    assert store.get_embedding("m", "2101.00001") is None
+    assert store.count_listed(filters=SearchFilters(author="ada lovelace")) == 1  # the other paper
+    assert store.count_listed(filters=SearchFilters(categories=("cs.LG",))) == 1
+    assert store.data_version().version > version
+    assert store.delete_papers(["2101.00001"]) == 0  # idempotent

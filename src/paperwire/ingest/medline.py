@@ -8,8 +8,8 @@ declaration (billion laughs) or external entity is refused and the file stops th
 
 Papers are keyed ``pmid:N`` with source ``medline``; references are stored as the
 same keys (``pmid:N``), so cited papers can be looked up directly. ``<DeleteCitation>``
-lists PMIDs that NLM withdrew: they are counted and reported, not deleted (the store
-keeps what it has; see docs/cli.md).
+lists PMIDs that NLM withdrew (update files carry them): those papers are deleted, in
+file order, after the articles before them are written; a rerun deletes nothing more.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ class MedlineReport:
     error_count: int = 0
     file_errors: list[str] = field(default_factory=list)
     articles: int = 0
-    deletions: int = 0  # PMIDs listed in <DeleteCitation>: reported, not applied
+    deletions: int = 0  # PMIDs listed in <DeleteCitation>
+    deleted: int = 0  # of those, papers that were stored and are now deleted
     max_reported: int = MAX_REPORTED_ERRORS
     shown: int = 0  # record errors kept in ``errors``
 
@@ -82,6 +83,7 @@ class MedlineReport:
             **self.counts.as_dict(),
             "articles": self.articles,
             "deletions_listed": self.deletions,
+            "deleted": self.deleted,
             "error_count": self.error_count,
             "errors": errors,
         }
@@ -327,7 +329,10 @@ def _import_file(
                     report.add_error(str(exc))
                     report.counts += UpsertCounts(failed=1)
             elif tag == "DeleteCitation":
-                report.deletions += sum(1 for _ in elem.iterfind("PMID"))
+                pmids = [f"pmid:{(e.text or '').strip()}" for e in elem.iterfind("PMID")]
+                report.deletions += len(pmids)
+                flush()  # an article earlier in the file is written before it is deleted
+                report.deleted += store.delete_papers(pmids)
             elem.clear()
             if len(batch) >= batch_size:
                 flush()

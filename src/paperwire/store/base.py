@@ -29,6 +29,11 @@ class PaperStore(Protocol):
         """
         ...
 
+    def delete_papers(self, paper_ids: Iterable[str]) -> int:
+        """Remove these papers and everything hanging off them (categories, authors,
+        embeddings, keyword entries) in one transaction; how many existed."""
+        ...
+
     def get_paper(self, paper_id: str) -> Paper | None: ...
 
     def get_papers(self, paper_ids: list[str]) -> list[Paper]:

@@ -84,6 +84,19 @@ class PaperQueries(SqlBase):
             author_rows(papers),
         )
 
+    def delete_papers(self, paper_ids: Iterable[str]) -> int:
+        ids = list(dict.fromkeys(paper_ids))
+        deleted = 0
+        with self._writing() as db:
+            for part in chunks(ids, ID_CHUNK):
+                marks = ", ".join("?" * len(part))
+                found = db.fetchone(f"SELECT count(*) AS n FROM papers WHERE id IN ({marks})", part)  # noqa: S608
+                # categories, authors, embeddings and announcement entries cascade;
+                # the keyword index forgets the rows by trigger
+                db.execute(f"DELETE FROM papers WHERE id IN ({marks})", part)  # noqa: S608
+                deleted += int(found["n"]) if found else 0
+        return deleted
+
     def get_paper(self, paper_id: str) -> Paper | None:
         with self._reading() as db:
             row = db.fetchone("SELECT * FROM papers WHERE id = ?", (paper_id,))
