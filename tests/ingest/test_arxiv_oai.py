@@ -276,3 +276,26 @@ def test_bad_arguments_are_refused_before_any_request(replay: ReplayServer, sqli
     with pytest.raises(ValueError, match="after until"):
         harvest_oai(sqlite_store, oai, set_spec="cs", from_date=date(2026, 11, 5), until=date(2026, 11, 1))
     assert replay.requests == []
+
+
+def test_a_second_harvest_of_the_same_set_waits_its_turn(replay: ReplayServer, store: Store) -> None:
+    route_three_pages(replay)
+    oai = oai_for(replay)
+    rivals: list[object] = []
+
+    def start_a_rival(records: int) -> None:  # runs while the first harvest holds the set
+        if not rivals:
+            requests_before = len(replay.requests)
+            rivals.append(harvest_oai(store, oai, set_spec="cs", from_date=date(2026, 11, 1)))
+            assert len(replay.requests) == requests_before  # the rival fetched nothing
+
+    report = harvest_oai(store, oai, set_spec="cs", from_date=date(2026, 11, 1), on_page=start_a_rival)
+    assert report.ok and report.completed and report.counts.added == 7
+    [rival] = rivals
+    assert not rival.ok and not rival.completed  # type: ignore[attr-defined]
+    [error] = rival.errors  # type: ignore[attr-defined]
+    assert "set 'cs'" in error and "another harvest of this set is running" in error
+    assert "nothing was done" in error
+    # the lease went with the first run: the next run of the set goes ahead
+    again = harvest_oai(store, oai, set_spec="cs", from_date=date(2026, 11, 1))
+    assert again.ok and again.counts.unchanged == 7

@@ -37,3 +37,19 @@ def test_advance_without_a_harvest_in_progress_is_refused(store: Store) -> None:
     with pytest.raises(LookupError):
         store.advance_harvest(KEY, token=None, cursor=0, complete_list_size=None, records=0,
                               max_datestamp=None)
+
+
+def test_leases_have_one_holder_and_lapse(store: Store) -> None:
+    assert store.acquire_lease("job", "a", seconds=60)
+    assert store.acquire_lease("job", "a", seconds=60)  # the holder renews
+    assert not store.acquire_lease("job", "b", seconds=60)
+    holder = store.lease_holder("job")
+    assert holder is not None and holder[0] == "a"
+    store.release_lease("job", "b")  # not the holder: nothing happens
+    assert not store.acquire_lease("job", "b", seconds=60)
+    store.release_lease("job", "a")
+    assert store.lease_holder("job") is None
+    assert store.acquire_lease("job", "b", seconds=-1)  # taken, already lapsed
+    assert store.lease_holder("job") is None
+    assert store.acquire_lease("job", "c", seconds=60)  # a lapsed lease can be taken
+    assert store.acquire_lease("other", "a", seconds=60)  # leases are independent

@@ -13,13 +13,19 @@ Entry point: ``harvest_oai(store, oai, set_spec=…, from_date=…, until=…, p
   harvest of that (set, prefix) reached (inclusive: OAI datestamps are days).
 - ``noRecordsMatch`` means nothing new: a success with 0 records.
 - 503 + Retry-After (and 429/5xx/timeouts) are waited out by the ``PoliteFetcher``.
+- One harvest per (set, prefix) at a time, across processes: a run holds a lease
+  (``store.acquire_lease``) renewed after every page; a second run finds it held, says
+  so and does nothing. A run that dies stops renewing and its lease lapses.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from paperwire.ingest.errors import IngestError
@@ -35,6 +41,8 @@ if TYPE_CHECKING:
 
 DEFAULT_OAI_URL = "https://oaipmh.arxiv.org/oai"
 SOURCE = "arxiv_oai"
+# Long enough for a page fetch with its retries and Retry-After waits; renewed per page.
+LEASE_SECONDS = 30 * 60
 
 
 class OaiClient:
@@ -146,6 +154,44 @@ def harvest_oai(
         raise ValueError(f"from {from_date} is after until {until}")
     key = HarvestKey(SOURCE, set_spec or "", prefix)
     label = f"OAI-PMH harvest set {key.set_spec or '(all)'!r} prefix {prefix!r}"
+    lease = lease_name(key)
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    if not store.acquire_lease(lease, owner, seconds=LEASE_SECONDS):
+        report = HarvestReport(key.set_spec, prefix, from_date, until)
+        report.errors.append(f"{label}: {_held_by(store, lease)}; nothing was done, run it again later")
+        return report
+    try:
+        return _harvest(store, oai, key, label, from_date, until, on_page, renew=lambda: (
+            store.acquire_lease(lease, owner, seconds=LEASE_SECONDS)
+        ))
+    finally:
+        store.release_lease(lease, owner)
+
+
+def lease_name(key: HarvestKey) -> str:
+    return f"harvest:{key.source}:{key.set_spec}:{key.prefix}"
+
+
+def _held_by(store: Store, lease: str) -> str:
+    holder = store.lease_holder(lease)
+    if holder is None:
+        return "another harvest of this set was running"
+    until = datetime.fromtimestamp(holder[1], UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"another harvest of this set is running ({holder[0]}, lease until {until})"
+
+
+def _harvest(
+    store: Store,
+    oai: OaiClient,
+    key: HarvestKey,
+    label: str,
+    from_date: date | None,
+    until: date | None,
+    on_page: Callable[[int], None] | None,
+    *,
+    renew: Callable[[], bool],
+) -> HarvestReport:
+    prefix = key.prefix
     state = store.get_harvest(key)
     resume_token: str | None = None
     if (
@@ -211,6 +257,12 @@ def harvest_oai(
             on_page(page.records)
         if not page.token:
             break
+        if not renew():  # stalled past the lease and another run took over: stop here
+            report.errors.append(
+                f"{label}, page {page_no + 1}: {_held_by(store, lease_name(key))} "
+                "(this run lost its lease); stopped after the last stored page"
+            )
+            return report
         token = page.token
         page_no += 1
     final = store.complete_harvest(key)

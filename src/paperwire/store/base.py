@@ -8,6 +8,7 @@ from typing import Protocol, runtime_checkable
 from paperwire.models import Paper, UpsertCounts
 from paperwire.store.bulk_sql import BulkLoadStore
 from paperwire.store.harvest_sql import HarvestStore
+from paperwire.store.leases_sql import LeaseStore
 from paperwire.store.listing_sql import ListingStore
 from paperwire.store.runs_sql import RunStore
 from paperwire.store.search_sql import SearchStore
@@ -48,6 +49,15 @@ class PaperStore(Protocol):
 
 
 @runtime_checkable
-class Store(PaperStore, BulkLoadStore, HarvestStore, RunStore, SearchStore, ListingStore, Protocol):
+class Store(
+    PaperStore,
+    BulkLoadStore,
+    HarvestStore,
+    LeaseStore,
+    RunStore,
+    SearchStore,
+    ListingStore,
+    Protocol,
+):
     """Implemented by ``SqliteStore`` and ``PostgresStore``; contract tests run on both.
     Each part's protocol lives beside its SQL (``*_sql.py``)."""

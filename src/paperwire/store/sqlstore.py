@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from paperwire.store.bulk_sql import BulkLoadQueries
 from paperwire.store.harvest_sql import HarvestQueries
+from paperwire.store.leases_sql import LeaseQueries
 from paperwire.store.listing_sql import ListingQueries
 from paperwire.store.papers_sql import PaperQueries
 from paperwire.store.runs_sql import RunQueries
 from paperwire.store.search_sql import SearchQueries
 
 
-class SqlStore(PaperQueries, BulkLoadQueries, HarvestQueries, RunQueries, SearchQueries, ListingQueries):
+class SqlStore(
+    PaperQueries,
+    BulkLoadQueries,
+    HarvestQueries,
+    LeaseQueries,
+    RunQueries,
+    SearchQueries,
+    ListingQueries,
+):
     """Backends provide ``_reading()`` (parallel readers) and ``_writing()`` (one
     transaction, a single serialized writer on SQLite); the mixins do the rest."""

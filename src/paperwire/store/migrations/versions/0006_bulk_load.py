@@ -1,4 +1,5 @@
-"""Bulk loads: the DDL a bulk load set aside, so a crash mid-load can restore it.
+"""Bulk loads (the DDL a bulk load set aside, so a crash mid-load can restore it) and
+leases (one holder at a time for jobs such as a harvest of one OAI set).
 
 Revision ID: 0006
 Revises: 0005
@@ -25,7 +26,19 @@ def upgrade() -> None:
         )
         """
     )
+    # A lease is held by ``owner`` until ``expires`` (seconds since the epoch, from the
+    # holder's clock): a holder that dies simply stops renewing and the lease lapses.
+    op.execute(
+        """
+        CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            expires DOUBLE PRECISION NOT NULL
+        )
+        """
+    )
 
 
 def downgrade() -> None:
+    op.execute("DROP TABLE leases")
     op.execute("DROP TABLE bulk_load_saved")

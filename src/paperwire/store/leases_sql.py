@@ -1,0 +1,55 @@
+"""Leases: at most one holder at a time for a named job, across processes and hosts.
+
+Why: two harvests of the same OAI-PMH set (the worker's schedule and a CLI run, say)
+would interleave pages and fight over one resumption state. A lease is a row that says
+who holds the job and until when; the holder renews it as it makes progress, and a
+holder that dies stops renewing, so the lease lapses instead of blocking forever.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from paperwire.store.sql import SqlBase
+
+
+class LeaseStore(Protocol):
+    def acquire_lease(self, name: str, owner: str, *, seconds: float) -> bool:
+        """Take (or renew, for the same owner) the lease ``name`` for ``seconds``;
+        ``False`` while another owner holds it unexpired."""
+        ...
+
+    def lease_holder(self, name: str) -> tuple[str, float] | None:
+        """``(owner, expires)`` of an unexpired lease, else ``None``."""
+        ...
+
+    def release_lease(self, name: str, owner: str) -> None:
+        """Give the lease up; nothing happens if ``owner`` no longer holds it."""
+        ...
+
+
+class LeaseQueries(SqlBase):
+    def acquire_lease(self, name: str, owner: str, *, seconds: float) -> bool:
+        now = time.time()
+        with self._writing() as db:
+            # One statement, so two contenders cannot both see the lease free.
+            db.execute(
+                "INSERT INTO leases (name, owner, expires) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires = excluded.expires "
+                "WHERE leases.expires < ? OR leases.owner = excluded.owner",
+                (name, owner, now + seconds, now),
+            )
+            row = db.fetchone("SELECT owner FROM leases WHERE name = ?", (name,))
+        return row is not None and row["owner"] == owner
+
+    def lease_holder(self, name: str) -> tuple[str, float] | None:
+        with self._reading() as db:
+            row = db.fetchone(
+                "SELECT owner, expires FROM leases WHERE name = ? AND expires >= ?", (name, time.time())
+            )
+        return (row["owner"], float(row["expires"])) if row else None
+
+    def release_lease(self, name: str, owner: str) -> None:
+        with self._writing() as db:
+            db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
