@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -16,6 +17,12 @@ from paperwire.store.search_postgres import PostgresSearch
 from paperwire.store.sqlstore import SqlStore
 
 _QMARK = re.compile(r"\?")
+# ``INSERT INTO t (a, b) VALUES (?, ?) [ON CONFLICT …]``: rows can share one statement.
+_SINGLE_ROW_INSERT = re.compile(
+    r"^INSERT INTO (?P<table>\w+) \((?P<columns>[\w, ]+)\)\s+VALUES\s+\((?:\?,\s*)*\?\)"
+    r"(?P<tail>(?:\s+ON CONFLICT[^?]*)?)$",
+    re.DOTALL,
+)
 
 
 def to_pyformat(sql: str) -> str:
@@ -42,9 +49,30 @@ class PostgresDb:
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         rows = list(rows)
-        if rows:
+        if not rows:
+            return
+        insert = _SINGLE_ROW_INSERT.match(sql)
+        if insert is None:
             with self.conn.cursor() as cur:
                 cur.executemany(to_pyformat(sql), rows)
+            return
+        # COPY into a temporary staging table, then one INSERT … SELECT, instead of a
+        # statement per row: per-row statements each fire the statement-level
+        # data-version trigger (an UPDATE of one row, thousands of times per
+        # transaction) and cost a server parse/plan/execute each (docs/benchmarks.md).
+        table, columns, tail = insert.group("table"), insert.group("columns"), insert.group("tail")
+        # one staging table per (table, column list) and session; it empties on commit
+        stage = f"_stage_{table}_{zlib.crc32(columns.encode()):08x}"
+        with self.conn.transaction(), self.conn.cursor() as cur:  # COPY and INSERT together
+            cur.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+                f"SELECT {columns} FROM {table} WITH NO DATA"
+            )
+            cur.execute(f"TRUNCATE {stage}")  # an earlier statement of this transaction
+            with cur.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage}{tail}")
 
 
 class PostgresStore(PostgresSearch, SqlStore):
