@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -36,7 +35,8 @@ def _open_store(upgrade: bool = True):  # type: ignore[no-untyped-def]
 def print_summary(report_dict: dict[str, object], *, as_json: bool, what: str) -> None:
     """One summary line (or JSON) at the end of every ingest; errors go to stderr."""
     errors = report_dict.get("errors") or []
-    for err in errors:  # type: ignore[union-attr]
+    assert isinstance(errors, list)
+    for err in errors:
         typer.echo(f"error: {err}", err=True)
     if as_json:
         typer.echo(json.dumps(report_dict))
@@ -504,4 +504,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
+
+
+class Advance(Protocol):
+    def __call__(self, n: int = 1) -> None: ...
 
 
 @contextmanager
 def progress_over(
     total: int | None, label: str, *, enabled: bool = True, unit: str = "items"
-) -> Iterator[Callable[[int], None]]:
+) -> Iterator[Advance]:
     """Yield ``advance(n=1)``; draws a bar only when stderr is a terminal.
 
     ``unit="bytes"`` shows sizes and speed (a big file read in batches) instead of counts.
     """
     if not (enabled and sys.stderr.isatty()):
-        yield lambda n=1: None
+
+        def ignore(n: int = 1) -> None:
+            return None
+
+        yield ignore
         return
     from rich.console import Console
     from rich.progress import (
@@ -38,4 +47,8 @@ def progress_over(
         transient=True,
     ) as bar:
         task = bar.add_task(label, total=total)
-        yield lambda n=1: bar.advance(task, n)
+
+        def advance(n: int = 1) -> None:
+            bar.advance(task, n)
+
+        yield advance

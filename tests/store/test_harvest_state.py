@@ -53,3 +53,23 @@ def test_leases_have_one_holder_and_lapse(store: Store) -> None:
     assert store.lease_holder("job") is None
     assert store.acquire_lease("job", "c", seconds=60)  # a lapsed lease can be taken
     assert store.acquire_lease("other", "a", seconds=60)  # leases are independent
+
+
+def test_a_dead_local_holder_can_be_taken_over(store: Store) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from paperwire.store.leases_sql import holder_is_dead, new_owner
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])  # noqa: S603
+    child.wait()
+    dead = f"{socket.gethostname()}:{child.pid}:abcd1234"
+    assert holder_is_dead(dead)
+    assert not holder_is_dead(new_owner())  # this very process
+    assert not holder_is_dead(f"elsewhere.example:{child.pid}:abcd1234")  # lapses by time only
+    assert store.acquire_lease("job", dead, seconds=600)
+    me = new_owner()
+    assert not store.take_over_lease("job", "someone-else", me, seconds=60)
+    assert store.take_over_lease("job", dead, me, seconds=60)
+    assert store.lease_holder("job") is not None and store.lease_holder("job")[0] == me  # type: ignore[index]

@@ -15,14 +15,12 @@ Entry point: ``harvest_oai(store, oai, set_spec=…, from_date=…, until=…, p
 - 503 + Retry-After (and 429/5xx/timeouts) are waited out by the ``PoliteFetcher``.
 - One harvest per (set, prefix) at a time, across processes: a run holds a lease
   (``store.acquire_lease``) renewed after every page; a second run finds it held, says
-  so and does nothing. A run that dies stops renewing and its lease lapses.
+  so and does nothing. A run that dies stops renewing and its lease lapses; one killed
+  on this machine is seen dead at once (its pid is gone) and its lease taken over.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -35,6 +33,7 @@ from paperwire.ingest.polite import FetchError, PoliteFetcher, Politeness, descr
 from paperwire.models import UpsertCounts
 from paperwire.store.base import Store
 from paperwire.store.harvest_sql import HarvestKey
+from paperwire.store.leases_sql import holder_is_dead, new_owner
 
 if TYPE_CHECKING:
     from paperwire.config import Settings
@@ -155,8 +154,8 @@ def harvest_oai(
     key = HarvestKey(SOURCE, set_spec or "", prefix)
     label = f"OAI-PMH harvest set {key.set_spec or '(all)'!r} prefix {prefix!r}"
     lease = lease_name(key)
-    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    if not store.acquire_lease(lease, owner, seconds=LEASE_SECONDS):
+    owner = new_owner()
+    if not _take_lease(store, lease, owner):
         report = HarvestReport(key.set_spec, prefix, from_date, until)
         report.errors.append(f"{label}: {_held_by(store, lease)}; nothing was done, run it again later")
         return report
@@ -166,6 +165,16 @@ def harvest_oai(
         ))
     finally:
         store.release_lease(lease, owner)
+
+
+def _take_lease(store: Store, lease: str, owner: str) -> bool:
+    if store.acquire_lease(lease, owner, seconds=LEASE_SECONDS):
+        return True
+    holder = store.lease_holder(lease)
+    # a run killed on this machine cannot renew: take its lease instead of waiting it out
+    return holder is not None and holder_is_dead(holder[0]) and store.take_over_lease(
+        lease, holder[0], owner, seconds=LEASE_SECONDS
+    )
 
 
 def lease_name(key: HarvestKey) -> str:

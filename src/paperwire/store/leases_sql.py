@@ -8,16 +8,44 @@ holder that dies stops renewing, so the lease lapses instead of blocking forever
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+import uuid
 from typing import Protocol
 
 from paperwire.store.sql import SqlBase
+
+
+def new_owner() -> str:
+    """``host:pid:random``: unique per holder, and says where to check it is alive."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_is_dead(owner: str) -> bool:
+    """True only for a holder on this host whose process no longer exists (a run that
+    was killed): its lease need not be waited out. Other hosts' holders lapse by time."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, someone else's
+        return False
+    return False
 
 
 class LeaseStore(Protocol):
     def acquire_lease(self, name: str, owner: str, *, seconds: float) -> bool:
         """Take (or renew, for the same owner) the lease ``name`` for ``seconds``;
         ``False`` while another owner holds it unexpired."""
+        ...
+
+    def take_over_lease(self, name: str, holder: str, owner: str, *, seconds: float) -> bool:
+        """Take the lease from ``holder`` (known dead) if it still holds it."""
         ...
 
     def lease_holder(self, name: str) -> tuple[str, float] | None:
@@ -39,6 +67,15 @@ class LeaseQueries(SqlBase):
                 "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires = excluded.expires "
                 "WHERE leases.expires < ? OR leases.owner = excluded.owner",
                 (name, owner, now + seconds, now),
+            )
+            row = db.fetchone("SELECT owner FROM leases WHERE name = ?", (name,))
+        return row is not None and row["owner"] == owner
+
+    def take_over_lease(self, name: str, holder: str, owner: str, *, seconds: float) -> bool:
+        with self._writing() as db:
+            db.execute(
+                "UPDATE leases SET owner = ?, expires = ? WHERE name = ? AND owner = ?",
+                (owner, time.time() + seconds, name, holder),
             )
             row = db.fetchone("SELECT owner FROM leases WHERE name = ?", (name,))
         return row is not None and row["owner"] == owner

@@ -173,7 +173,8 @@ class RunQueries(SqlBase):
         until: date | None = None,
         limit: int = 100,
     ) -> list[AnnouncementDay]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[object] = []
         if category is not None:
             where.append("category = ?")
             params.append(category)

@@ -9,7 +9,10 @@ config = context.config
 
 
 def run_migrations() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("alembic config has no sqlalchemy.url (use paperwire db upgrade)")
+    engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(connection=connection, transactional_ddl=True)
         with context.begin_transaction():
