@@ -5,7 +5,8 @@ Times the model's dense matrix products (per layer: QKV 384x1152, attention outp
 
 * fp32 through numpy (the BLAS torch/numpy ship) and through ONNX Runtime ``MatMul``;
 * int8 through ONNX Runtime ``MatMulInteger`` (u8 activations x s8 weights, the kernel
-  the dynamically quantised model runs, without the activation quantisation), and
+  the dynamically quantised model runs, without the activation quantisation; and u8 x u8
+  weights, the other kernel AVX2 without VNNI has), and
   ``DynamicQuantizeMatMul`` (the fused op the int8 model actually runs: quantise the
   fp32 activations, int8 GEMM, rescale to fp32).
 
@@ -72,8 +73,11 @@ def ort_session(kind: str, k: int, n: int, threads: int):  # type: ignore[no-unt
         inputs = [helper.make_tensor_value_info("A", TensorProto.FLOAT, ["M", k])]
         nodes = [helper.make_node("MatMul", ["A", "B"], ["Y"])]
         out_type, inits = TensorProto.FLOAT, [weight]
-    elif kind == "int8":
-        weight = numpy_helper.from_array(rng.integers(-64, 64, (k, n), dtype=np.int8), "B")
+    elif kind in ("int8", "u8u8"):
+        if kind == "int8":
+            weight = numpy_helper.from_array(rng.integers(-64, 64, (k, n), dtype=np.int8), "B")
+        else:
+            weight = numpy_helper.from_array(rng.integers(0, 256, (k, n), dtype=np.uint8), "B")
         inputs = [helper.make_tensor_value_info("A", TensorProto.UINT8, ["M", k])]
         zero = numpy_helper.from_array(np.array(128, dtype=np.uint8), "za")
         nodes = [helper.make_node("MatMulInteger", ["A", "B", "za"], ["Y"])]
@@ -106,7 +110,7 @@ def ort_rate(kind: str, rows: int, threads: int, seconds: float) -> float:
     total, took = 0.0, 0.0
     for k, n in SHAPES:
         session = ort_session(kind, k, n, threads)
-        if kind == "int8":
+        if kind in ("int8", "u8u8"):
             a = rng.integers(0, 256, (rows, k), dtype=np.uint8)
         else:
             a = rng.standard_normal((rows, k), dtype=np.float32)
@@ -146,15 +150,19 @@ def main() -> None:
         "numpy fp32 (BLAS)": numpy_fp32(args.rows, args.seconds),
         "ORT fp32 MatMul": ort_rate("fp32", args.rows, args.threads, args.seconds),
         "ORT int8 MatMulInteger (u8 x s8)": ort_rate("int8", args.rows, args.threads, args.seconds),
+        "ORT int8 MatMulInteger (u8 x u8)": ort_rate("u8u8", args.rows, args.threads, args.seconds),
         "ORT int8 DynamicQuantizeMatMul": ort_rate("dq", args.rows, args.threads, args.seconds),
     }
     fp32 = max(rates["numpy fp32 (BLAS)"], rates["ORT fp32 MatMul"])
     print()
-    print("| GEMM engine | G MAC/s | GFLOP/s | ceiling abstracts/s |")
-    print("|---|---|---|---|")
+    print("| GEMM engine | G MAC/s | GFLOP/s | G MAC/s per thread | ceiling abstracts/s |")
+    print("|---|---|---|---|---|")
     for name, rate in rates.items():
         ceiling = 1.0 / (dense / rate + attention / fp32)
-        print(f"| {name} | {rate / 1e9:.1f} | {2 * rate / 1e9:.1f} | {ceiling:.0f} |")
+        print(
+            f"| {name} | {rate / 1e9:.1f} | {2 * rate / 1e9:.1f} "
+            f"| {rate / 1e9 / args.threads:.1f} | {ceiling:.0f} |"
+        )
 
 
 if __name__ == "__main__":
