@@ -57,13 +57,12 @@ def numpy_fp32(rows: int, seconds: float) -> float:
         a = rng.standard_normal((rows, k), dtype=np.float32)
         b = rng.standard_normal((k, n), dtype=np.float32)
         macs = rows * k * n
-        rate = best_rate(lambda: a @ b, macs, seconds)
+        rate = best_rate(lambda a=a, b=b: a @ b, macs, seconds)
         total, took = total + macs, took + macs / rate
     return total / took  # the shape mix's rate, weighted as in the model
 
 
 def ort_session(kind: str, k: int, n: int, threads: int):  # type: ignore[no-untyped-def]
-    import onnx
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
 
@@ -102,7 +101,9 @@ def ort_session(kind: str, k: int, n: int, threads: int):  # type: ignore[no-unt
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
 
 
 def ort_rate(kind: str, rows: int, threads: int, seconds: float) -> float:
@@ -115,7 +116,7 @@ def ort_rate(kind: str, rows: int, threads: int, seconds: float) -> float:
         else:
             a = rng.standard_normal((rows, k), dtype=np.float32)
         macs = rows * k * n
-        rate = best_rate(lambda: session.run(None, {"A": a}), macs, seconds)
+        rate = best_rate(lambda s=session, a=a: s.run(None, {"A": a}), macs, seconds)
         total, took = total + macs, took + macs / rate
     return total / took
 
@@ -124,7 +125,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
-        "--tokens", type=float, default=187.4, help="mean word pieces per abstract (the bench texts: 187.4)"
+        "--tokens",
+        type=float,
+        default=187.4,
+        help="mean word pieces per abstract (the bench texts: 187.4)",
     )
     parser.add_argument("--rows", type=int, default=4096, help="token rows per GEMM call")
     parser.add_argument("--seconds", type=float, default=1.5, help="timing per shape and engine")
