@@ -61,6 +61,12 @@ def main() -> None:
         default="",
         help="comma list of truncations to add for the first recipe, e.g. 224,192",
     )
+    parser.add_argument(
+        "--workers",
+        default="",
+        help="comma list of batch-worker counts to add for the first recipe, e.g. 1 "
+        "(1 = one multi-threaded run at a time, the previous behaviour); default: one per thread",
+    )
     parser.add_argument("--medline", type=Path, help="a MEDLINE .xml.gz; its abstracts are added")
     parser.add_argument("--limit", type=int, default=200, help="MEDLINE abstracts to add")
     parser.add_argument("--rounds", type=int, default=3)
@@ -90,21 +96,26 @@ def main() -> None:
     ours: dict[str, OnnxEmbedder] = {}
     setup: dict[str, tuple[float, float]] = {}
     names = [n.strip() for n in args.recipes.split(",") if n.strip()]
-    variants = [(n, None) for n in names] + [
-        (names[0], int(t)) for t in args.max_tokens.split(",") if t.strip()
-    ]
-    for recipe, max_tokens in variants:
-        embedder = OnnxEmbedder(cache, recipe=recipe, threads=args.threads, max_tokens=max_tokens)
+    variants = (
+        [(n, None, None) for n in names]
+        + [(names[0], int(t), None) for t in args.max_tokens.split(",") if t.strip()]
+        + [(names[0], None, int(w)) for w in args.workers.split(",") if w.strip()]
+    )
+    for recipe, max_tokens, workers in variants:
+        embedder = OnnxEmbedder(
+            cache, recipe=recipe, threads=args.threads, max_tokens=max_tokens, workers=workers
+        )
         started = time.perf_counter()
         embedder.load()
         took = time.perf_counter() - started
         embedder.embed(texts[:4])
         assert embedder.cache_dir is not None
-        setup[embedder.name] = (
+        label = f"{embedder.name} workers={embedder.workers}"
+        setup[label] = (
             took if embedder.converted else float("nan"),
             cache_megabytes(embedder.cache_dir),
         )
-        ours[embedder.name] = embedder
+        ours[label] = embedder
 
     # Interleave in small chunks, alternating who goes first, so baseline and ours see
     # the same load on this shared machine; wall and CPU seconds are summed per embedder.

@@ -58,7 +58,9 @@ class Settings(BaseSettings):
         default="int8", description="How the ONNX embedder's model is converted."
     )
     embed_threads: int = Field(
-        default=0, ge=0, description="CPU threads for embedding; 0 = the runtime's default."
+        default=0,
+        ge=0,
+        description="CPU threads for embedding; 0 = all the CPUs this process may use.",
     )
     vector_ann_threshold: int = Field(
         default=10_000,
@@ -81,7 +83,9 @@ class Settings(BaseSettings):
         default="1h", description="Interval of a worker job that names none (30m, 6h, 1d)."
     )
     worker_oai_first_days: int = Field(
-        default=3, ge=0, description="A worker OAI job's first harvest of a set starts this many days back."
+        default=3,
+        ge=0,
+        description="A worker OAI job's first harvest of a set starts this many days back.",
     )
 
     # --- site (issue 5) ---------------------------------------------------------------

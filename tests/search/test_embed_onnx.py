@@ -138,3 +138,16 @@ def test_partial_cache_is_discarded_and_rebuilt(tmp_path: Path, abstracts: list[
 def test_unknown_recipe_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown ONNX recipe 'fp8'"):
         OnnxEmbedder(tmp_path, recipe="fp8")
+
+
+def test_parallel_batch_workers_match_one_run_at_a_time(
+    onnx: OnnxEmbedder, abstracts: list[str]
+) -> None:
+    serial = OnnxEmbedder(CACHE, threads=2, workers=1, max_batch_tokens=1024)
+    parallel = OnnxEmbedder(CACHE, threads=2, workers=2, max_batch_tokens=1024)
+    assert (serial.workers, parallel.workers) == (1, 2)
+    one, two = serial.embed(abstracts), parallel.embed(abstracts)
+    assert one.shape == two.shape == (len(abstracts), 384)
+    # same batches (same budget), so the same int8 activation scales: near-identical rows
+    assert (one * two).sum(axis=1).min() >= 0.999
+    assert OnnxEmbedder(CACHE, threads=1, workers=4).workers == 1  # never more than threads

@@ -5,15 +5,21 @@ and embedding is the slowest stage of ingestion. Here the packaged weights are
 converted once, on the user's machine, to an ONNX graph (optionally fused and
 int8-quantised, see ``onnx_convert``), cached under ``data_dir/models/``; at run time
 the fast ``tokenizers`` tokenizer feeds ONNX Runtime with texts sorted by length, so
-batches carry little padding. Pooling and normalisation repeat what the
+batches carry little padding. Batches run in parallel on single-threaded runs of one
+session (``workers``, one per core by default) rather than as one multi-threaded run at
+a time: the small per-operator work of a 6-layer MiniLM leaves a 2-thread ONNX Runtime
+pool waiting on itself, and whole batches per core measured faster (docs/benchmarks.md).
+Pooling and normalisation repeat what the
 sentence-transformers pipeline of this model does (mean over real tokens, then L2), so
 vectors are comparable to ``SentenceEmbedder``'s (cosine >= 0.99, tested).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +52,7 @@ class OnnxEmbedder:
         recipe: Recipe | str = DEFAULT_RECIPE,
         model_dir: Path | None = None,
         threads: int | None = None,
+        workers: int | None = None,
         max_tokens: int | None = None,
         max_batch_tokens: int = 8192,
         max_batch_size: int = 64,
@@ -61,7 +68,9 @@ class OnnxEmbedder:
         self.recipe = recipe
         self.cache_root = Path(cache_root)
         self.model_dir = model_dir
-        self.threads = threads
+        self.threads = threads or available_cpus()
+        # batches in flight at once, each run with threads // workers ONNX Runtime threads
+        self.workers = max(1, min(workers or self.threads, self.threads))
         self.max_batch_tokens = max_batch_tokens
         self.max_batch_size = max_batch_size
         self.dim = DIM
@@ -72,6 +81,7 @@ class OnnxEmbedder:
         self.converted = False  # True when this instance ran the conversion
         self._session: Any = None
         self._tokenizer: Any = None
+        self._pool: ThreadPoolExecutor | None = None
         self._max_tokens = max_tokens or 0  # 0: the model's own (256), read on load
         self._lock = threading.Lock()  # web threads may hit the first query together
 
@@ -102,8 +112,7 @@ class OnnxEmbedder:
         tokenizer.enable_truncation(max_length=self._max_tokens)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if self.threads:
-            options.intra_op_num_threads = self.threads
+        options.intra_op_num_threads = max(1, self.threads // self.workers)
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         self._session = ort.InferenceSession(
@@ -111,6 +120,8 @@ class OnnxEmbedder:
         )
         self._input_names = {i.name for i in self._session.get_inputs()}
         self._tokenizer = tokenizer
+        if self.workers > 1:  # session.run releases the GIL: batches really run in parallel
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="onnx-embed")
 
     @property
     def max_tokens(self) -> int:
@@ -126,8 +137,20 @@ class OnnxEmbedder:
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(texts))
         order = np.argsort(lengths, kind="stable")
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for batch in _length_batches(order, lengths, self.max_batch_tokens, self.max_batch_size):
+        budget = self.max_batch_tokens
+        if self._pool is not None:  # enough batches to keep every worker busy
+            budget = min(budget, max(1024, int(lengths.sum()) // self.workers + 1))
+        batches = list(_length_batches(order, lengths, budget, self.max_batch_size))
+
+        def run(batch: np.ndarray) -> None:
             out[batch] = self._run_batch([encodings[i] for i in batch])
+
+        if self._pool is None or len(batches) == 1:
+            for batch in batches:
+                run(batch)
+        else:  # longest batches first, so the last ones to finish are short
+            for future in [self._pool.submit(run, b) for b in reversed(batches)]:
+                future.result()
         return out
 
     def _run_batch(self, encodings: list[Any]) -> np.ndarray:
@@ -142,6 +165,14 @@ class OnnxEmbedder:
             feeds["token_type_ids"] = np.zeros_like(ids)
         (hidden,) = self._session.run(["last_hidden_state"], feeds)
         return mean_pool(hidden, mask)
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (the affinity mask, e.g. a container's), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
