@@ -141,6 +141,56 @@ def convert_only(path: Path) -> tuple[int, float]:
     return n, took
 
 
+def writer_breakdown(path: Path, lines: int) -> None:
+    """The bulk writer alone, CPU time per paper per statement: rows are converted and
+    encoded first (untimed), then inserted into an empty database as a bulk load. This
+    is the floor of the import on one writer, whatever the converters do."""
+    import gc
+
+    import paperwire.store.sqlite as sqlite_backend
+    from paperwire.ingest.snapshot import convert_lines
+    from paperwire.store import open_store, upgrade_database
+    from paperwire.store.codec import bulk_rows
+
+    gc.disable()
+    with path.open("rb") as fh:
+        raw = [fh.readline() for _ in range(lines)]
+    batches = [bulk_rows(convert_lines("bench", i, raw[i : i + 5000])[0]) for i in range(0, len(raw), 5000)]
+    work = Path(tempfile.mkdtemp(prefix="paperwire-bench-writer-"))
+    url = f"sqlite:///{work / 'w.db'}"
+    upgrade_database(url)
+    store = open_store(url)
+    spent: dict[str, float] = {}
+    real = sqlite_backend.SqliteDb.executemany
+
+    def timed(self: object, sql: str, rows: object) -> None:
+        started = time.thread_time()
+        real(self, sql, rows)  # type: ignore[arg-type]
+        key = sql.split("(")[0].strip()
+        spent[key] = spent.get(key, 0.0) + time.thread_time() - started
+
+    sqlite_backend.SqliteDb.executemany = timed  # type: ignore[method-assign]
+    try:
+        assert store.begin_bulk_load()
+        started = time.thread_time()
+        for batch in batches:
+            store.insert_bulk_rows(batch)
+        inserting = time.thread_time() - started
+        started = time.thread_time()
+        store.end_bulk_load()
+        rebuilding = time.thread_time() - started
+    finally:
+        sqlite_backend.SqliteDb.executemany = real  # type: ignore[method-assign]
+        store.close()
+        shutil.rmtree(work, ignore_errors=True)
+        gc.enable()
+    n = len(raw)
+    print(f"writer alone (CPU µs per paper, {n} papers): bulk inserts {inserting / n * 1e6:.1f} "
+          f"(of which {', '.join(f'{k} {v / n * 1e6:.1f}' for k, v in spent.items())}; the rest is "
+          f"commits and row assembly), index rebuild {rebuilding / n * 1e6:.1f}; "
+          f"ceiling on one writer {n / (inserting + rebuilding):,.0f} papers/s")
+
+
 def timed_import(url: str, path: Path, batch_size: int, workers: int | None) -> tuple[object, float]:
     from paperwire.ingest.snapshot import import_snapshot
     from paperwire.store import open_store
@@ -173,6 +223,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--postgres-lines", type=int, default=0, help="also PostgreSQL on the first N lines")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--writer-breakdown", type=int, default=50_000, metavar="N",
+                        help="time the bulk writer alone on the first N lines (0: skip)")
     parser.add_argument("--workers", type=int, action="append",
                         help="converter processes (repeat to compare; default: the importer's own choice)")
     args = parser.parse_args()
@@ -183,6 +235,8 @@ def main() -> None:
     if not args.skip_baseline:
         n, secs = convert_only(path)
         print(f"baseline read+convert (no database) {n / secs:9,.0f} papers/s  ({secs:6.1f} s)")
+    if args.writer_breakdown:
+        writer_breakdown(path, min(args.writer_breakdown, args.lines))
     work = Path(tempfile.mkdtemp(prefix="paperwire-bench-"))
     try:
         for workers in args.workers or [None]:
