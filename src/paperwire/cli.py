@@ -222,7 +222,7 @@ def ingest_snapshot(
         typer.Option(
             "--workers",
             min=0,
-            help="Converter processes (default: 1 for a large file on a multi-core machine; 0 converts in this one).",
+            help="Converter processes (default: 1 for a bulk load of a large file on a multi-core machine; 0 converts in this one).",
         ),
     ] = None,
     as_json: JsonOpt = False,

@@ -416,9 +416,9 @@ _WORKER_MIN_BYTES = 32 << 20  # below this, starting a process costs more than i
 
 
 def default_workers(path: Path) -> int:
-    """One converter process for a large file where a second core exists: the main
-    process then only ships rows to the writer, whose SQLite work runs beside the
-    conversion (docs/benchmarks.md)."""
+    """One converter process for a large file where a second core exists: in a bulk
+    load the main process then only ships rows to the writer, whose SQLite work runs
+    beside the conversion (docs/benchmarks.md)."""
     try:
         large = path.stat().st_size >= _WORKER_MIN_BYTES
     except OSError:
@@ -439,14 +439,13 @@ def import_snapshot(
     """Import one snapshot file; ``on_progress(bytes_read_so_far)`` after every batch.
 
     ``workers`` converter processes turn lines into papers while this process writes,
-    ``chunk_bytes`` at a time (default: ``default_workers(path)``; 0 converts here). Into
+    ``chunk_bytes`` at a time (default: ``default_workers(path)`` for a bulk load, else
+    0, which converts here). Into
     an empty database the import is a bulk load (``store.begin_bulk_load``): secondary
     indexes are built once at the end.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    if workers is None:
-        workers = default_workers(path)
     report = SnapshotReport(max_reported=max_reported)
     name = str(path)
     try:
@@ -455,6 +454,10 @@ def import_snapshot(
         report.add_error(f"{name}: cannot read file ({exc.strerror or exc})")
         return report
     bulk = store.begin_bulk_load()
+    if workers is None:
+        # A converter process pays off only for a bulk load, which ships ready rows; an
+        # upsert rerun would unpack every paper again here (measured slower, benchmarks.md).
+        workers = default_workers(path) if bulk else 0
     writer = _BatchWriter(store, bulk=bulk)
     batcher = _Batcher(batch_size, bulk=bulk)
     failed = 0
