@@ -316,6 +316,9 @@ def bench_sqlite(corpus: Corpus, args: argparse.Namespace) -> dict[str, Any]:
         (OUT / (db_path.name + ".build.json")).write_text(json.dumps(report["build"]))
     meta = vectors.read_meta(MODEL) or {}
     report["hnsw_bytes"] = (vec_dir / meta.get("file", "x")).stat().st_size if meta else None
+    if args.build_only:
+        store.close()
+        return report
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     report["queries"] = run_queries(store, corpus, queries=args.queries, exact_queries=args.exact_queries,
                                     vectors=vectors, label="sqlite")
@@ -359,6 +362,9 @@ def bench_postgres(corpus: Corpus, args: argparse.Namespace) -> dict[str, Any]:
     with store._reading() as db:  # type: ignore[attr-defined]
         row = db.fetchone("SELECT pg_database_size(current_database()) AS b")
         report["db_bytes"] = int(row["b"]) if row else None
+    if args.build_only:
+        store.close()
+        return report
     report["queries"] = run_queries(store, corpus, queries=args.queries, exact_queries=args.exact_queries,
                                     vectors=None, label="postgres")
     store.close()
@@ -372,6 +378,7 @@ def main() -> None:
     parser.add_argument("--exact-queries", type=int, default=10, help="brute-force baseline queries")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="sqlite")
     parser.add_argument("--rebuild-hnsw", action="store_true")
+    parser.add_argument("--build-only", action="store_true", help="build/cache the databases, time no queries")
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args()
     corpus = Corpus(args.papers)
