@@ -83,9 +83,9 @@ def search_papers(
         )[:limit]
     else:
         # The two rankers are independent: the semantic one (query embedding, ANN,
-        # re-scoring) runs on a worker thread while this one ranks keywords. SQLite,
-        # usearch and ONNX Runtime release the GIL, so hybrid latency is close to the
-        # slower ranker, not the sum (docs/benchmarks.md, 1M papers).
+        # re-scoring) runs on a worker thread while this one ranks keywords. SQLite
+        # releases the GIL while it queries, so hybrid latency comes closer to the
+        # slower ranker than to the sum (docs/benchmarks.md, 1M papers).
         pending = None
         if embedder is not None and parsed.text:
             pending = _pool().submit(
