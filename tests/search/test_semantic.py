@@ -124,3 +124,28 @@ def test_search_before_indexing_returns_nothing(sample_store: Store) -> None:
     embedder = HashEmbedder()
     assert semantic_search(sample_store, embedder, "neural networks", limit=5) == []
     assert semantic_search(sample_store, embedder, "   ", limit=5) == []
+
+
+def test_a_bulk_load_defers_the_vector_index_and_builds_it_once(sample_store: Store) -> None:
+    """``save_embeddings(defer_index=True)`` + ``ensure_vector_index``: same results as
+    the ordinary path; PostgreSQL builds its HNSW index at the end, SQLite has none."""
+    embedder = HashEmbedder()
+    rows = sample_store.papers_to_embed(embedder.name, limit=1000)
+    matrix = embedder.embed([paper_text(t, a) for _, _, t, a in rows])
+    written = sample_store.save_embeddings(
+        embedder.name, [(pid, fp, matrix[i]) for i, (pid, fp, _, _) in enumerate(rows)],
+        defer_index=True,
+    )
+    assert written == len(rows)
+    assert sample_store.count_embeddings(embedder.name) == len(rows)
+    built = sample_store.ensure_vector_index(embedder.name)
+    assert built is (sample_store.dialect == "postgresql")
+    assert sample_store.ensure_vector_index(embedder.name) is False  # already there
+    pid, _, title, abstract = rows[3]
+    hits = semantic_search(sample_store, embedder, paper_text(title, abstract), limit=3)
+    assert hits[0].paper_id == pid
+    # Saving again replaces vectors (new seq), never duplicates them.
+    before = sample_store.max_embedding_seq(embedder.name)
+    sample_store.save_embeddings(embedder.name, [(rows[0][0], rows[0][1], matrix[0])])
+    assert sample_store.count_embeddings(embedder.name) == len(rows)
+    assert sample_store.max_embedding_seq(embedder.name) > before

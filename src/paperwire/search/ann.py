@@ -246,12 +246,14 @@ class HnswVectors:
             keys = [int(key) for key in matches.keys]
             # Candidates are re-scored with the stored float32 vectors: exact scores,
             # and int8 rounding no longer decides the order near the cut.
-            found = store.vectors_for_seqs(model, keys, filters=filters)
-            hits = [
-                Hit(pid, float(vec @ query) / (float(np.linalg.norm(vec)) or 1.0))
-                for pid, vec in found.values()
-                if pid not in skip
-            ]
+            found = [pv for pv in store.vectors_for_seqs(model, keys, filters=filters).values()
+                     if pv[0] not in skip]
+            hits = []
+            if found:
+                stored = np.stack([vec for _, vec in found])
+                norms = np.linalg.norm(stored, axis=1)
+                scores = (stored @ query) / np.where(norms > 0, norms, 1.0)
+                hits = [Hit(pid, float(score)) for (pid, _), score in zip(found, scores, strict=True)]
             hits.sort(key=lambda h: (-h.score, h.paper_id))
             if len(hits) >= limit or k >= len(index):
                 break

@@ -9,7 +9,9 @@ relevant papers newest first.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any, Literal
 
@@ -27,6 +29,20 @@ SORTS: tuple[str, ...] = ("relevance", "date")
 MAX_LIMIT = 100
 CANDIDATES = 50  # per ranker before fusion
 CONSTRAINT_POOL = 5_000  # papers checked against quoted phrases / exclusions in hybrid
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """Threads for the semantic half of hybrid queries (each keeps its own store
+    connection, as every thread does)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="paperwire-semantic")
+        return _POOL
 
 
 class SearchUnavailable(RuntimeError):
@@ -60,14 +76,26 @@ def search_papers(
     if mode == "keyword":
         return keyword_search(store, parsed, filters=filters, limit=limit, sort=sort)  # type: ignore[arg-type]
     depth = max(limit, CANDIDATES)
-    semantic = _semantic_hits(
-        store, embedder, parsed, filters=filters, limit=depth, vectors=vectors,
-        required=mode == "semantic",
-    )
     if mode == "semantic":
-        hits = semantic[:limit]
+        hits = _semantic_hits(
+            store, embedder, parsed, filters=filters, limit=depth, vectors=vectors,
+            required=True,
+        )[:limit]
     else:
-        keyword = keyword_search(store, parsed, filters=filters, limit=depth)
+        # The two rankers are independent: the semantic one (query embedding, ANN,
+        # re-scoring) runs on a worker thread while this one ranks keywords. SQLite
+        # releases the GIL while it queries, so hybrid latency comes closer to the
+        # slower ranker than to the sum (docs/benchmarks.md, 1M papers).
+        pending = None
+        if embedder is not None and parsed.text:
+            pending = _pool().submit(
+                _semantic_hits, store, embedder, parsed, filters=filters, limit=depth,
+                vectors=vectors, required=False,
+            )
+        try:
+            keyword = keyword_search(store, parsed, filters=filters, limit=depth)
+        finally:
+            semantic = pending.result() if pending is not None else []
         hits = fuse_rankings(keyword, semantic, limit=limit)
     if sort == "date":
         hits = order_by_date(store, hits)

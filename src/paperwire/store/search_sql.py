@@ -125,10 +125,25 @@ class SearchStore(Protocol):
     def count_papers_to_embed(self, model: str) -> int: ...
 
     def save_embeddings(
-        self, model: str, rows: Sequence[tuple[str, str, np.ndarray]]
+        self,
+        model: str,
+        rows: Sequence[tuple[str, str, np.ndarray]],
+        *,
+        defer_index: bool = False,
     ) -> int:
         """Store ``(paper_id, fingerprint, vector)`` rows in one transaction, replacing a
-        paper's older vector; papers deleted meanwhile are skipped. Returns rows written."""
+        paper's older vector; papers deleted meanwhile are skipped. Returns rows written.
+
+        ``defer_index``: a bulk load into a model with no vector index yet leaves the
+        in-database index (PostgreSQL's HNSW) unbuilt and calls
+        ``ensure_vector_index`` once at the end; building it over a full table is many
+        times faster than inserting row by row into it.
+        """
+        ...
+
+    def ensure_vector_index(self, model: str) -> bool:
+        """Build the model's in-database vector index if it is missing (PostgreSQL's
+        HNSW; SQLite has none, its ANN file is ``search.ann``). True if one was built."""
         ...
 
     def count_embeddings(self, model: str, *, after_seq: int = 0) -> int: ...
@@ -256,7 +271,13 @@ class SearchQueries(SqlBase):
             )
         return int(row["n"]) if row else 0
 
-    def save_embeddings(self, model: str, rows: Sequence[tuple[str, str, np.ndarray]]) -> int:
+    def save_embeddings(
+        self,
+        model: str,
+        rows: Sequence[tuple[str, str, np.ndarray]],
+        *,
+        defer_index: bool = False,
+    ) -> int:
         if not rows:
             return 0
         dims = {len(v) for _, _, v in rows}
@@ -269,27 +290,37 @@ class SearchQueries(SqlBase):
                 raise ValueError(
                     f"model {model!r} has {known}-dimensional vectors stored; got {dim}"
                 )
-            ids = [r[0] for r in rows]
-            for part in chunks(ids, ID_CHUNK):
-                marks = ", ".join("?" * len(part))
-                db.execute(
-                    f"DELETE FROM paper_embeddings WHERE model = ? AND paper_id IN ({marks})",  # noqa: S608
-                    [model, *part],
-                )
-            vp = self._vector_placeholder()
-            db.executemany(
-                "INSERT INTO paper_embeddings (paper_id, model, fingerprint, vector) "  # noqa: S608
-                f"SELECT ?, ?, ?, {vp} WHERE EXISTS (SELECT 1 FROM papers WHERE id = ?)",
-                [(pid, model, fp, self._vector_param(vec), pid) for pid, fp, vec in rows],
-            )
+            self._write_embeddings(db, model, rows)
             db.execute(
                 "INSERT INTO embedding_models (model, dim, updated_at) "
                 "VALUES (?, ?, CURRENT_TIMESTAMP) "
                 "ON CONFLICT (model) DO UPDATE SET updated_at = CURRENT_TIMESTAMP",
                 (model, dim),
             )
-            self._after_embeddings_saved(db, model, dim)
+            if not defer_index:
+                self._after_embeddings_saved(db, model, dim)
         return len(rows)
+
+    def _write_embeddings(
+        self, db: Db, model: str, rows: Sequence[tuple[str, str, np.ndarray]]
+    ) -> None:
+        """Replace the rows' vectors (in the order given, so ``seq`` follows it)."""
+        ids = [r[0] for r in rows]
+        for part in chunks(ids, ID_CHUNK):
+            marks = ", ".join("?" * len(part))
+            db.execute(
+                f"DELETE FROM paper_embeddings WHERE model = ? AND paper_id IN ({marks})",  # noqa: S608
+                [model, *part],
+            )
+        vp = self._vector_placeholder()
+        db.executemany(
+            "INSERT INTO paper_embeddings (paper_id, model, fingerprint, vector) "  # noqa: S608
+            f"SELECT ?, ?, ?, {vp} WHERE EXISTS (SELECT 1 FROM papers WHERE id = ?)",
+            [(pid, model, fp, self._vector_param(vec), pid) for pid, fp, vec in rows],
+        )
+
+    def ensure_vector_index(self, model: str) -> bool:
+        return False
 
     def embedding_dim_in(self, db: Db, model: str) -> int | None:
         row = db.fetchone("SELECT dim FROM embedding_models WHERE model = ?", (model,))
