@@ -62,6 +62,13 @@ class Settings(BaseSettings):
         ge=0,
         description="CPU threads for embedding; 0 = all the CPUs this process may use.",
     )
+    embed_workers: int = Field(
+        default=1,
+        ge=0,
+        description="ONNX embedder: length-sorted batches run at once, sharing the threads; "
+        "1 = one multi-threaded run at a time (fastest on an idle machine), 0 = one "
+        "single-threaded run per thread (faster on a busy machine; docs/benchmarks.md).",
+    )
     vector_ann_threshold: int = Field(
         default=10_000,
         ge=1,

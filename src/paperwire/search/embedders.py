@@ -26,6 +26,7 @@ def build_embedder(settings: Settings) -> Embedder:
             settings.data_dir / "models",
             recipe=settings.onnx_recipe,
             threads=settings.embed_threads or None,
+            workers=settings.embed_workers or None,
         )
     if kind == "sentence":
         from paperwire.search.embed_sentence import SentenceEmbedder
