@@ -149,3 +149,40 @@ def test_a_bulk_load_defers_the_vector_index_and_builds_it_once(sample_store: St
     sample_store.save_embeddings(embedder.name, [(rows[0][0], rows[0][1], matrix[0])])
     assert sample_store.count_embeddings(embedder.name) == len(rows)
     assert sample_store.max_embedding_seq(embedder.name) > before
+
+
+def _has_hnsw_index(store: Store, model: str) -> bool:
+    """PostgreSQL: does pgvector's index for ``model`` exist? (SQLite has none.)"""
+    if store.dialect != "postgresql":
+        return False
+    from paperwire.store.search_postgres import hnsw_index_name
+
+    with store._reading() as db:  # type: ignore[attr-defined]
+        row = db.fetchone("SELECT 1 AS x FROM pg_indexes WHERE indexname = ?", (hnsw_index_name(model),))
+    return row is not None
+
+
+def test_first_indexing_defers_the_vector_index_even_when_interrupted(sample_store: Store) -> None:
+    """``index_papers`` on a model with no vectors is a bulk load: PostgreSQL's HNSW index
+    is built once at the end (not while rows go in), also when the run stops midway, and
+    a later run writes into it as usual."""
+    embedder = HashEmbedder()
+    postgres = sample_store.dialect == "postgresql"
+    during: list[bool] = []
+
+    def crash_after_two(report: IndexReport) -> None:
+        during.append(_has_hnsw_index(sample_store, embedder.name))
+        if report.batches == 2:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        index_papers(sample_store, embedder, batch_size=10, on_batch=crash_after_two)
+    assert during == [False, False]  # deferred while the first load ran
+    assert sample_store.count_embeddings(embedder.name) == 20
+    assert _has_hnsw_index(sample_store, embedder.name) is postgres  # built in the cleanup
+    rest = index_papers(sample_store, embedder, batch_size=50)
+    assert rest.embedded == sample_store.count_papers() - 20
+    assert sample_store.papers_to_embed(embedder.name, limit=5) == []
+    assert _has_hnsw_index(sample_store, embedder.name) is postgres
+    pid, _, title, abstract = sample_store.papers_to_embed("never-used-model", limit=1)[0]
+    assert semantic_search(sample_store, embedder, paper_text(title, abstract), limit=1)[0].paper_id == pid

@@ -64,6 +64,30 @@ def index_papers(
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     started = time.perf_counter()
     report = IndexReport(model=embedder.name)
+    # The first indexing of a model is a bulk load: PostgreSQL builds its HNSW index once
+    # over all vectors at the end instead of inserting into it row by row (many times
+    # faster: docs/benchmarks.md). The end (below) builds it whether or not this run
+    # finished, and a run after an interruption writes into it as usual.
+    first_load = store.count_embeddings(embedder.name) == 0
+    try:
+        _embed_all(store, embedder, report, batch_size, on_batch, defer_index=first_load)
+    finally:
+        store.ensure_vector_index(embedder.name)
+    if vectors is not None:
+        report.ann_added, report.ann_rebuilt = vectors.sync(store, embedder.name)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _embed_all(
+    store: Store,
+    embedder: Embedder,
+    report: IndexReport,
+    batch_size: int,
+    on_batch: Callable[[IndexReport], None] | None,
+    *,
+    defer_index: bool,
+) -> None:
     after: str | None = None
     while True:
         rows = store.papers_to_embed(embedder.name, after=after, limit=batch_size)
@@ -76,14 +100,12 @@ def index_papers(
                 f"{len(rows)} texts; expected ({len(rows)}, {embedder.dim})"
             )
         report.embedded += store.save_embeddings(
-            embedder.name, [(pid, fp, matrix[i]) for i, (pid, fp, _, _) in enumerate(rows)]
+            embedder.name,
+            [(pid, fp, matrix[i]) for i, (pid, fp, _, _) in enumerate(rows)],
+            defer_index=defer_index,
         )
         report.batches += 1
         report.last_batch = len(rows)
         after = rows[-1][0]
         if on_batch is not None:
             on_batch(report)
-    if vectors is not None:
-        report.ann_added, report.ann_rebuilt = vectors.sync(store, embedder.name)
-    report.seconds = time.perf_counter() - started
-    return report
