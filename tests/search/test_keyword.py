@@ -139,3 +139,41 @@ def test_index_follows_updates(corpus: Store) -> None:
     corpus.upsert_papers([changed])  # unchanged: nothing re-indexed, still found once
     assert ids(keyword_search(corpus, "quasar")) == ["2401.00001"]
     assert corpus.keyword_backlog() == 0
+
+
+@pytest.mark.parametrize("depth", [1, 4, 10**9])
+def test_sqlite_filtered_ranking_from_the_top_equals_joining_first(
+    sample_store: Store, depth: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite ranks filtered queries among the best matches first and falls back to the
+    join-first query when too few pass; either way the answer is the join-first one."""
+    if sample_store.dialect != "sqlite":
+        pytest.skip("a SQLite-only query plan")
+    import paperwire.store.search_sqlite as search_sqlite
+    from paperwire.search.query import parse_query
+    from paperwire.store.search_sql import SearchQueries
+
+    monkeypatch.setattr(search_sqlite, "FILTERED_TOP_DEPTH", depth)
+    filters = [
+        SearchFilters(categories=("cs.LG",)),
+        SearchFilters(categories=("cs",)),
+        SearchFilters(categories=("math.NA", "stat.ML")),
+        SearchFilters(has_code=True),
+        SearchFilters(has_code=False, categories=("cs.CL",)),
+        SearchFilters(author="Nguyen"),
+        SearchFilters(date_from=date(2021, 1, 1)),
+        SearchFilters(source="medline"),  # the sample has none: nothing passes
+    ]
+    queries = ["learning", "neural network", "model", "graph", "language models", "quantum"]
+    compared = 0
+    for text in queries:
+        query = parse_query(text).keyword
+        for f in filters:
+            for limit in (1, 5, 50):
+                ours = sample_store.keyword_ranking(query, filters=f, limit=limit)
+                reference = SearchQueries.keyword_ranking(sample_store, query, filters=f, limit=limit)  # type: ignore[arg-type]
+                assert [(h.paper_id, round(h.score, 9)) for h in ours] == [
+                    (h.paper_id, round(h.score, 9)) for h in reference
+                ], (text, f, limit)
+                compared += len(reference)
+    assert compared > 100  # the filters and queries do find papers in the sample
