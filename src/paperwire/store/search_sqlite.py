@@ -45,8 +45,6 @@ def _authors_text(authors_json: str) -> str:
     """What ``_FTS_VALUES`` derives from the JSON column: the names, space-separated."""
     return " ".join(a["name"] for a in orjson.loads(authors_json))
 REFRESH_CHUNK = 10_000  # rows per transaction when catching up, so writers are not held long
-# Filtered keyword search first looks at this many best matches (or 20x the limit).
-FILTERED_TOP_DEPTH = 1_000
 UPSERT_CATCHUP = 2_000  # backlog an ordinary upsert also indexes beyond its own rows
 
 
@@ -135,56 +133,6 @@ class SqliteSearch(SqlBase):
     """Overrides/extends SearchQueries where sqlite differs."""
 
     # --- keyword (helper search-keyword) -----------------------------------------------
-    def keyword_ranking(
-        self,
-        query: KeywordQuery,
-        *,
-        filters: SearchFilters | None = None,
-        limit: int = 20,
-        order: KeywordOrder = "relevance",
-    ) -> list[Hit]:
-        if not query.empty and limit > 0 and order == "relevance" and filters and not filters.empty:
-            hits = self._filtered_from_the_top(query, filters, limit)
-            if hits is not None:
-                return hits
-        return super().keyword_ranking(  # type: ignore[misc,no-any-return]
-            query, filters=filters, limit=limit, order=order
-        )
-
-    def _filtered_from_the_top(
-        self, query: KeywordQuery, filters: SearchFilters, limit: int
-    ) -> list[Hit] | None:
-        """Filtered keyword ranking that reads few ``papers`` rows: rank inside FTS5,
-        keep the best ``depth`` matches, and filter those. The filtered ranking is the
-        unfiltered one with rows left out, so if ``limit`` rows pass (or every match was
-        kept) they are the answer; else ``None`` and the caller ranks with the filters
-        joined first, which reads a ``papers`` row per match (slow with many matches:
-        docs/benchmarks.md). As in the unfiltered path, equal scores are ordered by id
-        among the rows kept."""
-        depth = max(FILTERED_TOP_DEPTH, limit * 20)
-        where, params = filter_sql(filters)
-        rank = f"-bm25(papers_fts, {TITLE_WEIGHT}, {AUTHORS_WEIGHT}, {ABSTRACT_WEIGHT})"
-        sql = (
-            "WITH r AS MATERIALIZED ("
-            f"SELECT rowid, {rank} AS score FROM papers_fts WHERE papers_fts MATCH ? "
-            "ORDER BY score DESC LIMIT ?) "
-            "SELECT p.id AS id, r.score AS score, (SELECT count(*) FROM r) AS kept "
-            f"FROM r JOIN papers p ON p.rowid = r.rowid WHERE {where} "
-            "ORDER BY r.score DESC, p.id LIMIT ?"
-        )
-        with self._reading() as db:
-            rows = db.fetchall(sql, [fts_expression(query), depth, *params, limit])
-            kept = int(rows[0]["kept"]) if rows else None
-            if kept is None:  # nothing passed: were there more matches than we kept?
-                row = db.fetchone(
-                    "SELECT count(*) AS n FROM (SELECT 1 FROM papers_fts WHERE papers_fts MATCH ? LIMIT ?)",
-                    (fts_expression(query), depth),
-                )
-                kept = int(row["n"]) if row else 0
-        if len(rows) >= limit or kept < depth:
-            return [Hit(row["id"], float(row["score"])) for row in rows]
-        return None
-
     def _keyword_sql(
         self,
         query: KeywordQuery,
