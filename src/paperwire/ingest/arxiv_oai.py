@@ -33,7 +33,7 @@ from paperwire.ingest.polite import FetchError, PoliteFetcher, Politeness, descr
 from paperwire.models import UpsertCounts
 from paperwire.store.base import Store
 from paperwire.store.harvest_sql import HarvestKey
-from paperwire.store.leases_sql import holder_is_dead, new_owner
+from paperwire.store.leases_sql import new_owner
 
 if TYPE_CHECKING:
     from paperwire.config import Settings
@@ -155,7 +155,7 @@ def harvest_oai(
     label = f"OAI-PMH harvest set {key.set_spec or '(all)'!r} prefix {prefix!r}"
     lease = lease_name(key)
     owner = new_owner()
-    if not _take_lease(store, lease, owner):
+    if not store.acquire_lease(lease, owner, seconds=LEASE_SECONDS):
         report = HarvestReport(key.set_spec, prefix, from_date, until)
         report.errors.append(f"{label}: {_held_by(store, lease)}; nothing was done, run it again later")
         return report
@@ -165,16 +165,6 @@ def harvest_oai(
         ))
     finally:
         store.release_lease(lease, owner)
-
-
-def _take_lease(store: Store, lease: str, owner: str) -> bool:
-    if store.acquire_lease(lease, owner, seconds=LEASE_SECONDS):
-        return True
-    holder = store.lease_holder(lease)
-    # a run killed on this machine cannot renew: take its lease instead of waiting it out
-    return holder is not None and holder_is_dead(holder[0]) and store.take_over_lease(
-        lease, holder[0], owner, seconds=LEASE_SECONDS
-    )
 
 
 def lease_name(key: HarvestKey) -> str:

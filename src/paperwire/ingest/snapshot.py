@@ -385,16 +385,17 @@ class _Batcher:
         self.bulk = bulk
         self.papers: list[Paper] = []
         self.rows: BulkRows = ([], [], [])
-        self.count = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.rows[0]) if self.bulk else len(self.papers)
 
     def add(self, converted: list[Paper] | BulkRows) -> None:
         if isinstance(converted, tuple):
             for mine, theirs in zip(self.rows, converted, strict=True):
                 mine.extend(theirs)  # type: ignore[attr-defined]
-            self.count += len(converted[0])
         else:
             self.papers.extend(converted)
-            self.count += len(converted)
 
     def full(self) -> bool:
         return self.count >= self.size
@@ -405,10 +406,9 @@ class _Batcher:
         if not self.count:
             return None
         if self.bulk:
-            rows, self.rows, self.count = self.rows, ([], [], []), 0
+            rows, self.rows = self.rows, ([], [], [])
             return rows
         papers, self.papers = self.papers[: self.size], self.papers[self.size :]
-        self.count = len(self.papers)
         return papers
 
 
@@ -440,9 +440,8 @@ def import_snapshot(
 
     ``workers`` converter processes turn lines into papers while this process writes,
     ``chunk_bytes`` at a time (default: ``default_workers(path)`` for a bulk load, else
-    0, which converts here). Into
-    an empty database the import is a bulk load (``store.begin_bulk_load``): secondary
-    indexes are built once at the end.
+    0, which converts here). Into an empty database the import is a bulk load
+    (``store.begin_bulk_load``): secondary indexes are built once at the end.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")

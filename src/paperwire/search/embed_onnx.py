@@ -5,11 +5,10 @@ and embedding is the slowest stage of ingestion. Here the packaged weights are
 converted once, on the user's machine, to an ONNX graph (optionally fused and
 int8-quantised, see ``onnx_convert``), cached under ``data_dir/models/``; at run time
 the fast ``tokenizers`` tokenizer feeds ONNX Runtime with texts sorted by length, so
-batches carry little padding. Batches run in parallel on single-threaded runs of one
-session (``workers``, one per core by default) rather than as one multi-threaded run at
-a time: the small per-operator work of a 6-layer MiniLM leaves a 2-thread ONNX Runtime
-pool waiting on itself, and whole batches per core measured faster (docs/benchmarks.md).
-Pooling and normalisation repeat what the
+batches carry little padding. By default one multi-threaded run at a time
+(``workers=1``), the fastest on an idle 2-core machine; ``workers=None`` runs batches in
+parallel, one single-threaded run per thread, which measured faster when other work
+shares the CPU (docs/benchmarks.md). Pooling and normalisation repeat what the
 sentence-transformers pipeline of this model does (mean over real tokens, then L2), so
 vectors are comparable to ``SentenceEmbedder``'s (cosine >= 0.99, tested).
 """
@@ -52,7 +51,7 @@ class OnnxEmbedder:
         recipe: Recipe | str = DEFAULT_RECIPE,
         model_dir: Path | None = None,
         threads: int | None = None,
-        workers: int | None = None,
+        workers: int | None = 1,
         max_tokens: int | None = None,
         max_batch_tokens: int = 8192,
         max_batch_size: int = 64,
@@ -69,7 +68,8 @@ class OnnxEmbedder:
         self.cache_root = Path(cache_root)
         self.model_dir = model_dir
         self.threads = threads or available_cpus()
-        # batches in flight at once, each run with threads // workers ONNX Runtime threads
+        # batches in flight at once (None: one per thread), each run with
+        # threads // workers ONNX Runtime threads
         self.workers = max(1, min(workers or self.threads, self.threads))
         self.max_batch_tokens = max_batch_tokens
         self.max_batch_size = max_batch_size

@@ -59,9 +59,9 @@ class BulkLoadStore(Protocol):
 
 class BulkLoadQueries(SqlBase):
     def begin_bulk_load(self) -> bool:
-        self.restore_bulk_load()
         if self.dialect != "sqlite":
             return False  # PostgreSQL: the regular upsert path (see docs/benchmarks.md)
+        self.restore_bulk_load()
         with self._writing() as db:
             if db.fetchone("SELECT 1 AS one FROM papers LIMIT 1"):
                 return False
@@ -98,19 +98,21 @@ class BulkLoadQueries(SqlBase):
         return UpsertCounts(added=len(papers))
 
     def end_bulk_load(self) -> None:
-        if self.restore_bulk_load():
-            with self._writing() as db:  # the dropped insert trigger's one bump
-                db.execute(
-                    "UPDATE data_versions SET version = version + 1, "
-                    "changed_at = CURRENT_TIMESTAMP WHERE name = 'papers'"
-                )
+        self.restore_bulk_load()
 
     def restore_bulk_load(self) -> int:
         with self._writing() as db:
             saved = db.fetchall("SELECT name, kind, ddl FROM bulk_load_saved ORDER BY kind, name")
+            if not saved:
+                return 0
             for row in saved:
                 _restore(db, row)
             db.execute("DELETE FROM bulk_load_saved")
+            # the one bump that replaces the dropped insert trigger's per-row bumps
+            db.execute(
+                "UPDATE data_versions SET version = version + 1, "
+                "changed_at = CURRENT_TIMESTAMP WHERE name = 'papers'"
+            )
         return len(saved)
 
 

@@ -14,7 +14,7 @@ import time
 import uuid
 from typing import Protocol
 
-from paperwire.store.sql import SqlBase
+from paperwire.store.sql import Db, SqlBase
 
 
 def new_owner() -> str:
@@ -41,7 +41,8 @@ def holder_is_dead(owner: str) -> bool:
 class LeaseStore(Protocol):
     def acquire_lease(self, name: str, owner: str, *, seconds: float) -> bool:
         """Take (or renew, for the same owner) the lease ``name`` for ``seconds``;
-        ``False`` while another owner holds it unexpired."""
+        ``False`` while another owner holds it unexpired, unless that owner is a
+        process of this machine that no longer exists (``holder_is_dead``)."""
         ...
 
     def take_over_lease(self, name: str, holder: str, owner: str, *, seconds: float) -> bool:
@@ -68,17 +69,18 @@ class LeaseQueries(SqlBase):
                 "WHERE leases.expires < ? OR leases.owner = excluded.owner",
                 (name, owner, now + seconds, now),
             )
-            row = db.fetchone("SELECT owner FROM leases WHERE name = ?", (name,))
-        return row is not None and row["owner"] == owner
+            holder = _holder(db, name)
+            if holder is not None and holder != owner and holder_is_dead(holder):
+                # a run killed on this machine cannot renew: take its lease at once
+                # instead of making the next run wait until it lapses
+                _move(db, name, holder, owner, now + seconds)
+                holder = _holder(db, name)
+        return holder == owner
 
     def take_over_lease(self, name: str, holder: str, owner: str, *, seconds: float) -> bool:
         with self._writing() as db:
-            db.execute(
-                "UPDATE leases SET owner = ?, expires = ? WHERE name = ? AND owner = ?",
-                (owner, time.time() + seconds, name, holder),
-            )
-            row = db.fetchone("SELECT owner FROM leases WHERE name = ?", (name,))
-        return row is not None and row["owner"] == owner
+            _move(db, name, holder, owner, time.time() + seconds)
+            return _holder(db, name) == owner
 
     def lease_holder(self, name: str) -> tuple[str, float] | None:
         with self._reading() as db:
@@ -90,3 +92,15 @@ class LeaseQueries(SqlBase):
     def release_lease(self, name: str, owner: str) -> None:
         with self._writing() as db:
             db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
+
+
+def _holder(db: Db, name: str) -> str | None:
+    row = db.fetchone("SELECT owner FROM leases WHERE name = ?", (name,))
+    return row["owner"] if row else None
+
+
+def _move(db: Db, name: str, holder: str, owner: str, expires: float) -> None:
+    db.execute(
+        "UPDATE leases SET owner = ?, expires = ? WHERE name = ? AND owner = ?",
+        (owner, expires, name, holder),
+    )
