@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import gc
 import gzip
+import io
 import multiprocessing
 import os
+import pickle
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -328,12 +330,22 @@ def _unpack(t: _Packed) -> Paper:
     )
 
 
-def _convert_chunk(
-    name: str, first_line: int, lines: list[bytes], bulk: bool
-) -> tuple[list[_Packed] | BulkRows, list[str]]:
-    """Runs in a converter process: what crosses back is plain tuples."""
+def _convert_chunk(name: str, first_line: int, lines: list[bytes], bulk: bool) -> bytes:
+    """Runs in a converter process: what crosses back is plain tuples, pickled by
+    ``_ship``."""
     papers, errors = convert_lines(name, first_line, lines)
-    return (bulk_rows(papers) if bulk else [_pack(p) for p in papers]), errors
+    return _ship(((bulk_rows(papers) if bulk else [_pack(p) for p in papers]), errors))
+
+
+def _ship(value: object) -> bytes:
+    """Pickle without the memo: a converted chunk is thousands of small tuples and
+    strings, none shared or recursive, and remembering each one cost the converter
+    about as much as pickling it (docs/benchmarks.md)."""
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # no memo: safe because nothing shipped refers to itself
+    pickler.dump(value)
+    return out.getvalue()
 
 
 def _worker_init() -> None:
@@ -355,11 +367,11 @@ def _converted(
         return
     ctx = multiprocessing.get_context("spawn")  # no fork of a process holding a database
     with ctx.Pool(workers, initializer=_worker_init) as pool:
-        pending: deque[tuple[int, AsyncResult[tuple[list[_Packed] | BulkRows, list[str]]]]] = deque()
+        pending: deque[tuple[int, AsyncResult[bytes]]] = deque()
 
         def ready() -> _Chunk:
             count, result = pending.popleft()
-            converted, errors = result.get()
+            converted, errors = pickle.loads(result.get())
             if bulk:
                 return count, cast(BulkRows, converted), errors
             return count, [_unpack(t) for t in cast(list[_Packed], converted)], errors

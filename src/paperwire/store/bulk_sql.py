@@ -79,6 +79,7 @@ class BulkLoadQueries(SqlBase):
                     (row["name"], row["kind"], row["ddl"]),
                 )
                 db.execute(f'DROP {row["kind"].upper()} "{row["name"]}"')
+        self._bulk_journal(bulk=True)
         return True
 
     def insert_bulk_rows(self, rows: BulkRows) -> UpsertCounts | None:
@@ -86,7 +87,7 @@ class BulkLoadQueries(SqlBase):
         if not papers:
             return UpsertCounts()
         try:
-            with self._writing() as db:
+            with self._bulk_writing() as db:
                 top = db.fetchone("SELECT coalesce(max(rowid), 0) AS top FROM papers")
                 first = int(top["top"] if top else 0) + 1
                 db.executemany(_INSERT_PAPER, [(first + i, *row) for i, row in enumerate(papers)])
@@ -98,7 +99,10 @@ class BulkLoadQueries(SqlBase):
         return UpsertCounts(added=len(papers))
 
     def end_bulk_load(self) -> None:
-        self.restore_bulk_load()
+        try:
+            self.restore_bulk_load()  # the index builds also write their pages once
+        finally:
+            self._bulk_journal(bulk=False)
 
     def restore_bulk_load(self) -> int:
         with self._writing() as db:

@@ -101,8 +101,24 @@ class EncodedPaper:
     def row(self) -> tuple[Any, ...]:
         return _row(self.paper, self.authors, self.fp)
 
+    def bulk_row(self) -> tuple[Any, ...]:
+        return _row(self.paper, self.authors, self.fp, when=_iso)
 
-def _row(paper: Paper, authors: list[dict[str, str]], fp: str) -> tuple[Any, ...]:
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _iso(value: date | None) -> str | None:
+    """What the SQLite adapters store for a date or datetime, done where the row is
+    built: in a converter process, and without a Python adapter call per value when the
+    writer binds it, nor the cost of pickling datetimes between processes."""
+    return None if value is None else value.isoformat()
+
+
+def _row(
+    paper: Paper, authors: list[dict[str, str]], fp: str, *, when: Any = _same
+) -> tuple[Any, ...]:
     return (
         paper.id,
         paper.source,
@@ -112,9 +128,9 @@ def _row(paper: Paper, authors: list[dict[str, str]], fp: str) -> tuple[Any, ...
         _dumps(authors),
         _dumps(paper.categories),
         paper.categories[0] if paper.categories else None,
-        paper.submitted,
-        paper.updated,
-        paper.announced,
+        when(paper.submitted),
+        when(paper.updated),
+        when(paper.announced),
         paper.announce_type,
         paper.doi,
         paper.journal_ref,
@@ -124,7 +140,7 @@ def _row(paper: Paper, authors: list[dict[str, str]], fp: str) -> tuple[Any, ...
         _dumps(paper.mesh_terms),
         _dumps(paper.references),
         1 if paper.has_code else 0,
-        paper.day,
+        when(paper.day),
         fp,
     )
 
@@ -147,10 +163,10 @@ def author_rows(papers: Iterable[Paper]) -> list[tuple[str, int, str, str]]:
 
 
 def bulk_rows(papers: list[Paper]) -> BulkRows:
-    """Encode new papers for ``insert_bulk_rows``; the last record of a repeated id wins,
-    as in ``upsert_papers``."""
+    """Encode new papers for ``insert_bulk_rows`` (SQLite), dates as the ISO text the
+    adapters would store; the last record of a repeated id wins, as in ``upsert_papers``."""
     unique = list({p.id: p for p in papers}.values())
-    return [EncodedPaper(p).row() for p in unique], category_rows(unique), author_rows(unique)
+    return [EncodedPaper(p).bulk_row() for p in unique], category_rows(unique), author_rows(unique)
 
 
 def paper_to_row(paper: Paper, *, fp: str | None = None) -> tuple[Any, ...]:

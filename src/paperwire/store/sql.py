@@ -44,6 +44,15 @@ class SqlBase:
     def _writing(self) -> AbstractContextManager[Db]:
         raise NotImplementedError
 
+    def _bulk_writing(self) -> AbstractContextManager[Db]:
+        """A write transaction for rows that are consistent by construction (a bulk
+        load's papers with their own category and author rows); SQLite skips the
+        foreign-key lookups in it."""
+        return self._writing()
+
+    def _bulk_journal(self, *, bulk: bool) -> None:
+        """Switch the database's journal for a bulk load (``bulk``) and back; SQLite."""
+
     def _index_written_papers(self, db: Db, *, count: int) -> None:
         """Called by ``upsert_papers`` inside its transaction after writing ``count``
         rows, so search indexes that are not triggers stay current (SQLite FTS5)."""
