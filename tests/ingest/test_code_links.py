@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from paperwire.ingest.code_links import extract_code_links, extract_links
+from paperwire.ingest.code_links import _URL, _link_for, extract_code_links, extract_links
 from paperwire.ingest.links import finish_paper
 from paperwire.models import Link, Paper
 
@@ -136,3 +138,31 @@ def test_finish_paper_adds_code_and_project_links_from_abstract_and_comments() -
         ("project", "https://a.github.io/b"),
     ]
     assert paper.has_code
+
+
+# Pieces authors put around links: prose, punctuation, brackets, LaTeX, other schemes,
+# hosts we accept bare and hosts we only accept with a scheme or a cue.
+_PIECES = [
+    "We", "propose", "code", "and/or", "w/o", "1/2", "e.g.", "i.e.", "0.5", "Fig.", "et al.",
+    "project page", "website:", "Code:", "(", ")", "[", "]", ".", ",", ";", "\n", "\t", "\u00a0",
+    "\\url{", "}", "https://", "http://", "HTTP://", "ftp://", "javascript:", "mailto:a@b.org",
+    "github.com/", "GitHub.com/", "www.github.com/", "gist.github.com/", "gitlab.com/",
+    "bitbucket.org/", "huggingface.co/", "hf.co/", "datasets/", "spaces/",
+    "raw.githubusercontent.com/", "lab.github.io", "grp.gitlab.io/", "example.org", "arxiv.org/",
+    "Foo/Bar", "foo/bar.git", "/tree/main/src", "?x=1", "#readme", "index.html", "-", "_",
+]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=30), st.lists(st.sampled_from(["", " "]), max_size=30))
+@settings(max_examples=400, deadline=None)
+def test_scanning_only_dotted_stretches_finds_what_a_whole_scan_finds(
+    pieces: list[str], gaps: list[str]
+) -> None:
+    text = "".join(p + (gaps[i] if i < len(gaps) else " ") for i, p in enumerate(pieces))
+    whole: list[Link] = []
+    if "/" in text:  # the one documented shortcut: no slash, no link
+        for match in _URL.finditer(text):
+            link = _link_for(match, text)
+            if link is not None and link.url not in {w.url for w in whole}:
+                whole.append(link)
+    assert extract_links(text) == whole

@@ -22,6 +22,7 @@ datasets and spaces, gists) and ``project`` for project pages (``*.github.io``,
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from paperwire.models import Link
 
@@ -196,11 +197,21 @@ def _link_for(match: re.Match[str], text: str) -> Link | None:
     return None
 
 
+# Every link ``_link_for`` accepts has an http(s) scheme or one of these hosts (a
+# ``*.github.io``/``*.gitlab.io`` page included), so its text holds one of these words.
+_LINK_WORDS = ("http", "github", "gitlab", "bitbucket", "huggingface", "hf.co")
+
+
 def _might_hold_links(text: str) -> bool:
     """A cheap test before the regular expression (bulk imports run this millions of
-    times): every link we accept has a slash, a scheme's ``//`` or a repository path.
-    The one form left out is a bare ``name.github.io`` with neither scheme nor path."""
-    return "/" in text
+    times, and a slash alone, as in "and/or", is common in abstracts): every link we
+    accept has a slash, a scheme's ``//`` or a repository path, and a scheme or a known
+    host. The one form left out is a bare ``name.github.io`` with neither scheme nor
+    path."""
+    if "/" not in text:
+        return False
+    lowered = text.lower()
+    return any(word in lowered for word in _LINK_WORDS)
 
 
 def extract_links(text: str | None) -> list[Link]:
@@ -209,12 +220,31 @@ def extract_links(text: str | None) -> list[Link]:
         return []
     out: list[Link] = []
     seen: set[str] = set()
-    for match in _URL.finditer(text):
-        link = _link_for(match, text)
-        if link is not None and link.url not in seen:
-            seen.add(link.url)
-            out.append(link)
+    for start, stop in _dotted_stretches(text):
+        for match in _URL.finditer(text, start, stop):
+            link = _link_for(match, text)
+            if link is not None and link.url not in seen:
+                seen.add(link.url)
+                out.append(link)
     return out
+
+
+def _dotted_stretches(text: str) -> Iterator[tuple[int, int]]:
+    """(start, stop) of the space-delimited stretches of ``text`` that hold a dot, in
+    order. A match needs a dotted host and never spans whitespace, so scanning only
+    these finds exactly what one scan of the whole text finds; that scan tries the
+    pattern at every word and cost ~90 µs per abstract holding a link."""
+    end = 0
+    dot = text.find(".")
+    while dot != -1:
+        space = text.rfind(" ", end, dot)
+        start = space + 1 if space != -1 else end
+        stop = text.find(" ", dot)
+        if stop == -1:
+            stop = len(text)
+        yield start, stop
+        end = stop
+        dot = text.find(".", stop)
 
 
 def extract_code_links(text: str | None) -> list[Link]:

@@ -79,7 +79,11 @@ def _fingerprint_of(paper: Paper, authors: list[dict[str, str]]) -> str:
         paper.mesh_terms,
         paper.references,
     ]
-    return hashlib.blake2b(_dumps(content).encode(), digest_size=16).hexdigest()
+    try:
+        data = orjson.dumps(content)  # the bytes `_dumps` would decode, not decoded and re-encoded
+    except (orjson.JSONEncodeError, TypeError):
+        data = _dumps(content).encode()
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def fingerprint(paper: Paper) -> str:
