@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+# New SQLite files get 16 KiB pages instead of the default 4 KiB: a bulk load spends
+# ~12 % less CPU per paper (fewer page writes and shallower trees), and searches,
+# listings and lookups on 1M papers measured the same or faster (docs/benchmarks.md).
+# A file's page size is fixed once it holds a table, so existing databases keep theirs.
+SQLITE_PAGE_SIZE = 16384
 
 
 def sqlalchemy_url(database_url: str) -> str:
@@ -30,7 +37,20 @@ def upgrade_database(database_url: str, revision: str = "head") -> None:
         path = database_url[len("sqlite:///") :]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_sqlite_file(Path(path))
     command.upgrade(alembic_config(database_url), revision)
+
+
+def _create_sqlite_file(path: Path) -> None:
+    """Create a new database file with our page size; leave an existing one alone."""
+    if path.exists() and path.stat().st_size > 0:
+        return
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
+        conn.execute("PRAGMA journal_mode=WAL")  # writes the header: the page size is now set
+    finally:
+        conn.close()
 
 
 def current_revision(database_url: str) -> str | None:
