@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from paperwire.ingest.snapshot import import_snapshot, parse_created, record_to_paper
+from paperwire.ingest.snapshot import _line_chunks, _spans, import_snapshot, parse_created, record_to_paper
 from paperwire.models import UpsertCounts
 from paperwire.store import Store
 
@@ -216,3 +218,24 @@ def test_truncated_gzip_with_worker_processes(sqlite_store: Store, tmp_path: Pat
     report = import_snapshot(sqlite_store, path, workers=2, chunk_bytes=20_000)
     assert report.truncated is not None and f"truncated at line {report.lines + 1}" in report.truncated
     assert report.counts.added == report.lines == sqlite_store.count_papers() > 0
+
+
+@given(
+    st.lists(st.sampled_from([b"", b"{}", b"x" * 40, b'{"id": "2101.00001"}', b"  "]), max_size=40),
+    st.booleans(),
+    st.integers(min_value=1, max_value=120),
+)
+@settings(max_examples=200, deadline=None)
+def test_spans_read_by_converters_hold_the_lines_line_chunks_yield(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[bytes], last_newline: bool, chunk: int
+) -> None:
+    # Converter processes read plain files themselves (spans); the lines and their
+    # numbers must be exactly those the in-process reader yields.
+    path = tmp_path_factory.mktemp("spans") / "snap.jsonl"
+    path.write_bytes(b"\n".join(lines) + (b"\n" if last_newline and lines else b""))
+    with path.open("rb") as fh:
+        expected = [(first + i, line) for first, got in _line_chunks(fh, chunk) for i, line in enumerate(got)]
+    with path.open("rb") as fh:
+        spans = list(_spans(fh, str(path), chunk))
+    assert [(first + i, line) for first, span in spans for i, line in enumerate(span.read())] == expected
+    assert all(len(span.read()) == span.count for _, span in spans)

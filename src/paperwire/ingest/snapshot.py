@@ -285,6 +285,44 @@ def _line_chunks(stream: IO[bytes], chunk_bytes: int) -> Iterator[tuple[int, lis
         yield first, lines
 
 
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """``count`` whole lines of a plain file at ``start``, ``length`` bytes long: a
+    converter process reads them itself, so the lines never cross the pipe (sending
+    them cost the main process, which also writes, ~4 µs a paper; docs/benchmarks.md)."""
+
+    path: str
+    start: int
+    length: int
+    count: int
+
+    def read(self) -> list[bytes]:
+        with open(self.path, "rb") as fh:
+            fh.seek(self.start)
+            data = fh.read(self.length)
+        lines = data.split(b"\n")
+        if data.endswith(b"\n"):
+            lines.pop()  # the span ends with its last line's newline
+        return lines
+
+
+def _spans(raw: IO[bytes], path: str, chunk_bytes: int) -> Iterator[tuple[int, _Span]]:
+    """(first line number, span) of about ``chunk_bytes`` each, for converter processes;
+    lines are numbered as ``_line_chunks`` numbers them."""
+    first, offset, pending = 1, raw.tell(), b""
+    while block := raw.read(chunk_bytes):
+        data = pending + block
+        cut = data.rfind(b"\n") + 1
+        if not cut:
+            pending = data
+            continue
+        count = data.count(b"\n", 0, cut)
+        yield first, _Span(path, offset, cut, count)
+        first, offset, pending = first + count, offset + cut, data[cut:]
+    if pending:
+        yield first, _Span(path, offset, len(pending), 1)
+
+
 def convert_lines(name: str, first_line: int, lines: list[bytes]) -> tuple[list[Paper], list[str]]:
     """Snapshot lines → papers, and one message per bad line (blank lines are skipped)."""
     papers: list[Paper] = []
@@ -331,9 +369,11 @@ def _unpack(t: _Packed) -> Paper:
     )
 
 
-def _convert_chunk(name: str, first_line: int, lines: list[bytes], bulk: bool) -> bytes:
+def _convert_chunk(name: str, first_line: int, lines: list[bytes] | _Span, bulk: bool) -> bytes:
     """Runs in a converter process: what crosses back is plain tuples, pickled by
     ``_ship``."""
+    if isinstance(lines, _Span):
+        lines = lines.read()
     papers, errors = convert_lines(name, first_line, lines)
     return _ship(((bulk_rows(papers) if bulk else [_pack(p) for p in papers]), errors))
 
@@ -375,13 +415,14 @@ def _keep_freed_memory() -> None:
 
 
 def _converted(
-    name: str, chunks: Iterator[tuple[int, list[bytes]]], workers: int, *, bulk: bool
+    name: str, chunks: Iterator[tuple[int, list[bytes] | _Span]], workers: int, *, bulk: bool
 ) -> Iterator[_Chunk]:
     """(lines in chunk, papers or bulk rows, errors) in file order; converted by
     ``workers`` processes (0: here). At most a few chunks are in flight, so memory
     stays bounded."""
     if workers <= 0:
-        for first, lines in chunks:
+        for first, chunk in chunks:
+            lines = chunk.read() if isinstance(chunk, _Span) else chunk
             papers, errors = convert_lines(name, first, lines)
             yield len(lines), (bulk_rows(papers) if bulk else papers), errors
         return
@@ -397,9 +438,10 @@ def _converted(
             return count, [_unpack(t) for t in cast(list[_Packed], converted)], errors
 
         try:
-            for first, lines in chunks:
+            for first, chunk in chunks:
+                count = chunk.count if isinstance(chunk, _Span) else len(chunk)
                 pending.append(
-                    (len(lines), pool.apply_async(_convert_chunk, (name, first, lines, bulk)))
+                    (count, pool.apply_async(_convert_chunk, (name, first, chunk, bulk)))
                 )
                 if len(pending) > 2 * workers:
                     yield ready()
@@ -506,9 +548,12 @@ def import_snapshot(
     try:
         with stream, raw:
             try:
-                for count, converted, errors in _converted(
-                    name, _line_chunks(stream, chunk_bytes), workers, bulk=bulk
-                ):
+                chunks: Iterator[tuple[int, list[bytes] | _Span]] = (
+                    _spans(raw, str(path), chunk_bytes)
+                    if workers > 0 and stream is raw  # plain file: converters read it
+                    else _line_chunks(stream, chunk_bytes)
+                )
+                for count, converted, errors in _converted(name, chunks, workers, bulk=bulk):
                     report.lines += count
                     for message in errors:
                         report.add_error(message)
