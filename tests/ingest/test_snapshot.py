@@ -12,7 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paperwire.ingest.snapshot import _line_chunks, _spans, import_snapshot, parse_created, record_to_paper
+from paperwire.ingest.snapshot import (
+    _line_chunks,
+    _spans,
+    import_snapshot,
+    parse_created,
+    record_to_paper,
+)
 from paperwire.models import UpsertCounts
 from paperwire.store import Store
 
