@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from paperwire.ingest.snapshot import (
     _line_chunks,
     _spans,
+    _squash,
     import_snapshot,
     parse_created,
     record_to_paper,
@@ -245,3 +246,17 @@ def test_spans_read_by_converters_hold_the_lines_line_chunks_yield(
         spans = list(_spans(fh, str(path), chunk))
     assert [(first + i, line) for first, span in spans for i, line in enumerate(span.read())] == expected
     assert all(len(span.read()) == span.count for _, span in spans)
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list("ab .,\n\t\r\x0b\x0c\x1c\x1d\x1e\x1f\x01\x7f") + ["\u00a0", "\u2003", "é", "\u3000"]
+        ),
+        max_size=60,
+    )
+)
+@settings(max_examples=500, deadline=None)
+def test_whitespace_squashing_equals_split_and_join(text: str) -> None:
+    # the fast path for the usual wrapped abstract must give what the general rule gives
+    assert _squash(text) == " ".join(text.split())

@@ -95,13 +95,19 @@ def parse_created(value: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+# The ASCII characters ``str.split()`` splits on, besides the space and the newline.
+_OTHER_ASCII_SPACE = ("\t", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x1f")
+
+
 def _squash(text: object) -> str:
     """Collapse whitespace as the Atom import does; the usual wrapped line is cheap."""
     if not isinstance(text, str):
         return ""
     flat = text.strip().replace("\n", " ")
-    if flat.isascii() and flat.isprintable() and "  " not in flat:
-        return flat  # same result as split/join, without building a word list
+    if flat.isascii() and "  " not in flat and not any(c in flat for c in _OTHER_ASCII_SPACE):
+        # Same result as split/join, without building a word list; each test is one
+        # memchr-like pass (``isprintable`` looked every character up: 3 µs an abstract).
+        return flat
     return " ".join(flat.split())
 
 
@@ -142,6 +148,8 @@ def _versions(record: dict[str, Any]) -> tuple[int | None, datetime | None, date
             numbers.append(int(label[1:]))
     first, last = versions[0], versions[-1]
     submitted = parse_created(first["created"]) if isinstance(first, dict) and first.get("created") else None
+    if last is first:  # one version (most papers): one date to parse
+        return (max(numbers) if numbers else None), submitted, submitted
     updated = parse_created(last["created"]) if isinstance(last, dict) and last.get("created") else None
     return (max(numbers) if numbers else None), submitted, updated
 
