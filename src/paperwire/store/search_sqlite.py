@@ -37,15 +37,31 @@ _FTS_VALUES = (
     "p.rowid, p.title, "
     "(SELECT group_concat(j.value ->> 'name', ' ') FROM json_each(p.authors) AS j), p.abstract"
 )
+_INSERT_FTS = "INSERT INTO papers_fts (rowid, title, authors, abstract) "
 _MARK = "papers_fts_rowid"
 _TITLE, _AUTHORS, _ABSTRACT = (PAPER_COLUMNS.index(c) for c in ("title", "authors", "abstract"))
+_RANK = f"-bm25(papers_fts, {TITLE_WEIGHT}, {AUTHORS_WEIGHT}, {ABSTRACT_WEIGHT})"
+REFRESH_CHUNK = 10_000  # rows per transaction when catching up, so writers are not held long
+UPSERT_CATCHUP = 2_000  # backlog an ordinary upsert also indexes beyond its own rows
 
 
 def _authors_text(authors_json: str) -> str:
     """What ``_FTS_VALUES`` derives from the JSON column: the names, space-separated."""
     return " ".join(a["name"] for a in orjson.loads(authors_json))
-REFRESH_CHUNK = 10_000  # rows per transaction when catching up, so writers are not held long
-UPSERT_CATCHUP = 2_000  # backlog an ordinary upsert also indexes beyond its own rows
+
+
+def _indexed_up_to(db: Db) -> int:
+    """The keyword index's mark: every rowid up to it is indexed (or in search_pending)."""
+    row = db.fetchone("SELECT value FROM search_state WHERE name = ?", (_MARK,))
+    return int(row["value"]) if row else 0
+
+
+def _set_indexed_up_to(db: Db, rowid: int) -> None:
+    db.execute(
+        "INSERT INTO search_state (name, value) VALUES (?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        (_MARK, rowid),
+    )
 
 
 def fts_phrase(words: tuple[str, ...]) -> str:
@@ -142,7 +158,6 @@ class SqliteSearch(SqlBase):
         order: KeywordOrder,
     ) -> tuple[str, list[Any]]:
         where, params = filter_sql(filters)
-        rank = f"-bm25(papers_fts, {TITLE_WEIGHT}, {AUTHORS_WEIGHT}, {ABSTRACT_WEIGHT})"
         if where == "1=1" and order == "relevance":
             # Rank inside the FTS5 table first and read only the top rows of ``papers``:
             # joining every match first cost one random read of a large row per match
@@ -150,14 +165,13 @@ class SqliteSearch(SqlBase):
             # Equal scores are ordered by id among the rows kept.
             sql = (
                 "SELECT p.id AS id, r.score AS score FROM "
-                f"(SELECT rowid, {rank} AS score FROM papers_fts WHERE papers_fts MATCH ? "
+                f"(SELECT rowid, {_RANK} AS score FROM papers_fts WHERE papers_fts MATCH ? "
                 "ORDER BY score DESC LIMIT ?) AS r "
                 "JOIN papers p ON p.rowid = r.rowid ORDER BY r.score DESC, p.id"
             )
             return sql, [fts_expression(query), limit]
         sql = (
-            "SELECT p.id AS id, "
-            f"-bm25(papers_fts, {TITLE_WEIGHT}, {AUTHORS_WEIGHT}, {ABSTRACT_WEIGHT}) AS score "
+            f"SELECT p.id AS id, {_RANK} AS score "
             "FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid "
             f"WHERE papers_fts MATCH ? AND {where} "
             f"ORDER BY {keyword_order_sql(order)} LIMIT ?"
@@ -172,33 +186,27 @@ class SqliteSearch(SqlBase):
         # batch, instead of in one pass at the end (the texts come from Python, which
         # is also cheaper than json_each); only when everything below is indexed, so
         # the mark keeps meaning "every rowid up to here" (else the refresh catches up).
-        mark = db.fetchone("SELECT value FROM search_state WHERE name = ?", (_MARK,))
-        if int(mark["value"] if mark else 0) != first_rowid - 1:
+        if _indexed_up_to(db) != first_rowid - 1:
             return
         if db.fetchone("SELECT 1 AS one FROM search_pending LIMIT 1"):
             return
         db.executemany(
-            "INSERT INTO papers_fts (rowid, title, authors, abstract) VALUES (?, ?, ?, ?)",
+            _INSERT_FTS + "VALUES (?, ?, ?, ?)",
             [
                 (first_rowid + i, row[_TITLE], _authors_text(row[_AUTHORS]), row[_ABSTRACT])
                 for i, row in enumerate(rows)
             ],
         )
-        db.execute(
-            "INSERT INTO search_state (name, value) VALUES (?, ?) "
-            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            (_MARK, first_rowid + len(rows) - 1),
-        )
+        _set_indexed_up_to(db, first_rowid + len(rows) - 1)
 
     def _refresh_keyword(self, db: Db, *, limit: int) -> int:
-        mark_row = db.fetchone("SELECT value FROM search_state WHERE name = ?", (_MARK,))
-        mark = int(mark_row["value"]) if mark_row else 0
+        mark = _indexed_up_to(db)
         pending = db.fetchone("SELECT count(*) AS n FROM search_pending")
         done = int(pending["n"]) if pending else 0
         if done:
             db.execute(
-                "INSERT INTO papers_fts (rowid, title, authors, abstract) "
-                f"SELECT {_FTS_VALUES} FROM search_pending s JOIN papers p ON p.rowid = s.doc"
+                _INSERT_FTS
+                + f"SELECT {_FTS_VALUES} FROM search_pending s JOIN papers p ON p.rowid = s.doc"
             )
             db.execute("DELETE FROM search_pending")
         top = db.fetchone(
@@ -208,15 +216,10 @@ class SqliteSearch(SqlBase):
         )
         if top and top["n"]:
             db.execute(
-                "INSERT INTO papers_fts (rowid, title, authors, abstract) "
-                f"SELECT {_FTS_VALUES} FROM papers p WHERE p.rowid > ? AND p.rowid <= ?",
+                _INSERT_FTS + f"SELECT {_FTS_VALUES} FROM papers p WHERE p.rowid > ? AND p.rowid <= ?",
                 (mark, top["top"]),
             )
-            db.execute(
-                "INSERT INTO search_state (name, value) VALUES (?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                (_MARK, top["top"]),
-            )
+            _set_indexed_up_to(db, int(top["top"]))
             done += int(top["n"])
         return done
 
