@@ -43,7 +43,7 @@ def pg_server() -> Iterator[object]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _fresh_pg_database(server: object) -> str:
+def fresh_pg_database(server: object) -> str:
     import psycopg
 
     name = "t_" + uuid.uuid4().hex[:12]
@@ -56,7 +56,7 @@ def _fresh_pg_database(server: object) -> str:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database on each backend."""
     if request.param == "postgres":
-        return _fresh_pg_database(request.getfixturevalue("pg_server"))
+        return fresh_pg_database(request.getfixturevalue("pg_server"))
     url = f"sqlite:///{tmp_path / 'paperwire.db'}"
     upgrade_database(url)
     return url

@@ -15,17 +15,26 @@ from paperwire.models import SearchFilters, UpsertCounts
 from paperwire.search.keyword import keyword_search
 from paperwire.search.query import parse_query
 from paperwire.store import Store, open_store, upgrade_database
+from paperwire.store.codec import PAPER_COLUMNS
 
+from tests.conftest import fresh_pg_database
 from .test_snapshot import record, write_lines
 
 
+_SCHEMA_OBJECTS = {
+    "sqlite": "SELECT type AS kind, name FROM sqlite_master "
+    "WHERE type IN ('index', 'trigger') AND sql IS NOT NULL",
+    "postgresql": "SELECT 'index' AS kind, indexname AS name FROM pg_indexes "
+    "WHERE schemaname = current_schema() UNION ALL "
+    "SELECT 'trigger', tgname FROM pg_trigger WHERE NOT tgisinternal",
+}
+
+
 def schema_objects(store: Store) -> set[tuple[str, str]]:
-    """Named indexes and triggers of the paper tables (SQLite)."""
-    db = store._writer  # type: ignore[attr-defined]
-    rows = db.execute(
-        "SELECT type, name FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL"
-    ).fetchall()
-    return {(row[0], row[1]) for row in rows}
+    """Named indexes and triggers of the database."""
+    with store._reading() as db:  # type: ignore[attr-defined]
+        rows = db.fetchall(_SCHEMA_OBJECTS[store.dialect])
+    return {(row["kind"], row["name"]) for row in rows}
 
 
 def lines_for(n: int, **kw: object) -> list[str]:
@@ -33,32 +42,36 @@ def lines_for(n: int, **kw: object) -> list[str]:
 
 
 def test_bulk_load_leaves_indexes_triggers_and_search_as_upserts_do(
-    sqlite_store: Store, tmp_path: Path
+    store: Store, tmp_path: Path
 ) -> None:
-    before = schema_objects(sqlite_store)
-    version = sqlite_store.data_version().version
+    before = schema_objects(store)
+    version = store.data_version().version
     lines = [
         json.dumps(record(i, title=f"Quokka census {i}" if i == 17 else f"Paper number {i}"))
         for i in range(1, 24)
     ]
     path = write_lines(tmp_path / "snap.jsonl", lines)
-    report = import_snapshot(sqlite_store, path, batch_size=5, chunk_bytes=1500, workers=0)
+    report = import_snapshot(store, path, batch_size=5, chunk_bytes=1500, workers=0)
     assert report.ok and report.counts == UpsertCounts(added=23)
-    assert schema_objects(sqlite_store) == before  # everything set aside came back
-    assert sqlite_store.restore_bulk_load() == 0  # nothing left set aside
-    assert sqlite_store.data_version().version > version  # pages cached before are stale
-    assert sqlite_store.keyword_backlog() == 0
-    assert [h.paper_id for h in keyword_search(sqlite_store, parse_query("quokka"), limit=5)] == [
+    assert schema_objects(store) == before  # everything set aside came back
+    assert store.restore_bulk_load() == 0  # nothing left set aside
+    assert store.data_version().version > version  # pages cached before are stale
+    assert store.keyword_backlog() == 0
+    assert [h.paper_id for h in keyword_search(store, parse_query("quokka"), limit=5)] == [
         "2101.00017"
     ]
     # authors are indexed too, with the text the update trigger will present on change
-    assert len(keyword_search(sqlite_store, parse_query("turing"), limit=50)) == 23
-    assert sqlite_store.count_listed(filters=SearchFilters(categories=("stat.ML",))) == 23
-    assert sqlite_store.count_listed(filters=SearchFilters(author="alan turing")) == 23
-    plan = sqlite_store._writer.execute(  # type: ignore[attr-defined]
-        "EXPLAIN QUERY PLAN SELECT paper_id FROM paper_authors WHERE name_key = 'alan turing'"
-    ).fetchall()
-    assert "paper_authors_name_key" in " ".join(str(row[-1]) for row in plan)
+    assert len(keyword_search(store, parse_query("turing"), limit=50)) == 23
+    assert store.count_listed(filters=SearchFilters(categories=("stat.ML",))) == 23
+    assert store.count_listed(filters=SearchFilters(author="alan turing")) == 23
+    explain = "EXPLAIN QUERY PLAN" if store.dialect == "sqlite" else "EXPLAIN (COSTS OFF)"
+    with store._reading() as db:  # type: ignore[attr-defined]
+        if store.dialect == "postgresql":
+            db.execute("SET enable_seqscan = off")  # 23 rows: the planner would scan
+        plan = db.fetchall(
+            f"{explain} SELECT paper_id FROM paper_authors WHERE name_key = 'alan turing'"
+        )
+    assert "paper_authors_name_key" in " ".join(str(list(row.values())[-1]) for row in plan)
 
 
 def test_changing_a_bulk_loaded_paper_leaves_no_stale_keyword_entries(
@@ -86,35 +99,39 @@ def test_changing_a_bulk_loaded_paper_leaves_no_stale_keyword_entries(
 
 
 def test_a_repeated_id_falls_back_to_upserts_and_the_last_record_wins(
-    sqlite_store: Store, tmp_path: Path
+    store: Store, tmp_path: Path
 ) -> None:
     lines = lines_for(9)
     again = record(2, title="Paper number 2, platypus", authors_parsed=[["Hopper", "Grace", ""]])
     path = write_lines(tmp_path / "snap.jsonl", [*lines, json.dumps(again)])
     # small chunks: the repeat arrives in a later batch, after the first was inserted
-    report = import_snapshot(sqlite_store, path, batch_size=3, chunk_bytes=900, workers=0)
+    report = import_snapshot(store, path, batch_size=3, chunk_bytes=900, workers=0)
     assert report.counts.added == 9 and report.counts.failed == 0
-    assert sqlite_store.count_papers() == 9
-    got = sqlite_store.get_paper("2101.00002")
+    assert store.count_papers() == 9
+    got = store.get_paper("2101.00002")
     assert got is not None and got.title == "Paper number 2, platypus"
     assert [a.name for a in got.authors] == ["Grace Hopper"]
-    assert sqlite_store.count_listed(filters=SearchFilters(author="grace hopper")) == 1
-    assert sqlite_store.keyword_backlog() == 0
-    assert [h.paper_id for h in keyword_search(sqlite_store, parse_query("platypus"), limit=5)] == [
+    assert store.count_listed(filters=SearchFilters(author="grace hopper")) == 1
+    assert store.keyword_backlog() == 0
+    assert [h.paper_id for h in keyword_search(store, parse_query("platypus"), limit=5)] == [
         "2101.00002"
     ]
 
 
-def test_a_load_killed_midway_is_restored_by_the_next_store_that_asks(sqlite_url: str) -> None:
-    dying = open_store(sqlite_url)
+def test_a_load_killed_midway_is_restored_by_the_next_store_that_asks(database_url: str) -> None:
+    dying = open_store(database_url)
     before = schema_objects(dying)
     assert dying.begin_bulk_load() is True
     dropped = before - schema_objects(dying)
     assert ("index", "papers_listed_day") in dropped
-    assert ("trigger", "papers_data_version_insert") in dropped
+    if dying.dialect == "sqlite":  # per-row insert trigger; PostgreSQL's are per statement
+        assert ("trigger", "papers_data_version_insert") in dropped
+    else:  # the keyword index (GIN) is rebuilt too, not the primary keys
+        assert ("index", "papers_search_tsv") in dropped
+        assert not {name for _, name in dropped if name.endswith("_pkey")}
     dying.close()  # the process dies here: end_bulk_load never runs
 
-    reopened = open_store(sqlite_url)
+    reopened = open_store(database_url)
     try:
         assert reopened.restore_bulk_load() == len(dropped)
         assert schema_objects(reopened) == before
@@ -126,36 +143,46 @@ def test_a_load_killed_midway_is_restored_by_the_next_store_that_asks(sqlite_url
 def test_a_database_with_papers_is_never_bulk_loaded(store: Store, tmp_path: Path) -> None:
     path = write_lines(tmp_path / "snap.jsonl", lines_for(3))
     import_snapshot(store, path, workers=0)
-    assert store.begin_bulk_load() is False  # PostgreSQL: always False (no bulk path)
+    assert store.begin_bulk_load() is False
     assert store.restore_bulk_load() == 0
 
 
 @pytest.mark.parametrize("workers", [0, 1])
 def test_converter_processes_and_in_process_load_the_same(
-    sqlite_store: Store, tmp_path: Path, workers: int
+    store: Store, tmp_path: Path, workers: int
 ) -> None:
     path = write_lines(tmp_path / "snap.jsonl", [*lines_for(12), "{broken"])
-    report = import_snapshot(sqlite_store, path, batch_size=4, chunk_bytes=1200, workers=workers)
+    report = import_snapshot(store, path, batch_size=4, chunk_bytes=1200, workers=workers)
     assert report.counts == UpsertCounts(added=12, failed=1)
     assert [e.split(": ")[0] for e in report.errors] == [f"{path}:13"]
-    got = sqlite_store.get_paper("2101.00005")
+    got = store.get_paper("2101.00005")
     assert got is not None and [a.name for a in got.authors] == ["Ada Lovelace", "Alan Turing"]
     assert got.has_code  # the code link in the comments survived the trip between processes
 
 
 def table_rows(store: Store, sql: str) -> list[tuple[object, ...]]:
-    return [tuple(row) for row in store._writer.execute(sql).fetchall()]  # type: ignore[attr-defined]
+    with store._reading() as db:  # type: ignore[attr-defined]
+        return [tuple(row.values()) for row in db.fetchall(sql)]
+
+
+def empty_database_like(store: Store, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """Another migrated, empty database on the backend of ``store``."""
+    if store.dialect == "postgresql":
+        return fresh_pg_database(request.getfixturevalue("pg_server"))
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    upgrade_database(url)
+    return url
 
 
 _PAPER_ROWS = (
-    "SELECT * FROM papers ORDER BY id",
+    f"SELECT {', '.join(PAPER_COLUMNS)} FROM papers ORDER BY id",  # not the clocks
     "SELECT * FROM paper_categories ORDER BY paper_id, position",
     "SELECT * FROM paper_authors ORDER BY paper_id, position",
 )
 
 
 def test_bulk_rows_are_stored_exactly_as_upserts_store_them(
-    sqlite_store: Store, tmp_path: Path
+    store: Store, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     # Bulk rows carry dates as ready ISO text (no adapter call when bound): the text
     # must be what the adapters write for the upsert path, or a listing day, a date
@@ -168,29 +195,25 @@ def test_bulk_rows_are_stored_exactly_as_upserts_store_them(
         ], categories="math.PR math.PR cs.IT")),
     ]
     path = write_lines(tmp_path / "snap.jsonl", lines)
-    assert import_snapshot(sqlite_store, path, workers=0).counts == UpsertCounts(added=6)
+    assert import_snapshot(store, path, workers=0).counts == UpsertCounts(added=6)
 
-    other_url = f"sqlite:///{tmp_path / 'upserted.db'}"
-    upgrade_database(other_url)
-    upserted = open_store(other_url)
+    upserted = open_store(empty_database_like(store, tmp_path, request))
     try:
         papers, errors = convert_lines(str(path), 1, path.read_bytes().splitlines())
         assert errors == []
         assert upserted.upsert_papers(papers) == UpsertCounts(added=6)
-        for sql in _PAPER_ROWS:
-            bulk, plain = table_rows(sqlite_store, sql), table_rows(upserted, sql)
-            if sql.startswith("SELECT * FROM papers "):  # created_at, modified_at: clocks
-                bulk, plain = [r[:-2] for r in bulk], [r[:-2] for r in plain]
-            assert bulk == plain
+        keyword = ("SELECT id, search_tsv::text FROM papers ORDER BY id",)
+        for sql in _PAPER_ROWS + (keyword if store.dialect == "postgresql" else ()):
+            assert table_rows(store, sql) == table_rows(upserted, sql)
     finally:
         upserted.close()
-    got = sqlite_store.get_paper("2101.00006")
+    got = store.get_paper("2101.00006")
     assert got is not None and got.submitted is not None and got.updated is not None
     assert (got.submitted.isoformat(), got.updated.isoformat()) == (
         "2007-04-02T19:18:42+00:00", "2007-04-03T01:02:03+00:00"
     )
     # the rerun compares fingerprints: nothing changed
-    assert import_snapshot(sqlite_store, path, workers=0).counts == UpsertCounts(unchanged=6)
+    assert import_snapshot(store, path, workers=0).counts == UpsertCounts(unchanged=6)
 
 
 def journal_mode(store: Store) -> str:

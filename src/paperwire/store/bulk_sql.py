@@ -5,6 +5,8 @@ Why: a paper costs SQLite about four times more to insert while the secondary in
 trigger exist than without them, and building those indexes once, sorted, at the end is
 cheaper than maintaining them row by row (docs/benchmarks.md). So a bulk load into an
 *empty* papers table drops them, inserts plain rows, and recreates them at the end.
+PostgreSQL does the same with its secondary indexes (the keyword GIN index among them),
+and its rows go in by ``COPY`` (``PostgresDb.executemany``) without a staging table.
 
 Crash safety: the statements that made the dropped indexes and triggers are saved in
 ``bulk_load_saved`` in the same transaction that drops them, so a load killed midway
@@ -15,27 +17,59 @@ non-empty table is never touched: the caller gets ``False`` and uses ``upsert_pa
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from paperwire.models import UpsertCounts
 from paperwire.store.codec import PAPER_COLUMNS, BulkRows
 from paperwire.store.sql import Db, SqlBase
 
-# Rowids are given, so the keyword index can be filled in the same transaction.
 _INSERT_PAPER = (  # noqa: S608 - column names are constants
-    f"INSERT INTO papers (rowid, {', '.join(PAPER_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * (len(PAPER_COLUMNS) + 1))})"
+    f"INSERT INTO papers ({', '.join(PAPER_COLUMNS)}) VALUES ({', '.join('?' * len(PAPER_COLUMNS))})"
 )
 _INSERT_CATEGORY = "INSERT INTO paper_categories (paper_id, position, category) VALUES (?, ?, ?)"
 _INSERT_AUTHOR = "INSERT INTO paper_authors (paper_id, position, name, name_key) VALUES (?, ?, ?, ?)"
 _TABLES = ("papers", "paper_categories", "paper_authors")
-# Insert-time triggers that only bump the data version: one bump at the end replaces them.
+# Insert-time triggers that only bump the data version, per row on SQLite: one bump at
+# the end replaces them. PostgreSQL's fire once per statement (three a batch): kept.
 _DROPPED_TRIGGERS = ("papers_data_version_insert",)
+_TABLE_MARKS = ", ".join("?" * len(_TABLES))
+
+# (name, kind, ddl) of what a bulk load sets aside, per dialect: the secondary indexes
+# of the paper tables (never one that backs a primary key or unique constraint: those
+# decide whether a batch holds a stored id), and SQLite's per-row insert trigger.
+_SET_ASIDE: dict[str, tuple[str, tuple[str, ...]]] = {
+    "sqlite": (
+        f"SELECT name, type AS kind, sql AS ddl FROM sqlite_master "  # noqa: S608
+        f"WHERE tbl_name IN ({_TABLE_MARKS}) AND sql IS NOT NULL "
+        "AND (type = 'index' OR (type = 'trigger' AND name IN "
+        f"({', '.join('?' * len(_DROPPED_TRIGGERS))})))",
+        (*_TABLES, *_DROPPED_TRIGGERS),
+    ),
+    "postgresql": (
+        "SELECT i.relname AS name, 'index' AS kind, pg_get_indexdef(i.oid) AS ddl "  # noqa: S608
+        "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+        "JOIN pg_class t ON t.oid = x.indrelid "
+        f"WHERE t.relname IN ({_TABLE_MARKS}) AND pg_table_is_visible(t.oid) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+        _TABLES,
+    ),
+}
+# Whether a saved object exists again (restoring twice, or after a crash mid-restore).
+_EXISTS = {
+    "sqlite": "SELECT 1 AS one FROM sqlite_master WHERE type = ? AND name = ?",
+    "postgresql": "SELECT 1 AS one FROM pg_class WHERE 'index' = ? AND relname = ? "
+    "AND pg_table_is_visible(oid)",
+}
+# Around the rebuild, PostgreSQL: more sort memory for the index builds (the GIN
+# keyword index above all) in this transaction only, and fresh planner statistics for
+# tables that went from empty to full (autovacuum would get there, later).
+_BEFORE_REBUILD = {"postgresql": ("SET LOCAL maintenance_work_mem = '256MB'",)}
+_AFTER_REBUILD = {"postgresql": (f"ANALYZE {', '.join(_TABLES)}",)}
 
 
 class BulkLoadStore(Protocol):
-    """Fast first load of papers into an empty database (SQLite; others say no)."""
+    """Fast first load of papers into an empty database (SQLite, PostgreSQL)."""
 
     def begin_bulk_load(self) -> bool:
         """Prepare a bulk load; ``False`` if the papers table is not empty (or the
@@ -48,6 +82,12 @@ class BulkLoadStore(Protocol):
         ``upsert_papers`` instead, which knows how to replace."""
         ...
 
+    def _insert_bulk_papers(self, db: Db, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert a bulk load's papers rows (``codec.PAPER_COLUMNS`` order) in its
+        transaction. SQLite numbers them and fills its FTS5 keyword index from them
+        (``search_sqlite``); PostgreSQL's keyword index is a generated column."""
+        db.executemany(_INSERT_PAPER, rows)
+
     def end_bulk_load(self) -> None:
         """Recreate what ``begin_bulk_load`` dropped; safe to call more than once."""
         ...
@@ -59,20 +99,13 @@ class BulkLoadStore(Protocol):
 
 class BulkLoadQueries(SqlBase):
     def begin_bulk_load(self) -> bool:
-        if self.dialect != "sqlite":
-            return False  # PostgreSQL: the regular upsert path (see docs/benchmarks.md)
+        if self.dialect not in _SET_ASIDE:
+            return False
         self.restore_bulk_load()
         with self._writing() as db:
             if db.fetchone("SELECT 1 AS one FROM papers LIMIT 1"):
                 return False
-            marks = ", ".join("?" * len(_TABLES))
-            saved = db.fetchall(
-                f"SELECT name, type AS kind, sql AS ddl FROM sqlite_master "  # noqa: S608
-                f"WHERE tbl_name IN ({marks}) AND sql IS NOT NULL "
-                "AND (type = 'index' OR (type = 'trigger' AND name IN "
-                f"({', '.join('?' * len(_DROPPED_TRIGGERS))})))",
-                (*_TABLES, *_DROPPED_TRIGGERS),
-            )
+            saved = db.fetchall(*_SET_ASIDE[self.dialect])
             for row in saved:
                 db.execute(
                     "INSERT INTO bulk_load_saved (name, kind, ddl) VALUES (?, ?, ?)",
@@ -88,15 +121,18 @@ class BulkLoadQueries(SqlBase):
             return UpsertCounts()
         try:
             with self._bulk_writing() as db:
-                top = db.fetchone("SELECT coalesce(max(rowid), 0) AS top FROM papers")
-                first = int(top["top"] if top else 0) + 1
-                db.executemany(_INSERT_PAPER, [(first + i, *row) for i, row in enumerate(papers)])
+                self._insert_bulk_papers(db, papers)
                 db.executemany(_INSERT_CATEGORY, categories)
                 db.executemany(_INSERT_AUTHOR, authors)
-                self._index_bulk_rows(db, first, papers)
-        except sqlite3.IntegrityError:
+        except self.integrity_errors:
             return None  # an id already stored (a repeated record): rolled back
         return UpsertCounts(added=len(papers))
+
+    def _insert_bulk_papers(self, db: Db, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert a bulk load's papers rows (``codec.PAPER_COLUMNS`` order) in its
+        transaction. SQLite numbers them and fills its FTS5 keyword index from them
+        (``search_sqlite``); PostgreSQL's keyword index is a generated column."""
+        db.executemany(_INSERT_PAPER, rows)
 
     def end_bulk_load(self) -> None:
         try:
@@ -109,9 +145,14 @@ class BulkLoadQueries(SqlBase):
             saved = db.fetchall("SELECT name, kind, ddl FROM bulk_load_saved ORDER BY kind, name")
             if not saved:
                 return 0
+            for statement in _BEFORE_REBUILD.get(self.dialect, ()):
+                db.execute(statement)
             for row in saved:
-                _restore(db, row)
+                if not db.fetchone(_EXISTS[self.dialect], (row["kind"], row["name"])):
+                    db.execute(row["ddl"])
             db.execute("DELETE FROM bulk_load_saved")
+            for statement in _AFTER_REBUILD.get(self.dialect, ()):
+                db.execute(statement)
             # the one bump that replaces the dropped insert trigger's per-row bumps
             db.execute(
                 "UPDATE data_versions SET version = version + 1, "
@@ -119,10 +160,3 @@ class BulkLoadQueries(SqlBase):
             )
         return len(saved)
 
-
-def _restore(db: Db, row: dict[str, Any]) -> None:
-    exists = db.fetchone(
-        "SELECT 1 AS one FROM sqlite_master WHERE type = ? AND name = ?", (row["kind"], row["name"])
-    )
-    if not exists:
-        db.execute(row["ddl"])

@@ -56,11 +56,19 @@ class PostgresDb:
             with self.conn.cursor() as cur:
                 cur.executemany(to_pyformat(sql), rows)
             return
-        # COPY into a temporary staging table, then one INSERT … SELECT, instead of a
-        # statement per row: per-row statements each fire the statement-level
-        # data-version trigger (an UPDATE of one row, thousands of times per
-        # transaction) and cost a server parse/plan/execute each (docs/benchmarks.md).
+        # Rows go in by COPY, not a statement per row: per-row statements each fire the
+        # statement-level data-version trigger (an UPDATE of one row, thousands of times
+        # per transaction) and cost a server parse/plan/execute each (docs/benchmarks.md).
         table, columns, tail = insert.group("table"), insert.group("columns"), insert.group("tail")
+        if not tail:
+            # A plain INSERT of many rows and a COPY of them do the same (all rows or
+            # none, statement triggers once): straight into the table.
+            with self.conn.transaction(), self.conn.cursor() as cur:
+                with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            return
+        # With ON CONFLICT: COPY into a temporary staging table, then one INSERT … SELECT;
         # one staging table per (table, column list) and session; it empties on commit
         stage = f"_stage_{table}_{zlib.crc32(columns.encode()):08x}"
         with self.conn.transaction(), self.conn.cursor() as cur:  # COPY and INSERT together
@@ -77,6 +85,7 @@ class PostgresDb:
 
 class PostgresStore(PostgresSearch, SqlStore):
     dialect = "postgresql"
+    integrity_errors = (psycopg.IntegrityError,)
 
     def __init__(self, conninfo: str) -> None:
         self.conninfo = conninfo

@@ -38,6 +38,10 @@ _FTS_VALUES = (
     "(SELECT group_concat(j.value ->> 'name', ' ') FROM json_each(p.authors) AS j), p.abstract"
 )
 _INSERT_FTS = "INSERT INTO papers_fts (rowid, title, authors, abstract) "
+_INSERT_NUMBERED_PAPER = (  # noqa: S608 - column names are constants
+    f"INSERT INTO papers (rowid, {', '.join(PAPER_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * (len(PAPER_COLUMNS) + 1))})"
+)
 _MARK = "papers_fts_rowid"
 _TITLE, _AUTHORS, _ABSTRACT = (PAPER_COLUMNS.index(c) for c in ("title", "authors", "abstract"))
 _RANK = f"-bm25(papers_fts, {TITLE_WEIGHT}, {AUTHORS_WEIGHT}, {ABSTRACT_WEIGHT})"
@@ -181,23 +185,27 @@ class SqliteSearch(SqlBase):
     def _index_written_papers(self, db: Db, *, count: int) -> None:
         self._refresh_keyword(db, limit=count + UPSERT_CATCHUP)
 
-    def _index_bulk_rows(self, db: Db, first_rowid: int, rows: Sequence[Sequence[Any]]) -> None:
-        # Index in the load's own transaction while the other core converts the next
-        # batch, instead of in one pass at the end (the texts come from Python, which
-        # is also cheaper than json_each); only when everything below is indexed, so
-        # the mark keeps meaning "every rowid up to here" (else the refresh catches up).
-        if _indexed_up_to(db) != first_rowid - 1:
+    def _insert_bulk_papers(self, db: Db, rows: Sequence[Sequence[Any]]) -> None:
+        # Rowids are given, so the keyword index is filled in the load's own transaction
+        # while the other core converts the next batch, instead of in one pass at the
+        # end (the texts come from Python, which is also cheaper than json_each); only
+        # when everything below is indexed, so the mark keeps meaning "every rowid up to
+        # here" (else the refresh at the end catches up).
+        top = db.fetchone("SELECT coalesce(max(rowid), 0) AS top FROM papers")
+        first = int(top["top"] if top else 0) + 1
+        db.executemany(_INSERT_NUMBERED_PAPER, [(first + i, *row) for i, row in enumerate(rows)])
+        if _indexed_up_to(db) != first - 1:
             return
         if db.fetchone("SELECT 1 AS one FROM search_pending LIMIT 1"):
             return
         db.executemany(
             _INSERT_FTS + "VALUES (?, ?, ?, ?)",
             [
-                (first_rowid + i, row[_TITLE], _authors_text(row[_AUTHORS]), row[_ABSTRACT])
+                (first + i, row[_TITLE], _authors_text(row[_AUTHORS]), row[_ABSTRACT])
                 for i, row in enumerate(rows)
             ],
         )
-        _set_indexed_up_to(db, first_rowid + len(rows) - 1)
+        _set_indexed_up_to(db, first + len(rows) - 1)
 
     def _refresh_keyword(self, db: Db, *, limit: int) -> int:
         mark = _indexed_up_to(db)

@@ -37,6 +37,8 @@ class SqlBase:
     """What every query mixin can rely on: the two context managers of the backend."""
 
     dialect = "sql"
+    # What the driver raises for a broken constraint (a bulk load meeting a stored id).
+    integrity_errors: tuple[type[Exception], ...] = ()
 
     def _reading(self) -> AbstractContextManager[Db]:
         raise NotImplementedError
@@ -56,8 +58,3 @@ class SqlBase:
     def _index_written_papers(self, db: Db, *, count: int) -> None:
         """Called by ``upsert_papers`` inside its transaction after writing ``count``
         rows, so search indexes that are not triggers stay current (SQLite FTS5)."""
-
-    def _index_bulk_rows(self, db: Db, first_rowid: int, rows: Sequence[Sequence[Any]]) -> None:
-        """Called by ``insert_bulk_rows`` inside its transaction with the papers rows
-        (``codec.PAPER_COLUMNS`` order) it stored under consecutive rowids from
-        ``first_rowid``, for search indexes that are not triggers (SQLite FTS5)."""
