@@ -118,6 +118,29 @@ def test_a_repeated_id_falls_back_to_upserts_and_the_last_record_wins(
     ]
 
 
+def test_the_last_record_of_an_id_wins_when_a_later_batch_is_written_first(
+    store: Store, tmp_path: Path
+) -> None:
+    # A PostgreSQL bulk load writes two batches at once. The second, small, stores the
+    # repeated id while the first, long, is still on its way there: the first then
+    # meets it, falls back to upserts, and the second's record must be written again
+    # after it. (SQLite writes one batch at a time: the same outcome, in order.)
+    text = " ".join(f"word{w}" for w in range(150))
+    lines = [json.dumps(record(i, abstract=text)) for i in range(1, 1001)]
+    lines[-1] = json.dumps(record(1000, title="Paper number 1000, first record"))
+    lines += [json.dumps(record(i)) for i in range(1001, 1020)]
+    lines.append(json.dumps(record(1000, title="Paper number 1000, wombat")))
+    path = write_lines(tmp_path / "snap.jsonl", lines)
+    report = import_snapshot(store, path, batch_size=1000, chunk_bytes=4096, workers=0)
+    assert report.counts == UpsertCounts(added=1019, updated=1)
+    got = store.get_paper("2101.01000")
+    assert got is not None and got.title == "Paper number 1000, wombat"
+    assert [h.paper_id for h in keyword_search(store, parse_query("wombat"), limit=5)] == [
+        "2101.01000"
+    ]
+    assert store.count_papers() == 1019
+
+
 def test_a_load_killed_midway_is_restored_by_the_next_store_that_asks(database_url: str) -> None:
     dying = open_store(database_url)
     before = schema_objects(dying)

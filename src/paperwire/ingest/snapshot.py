@@ -193,47 +193,68 @@ def record_to_paper(record: object, *, where: str) -> Paper:
 
 
 class _BatchWriter:
-    """Writes batches on one background thread while the caller converts the next.
+    """Writes batches on background threads while the caller converts the next.
 
     The database does much of its work without holding the GIL, so parsing and writing
-    overlap. At most one batch is in flight, so memory stays bounded; batches are
-    written in order, each in its own transaction; a write error surfaces on the next
-    call, and nothing after it is written.
+    overlap. At most ``store.bulk_load_writers`` batches are in flight (one, except in
+    a PostgreSQL bulk load: see ``BulkLoadStore``), so memory stays bounded; each batch
+    is its own transaction, and results are collected in file order. A write error
+    surfaces on the next call and nothing is submitted after it (a batch already in
+    flight beside it may land; a rerun finishes the job, as after any interruption).
 
     In a bulk load (``bulk``: the papers table was empty, see ``store.bulk_sql``)
     batches arrive as encoded rows and are inserted as they are; a batch that meets an
-    id already stored (a record repeated in the file) is written by ``upsert_papers``.
+    id already stored (a record repeated in the file) is written by ``upsert_papers``
+    once the batches before it are done (``_upsert_in_file_order``).
     """
 
     def __init__(self, store: Store, *, bulk: bool) -> None:
         self.store = store
         self.bulk = bulk
         self.counts = UpsertCounts()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-writer")
-        self._pending: Future[UpsertCounts] | None = None
+        self.in_flight = max(1, store.bulk_load_writers) if bulk else 1
+        self._pool = ThreadPoolExecutor(max_workers=self.in_flight, thread_name_prefix="snapshot-writer")
+        self._pending: deque[tuple[list[Paper] | BulkRows, Future[UpsertCounts | None]]] = deque()
 
-    def _collect(self) -> None:
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            self.counts += pending.result()
+    def _collect_one(self) -> None:
+        batch, future = self._pending.popleft()
+        counts = future.result()
+        if counts is None:  # bulk rows that met a stored id: nothing was written
+            counts = self._upsert_in_file_order(cast(BulkRows, batch))
+        self.counts += counts
 
     def submit(self, batch: list[Paper] | BulkRows) -> None:
-        self._collect()
-        self._pending = self._pool.submit(self._write, batch)
+        while len(self._pending) >= self.in_flight:
+            self._collect_one()
+        self._pending.append((batch, self._pool.submit(self._write, batch)))
 
-    def _write(self, batch: list[Paper] | BulkRows) -> UpsertCounts:
+    def _write(self, batch: list[Paper] | BulkRows) -> UpsertCounts | None:
         if isinstance(batch, tuple):
-            counts = self.store.insert_bulk_rows(batch)
-            if counts is not None:
-                return counts
-            batch = [row_to_paper(dict(zip(PAPER_COLUMNS, row, strict=True))) for row in batch[0]]
+            return self.store.insert_bulk_rows(batch)
         # FTS5 tokenising costs more than the rest of a write (docs/benchmarks.md), so
         # batches skip the keyword index and ``finish`` indexes them all at once.
         return self.store.upsert_papers(batch, defer_index=True)
 
+    def _upsert_in_file_order(self, rows: BulkRows) -> UpsertCounts:
+        """Write bulk rows that met a stored id by ``upsert_papers``, so the last record
+        of an id in the file wins. A later batch written beside this one may have
+        stored such an id first: once those batches are done, what they hold of this
+        batch's ids is written again after it (not counted twice: their own insert
+        counted it)."""
+        done_later = [(later, future.result()) for later, future in self._pending]
+        counts = self.store.upsert_papers(_papers_of(rows[0]), defer_index=True)
+        ids = {row[0] for row in rows[0]}
+        for later, result in done_later:
+            if result is not None:  # inserted; one that failed is upserted in its turn
+                again = [row for row in cast(BulkRows, later)[0] if row[0] in ids]
+                if again:
+                    self.store.upsert_papers(_papers_of(again), defer_index=True)
+        return counts
+
     def finish(self) -> UpsertCounts:
         try:
-            self._collect()
+            while self._pending:
+                self._collect_one()
         finally:
             self._pool.shutdown(wait=True)
             try:
@@ -244,6 +265,11 @@ class _BatchWriter:
                 # searchable; an interrupted import leaves a backlog `paperwire index` clears.
                 self.store.refresh_keyword_index()
         return self.counts
+
+
+def _papers_of(rows: list[tuple[Any, ...]]) -> list[Paper]:
+    """Papers back from bulk rows (``codec.PAPER_COLUMNS`` order), for an upsert."""
+    return [row_to_paper(dict(zip(PAPER_COLUMNS, row, strict=True))) for row in rows]
 
 
 def _open(path: Path) -> tuple[IO[bytes], IO[bytes]]:

@@ -71,6 +71,11 @@ _AFTER_REBUILD = {"postgresql": (f"ANALYZE {', '.join(_TABLES)}",)}
 class BulkLoadStore(Protocol):
     """Fast first load of papers into an empty database (SQLite, PostgreSQL)."""
 
+    # How many ``insert_bulk_rows`` transactions a load may run at once: SQLite has one
+    # writer; PostgreSQL runs each on its own connection, and its server work per row
+    # (the generated keyword ``tsvector`` above all) then uses a second core.
+    bulk_load_writers: int
+
     def begin_bulk_load(self) -> bool:
         """Prepare a bulk load; ``False`` if the papers table is not empty (or the
         backend has no bulk path): then write with ``upsert_papers`` as usual."""
@@ -98,6 +103,7 @@ class BulkLoadStore(Protocol):
 
 
 class BulkLoadQueries(SqlBase):
+    bulk_load_writers = 1
     def begin_bulk_load(self) -> bool:
         if self.dialect not in _SET_ASIDE:
             return False
@@ -124,7 +130,7 @@ class BulkLoadQueries(SqlBase):
                 self._insert_bulk_papers(db, papers)
                 db.executemany(_INSERT_CATEGORY, categories)
                 db.executemany(_INSERT_AUTHOR, authors)
-        except self.integrity_errors:
+        except self.bulk_conflict_errors:
             return None  # an id already stored (a repeated record): rolled back
         return UpsertCounts(added=len(papers))
 

@@ -85,7 +85,10 @@ class PostgresDb:
 
 class PostgresStore(PostgresSearch, SqlStore):
     dialect = "postgresql"
-    integrity_errors = (psycopg.IntegrityError,)
+    # Two batches holding two shared ids in crossed order deadlock: one is aborted,
+    # and is then written by upserts like any batch that met a stored id.
+    bulk_conflict_errors = (psycopg.IntegrityError, psycopg.errors.DeadlockDetected)
+    bulk_load_writers = 2  # see BulkLoadStore: the server's share of a row is the larger
 
     def __init__(self, conninfo: str) -> None:
         self.conninfo = conninfo

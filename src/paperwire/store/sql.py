@@ -37,8 +37,9 @@ class SqlBase:
     """What every query mixin can rely on: the two context managers of the backend."""
 
     dialect = "sql"
-    # What the driver raises for a broken constraint (a bulk load meeting a stored id).
-    integrity_errors: tuple[type[Exception], ...] = ()
+    # What the driver raises when a bulk load's batch meets an id already stored, or
+    # being stored by a transaction beside it (``BulkLoadStore.bulk_load_writers``).
+    bulk_conflict_errors: tuple[type[Exception], ...] = ()
 
     def _reading(self) -> AbstractContextManager[Db]:
         raise NotImplementedError

@@ -68,7 +68,7 @@ class SqliteDb:
 
 class SqliteStore(SqliteSearch, SqlStore):
     dialect = "sqlite"
-    integrity_errors = (sqlite3.IntegrityError,)
+    bulk_conflict_errors = (sqlite3.IntegrityError,)
 
     def __init__(self, path: str) -> None:
         self.path = path
