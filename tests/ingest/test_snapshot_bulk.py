@@ -16,10 +16,9 @@ from paperwire.search.keyword import keyword_search
 from paperwire.search.query import parse_query
 from paperwire.store import Store, open_store, upgrade_database
 from paperwire.store.codec import PAPER_COLUMNS
-
 from tests.conftest import fresh_pg_database
-from .test_snapshot import record, write_lines
 
+from .test_snapshot import record, write_lines
 
 _SCHEMA_OBJECTS = {
     "sqlite": "SELECT type AS kind, name FROM sqlite_master "
