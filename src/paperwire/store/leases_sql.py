@@ -45,10 +45,6 @@ class LeaseStore(Protocol):
         process of this machine that no longer exists (``holder_is_dead``)."""
         ...
 
-    def take_over_lease(self, name: str, holder: str, owner: str, *, seconds: float) -> bool:
-        """Take the lease from ``holder`` (known dead) if it still holds it."""
-        ...
-
     def lease_holder(self, name: str) -> tuple[str, float] | None:
         """``(owner, expires)`` of an unexpired lease, else ``None``."""
         ...
@@ -76,11 +72,6 @@ class LeaseQueries(SqlBase):
                 _move(db, name, holder, owner, now + seconds)
                 holder = _holder(db, name)
         return holder == owner
-
-    def take_over_lease(self, name: str, holder: str, owner: str, *, seconds: float) -> bool:
-        with self._writing() as db:
-            _move(db, name, holder, owner, time.time() + seconds)
-            return _holder(db, name) == owner
 
     def lease_holder(self, name: str) -> tuple[str, float] | None:
         with self._reading() as db:
