@@ -117,27 +117,46 @@ def test_a_repeated_id_falls_back_to_upserts_and_the_last_record_wins(
     ]
 
 
-def test_the_last_record_of_an_id_wins_when_a_later_batch_is_written_first(
-    store: Store, tmp_path: Path
+V1 = {"version": "v1", "created": "Fri, 1 Jan 2021 10:00:00 GMT"}
+V2 = {"version": "v2", "created": "Mon, 1 Feb 2021 10:00:00 GMT"}
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "kept", "counted"),
+    [
+        ([V1], [V1], "wombat", UpsertCounts(added=1019, updated=1)),  # the last record wins
+        ([V1, V2], [V1], "first record", UpsertCounts(added=1019, unchanged=1)),  # never older
+        ([V1], [V1, V2], "wombat", UpsertCounts(added=1019, updated=1)),
+    ],
+    ids=["same-version", "older-last", "newer-last"],
+)
+def test_a_repeated_id_ends_as_in_a_sequential_load_when_a_later_batch_is_written_first(
+    store: Store,
+    tmp_path: Path,
+    first: list[dict[str, str]],
+    last: list[dict[str, str]],
+    kept: str,
+    counted: UpsertCounts,
 ) -> None:
     # A PostgreSQL bulk load writes two batches at once. The second, small, stores the
     # repeated id while the first, long, is still on its way there: the first then
-    # meets it, falls back to upserts, and the second's record must be written again
-    # after it. (SQLite writes one batch at a time: the same outcome, in order.)
+    # meets it and falls back to upserts, and paper and counts must still come out as
+    # a load writing one batch after the other leaves them (SQLite does just that).
     text = " ".join(f"word{w}" for w in range(150))
     lines = [json.dumps(record(i, abstract=text)) for i in range(1, 1001)]
-    lines[-1] = json.dumps(record(1000, title="Paper number 1000, first record"))
+    lines[-1] = json.dumps(record(1000, title="Paper number 1000, first record", versions=first))
     lines += [json.dumps(record(i)) for i in range(1001, 1020)]
-    lines.append(json.dumps(record(1000, title="Paper number 1000, wombat")))
+    lines.append(json.dumps(record(1000, title="Paper number 1000, wombat", versions=last)))
     path = write_lines(tmp_path / "snap.jsonl", lines)
     report = import_snapshot(store, path, batch_size=1000, chunk_bytes=4096, workers=0)
-    assert report.counts == UpsertCounts(added=1019, updated=1)
+    assert report.counts == counted
     got = store.get_paper("2101.01000")
-    assert got is not None and got.title == "Paper number 1000, wombat"
-    assert [h.paper_id for h in keyword_search(store, parse_query("wombat"), limit=5)] == [
+    assert got is not None and got.title == f"Paper number 1000, {kept}"
+    assert [h.paper_id for h in keyword_search(store, parse_query(kept), limit=5)] == [
         "2101.01000"
     ]
     assert store.count_papers() == 1019
+    assert store.count_listed(filters=SearchFilters(author="alan turing")) == 1019
 
 
 def test_a_load_killed_midway_is_restored_by_the_next_store_that_asks(database_url: str) -> None:

@@ -19,7 +19,7 @@ import pickle
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -34,7 +34,7 @@ from paperwire.ingest.errors import IngestError
 from paperwire.ingest.links import finish_paper
 from paperwire.models import Author, Link, Paper, UpsertCounts
 from paperwire.store.base import Store
-from paperwire.store.codec import PAPER_COLUMNS, BulkRows, bulk_rows, row_to_paper
+from paperwire.store.codec import BulkRows, bulk_rows
 
 DEFAULT_BATCH_SIZE = 5000
 MAX_REPORTED_ERRORS = 20  # printed; all are counted
@@ -236,20 +236,18 @@ class _BatchWriter:
         return self.store.upsert_papers(batch, defer_index=True)
 
     def _upsert_in_file_order(self, rows: BulkRows) -> UpsertCounts:
-        """Write bulk rows that met a stored id by ``upsert_papers``, so the last record
-        of an id in the file wins. A later batch written beside this one may have
-        stored such an id first: once those batches are done, what they hold of this
-        batch's ids is written again after it (not counted twice: their own insert
-        counted it)."""
-        done_later = [(later, future.result()) for later, future in self._pending]
-        counts = self.store.upsert_papers(_papers_of(rows[0]), defer_index=True)
-        ids = {row[0] for row in rows[0]}
-        for later, result in done_later:
-            if result is not None:  # inserted; one that failed is upserted in its turn
-                again = [row for row in cast(BulkRows, later)[0] if row[0] in ids]
-                if again:
-                    self.store.upsert_papers(_papers_of(again), defer_index=True)
-        return counts
+        """Write bulk rows that met a stored id by upserts (``upsert_bulk_rows``), once
+        the later batches written beside them are done: one of those may have stored
+        such an id first, and the last record of an id in the file must win, counted as
+        a sequential load counts it. A later batch's error surfaces in its own turn,
+        after this batch is written."""
+        wait([future for _, future in self._pending])
+        stored_later = [
+            cast(BulkRows, later)[0]
+            for later, future in self._pending
+            if future.exception() is None and future.result() is not None
+        ]
+        return self.store.upsert_bulk_rows(rows, stored_later=stored_later)
 
     def finish(self) -> UpsertCounts:
         try:
@@ -265,11 +263,6 @@ class _BatchWriter:
                 # searchable; an interrupted import leaves a backlog `paperwire index` clears.
                 self.store.refresh_keyword_index()
         return self.counts
-
-
-def _papers_of(rows: list[tuple[Any, ...]]) -> list[Paper]:
-    """Papers back from bulk rows (``codec.PAPER_COLUMNS`` order), for an upsert."""
-    return [row_to_paper(dict(zip(PAPER_COLUMNS, row, strict=True))) for row in rows]
 
 
 def _open(path: Path) -> tuple[IO[bytes], IO[bytes]]:

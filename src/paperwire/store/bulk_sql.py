@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from paperwire.models import UpsertCounts
-from paperwire.store.codec import PAPER_COLUMNS, BulkRows
-from paperwire.store.sql import Db, SqlBase
+from paperwire.store.codec import PAPER_COLUMNS, BulkRows, papers_from_bulk_rows
+from paperwire.store.papers_sql import PaperQueries
+from paperwire.store.sql import Db
 
 _INSERT_PAPER = (  # noqa: S608 - column names are constants
     f"INSERT INTO papers ({', '.join(PAPER_COLUMNS)}) VALUES ({', '.join('?' * len(PAPER_COLUMNS))})"
@@ -61,10 +62,15 @@ _EXISTS = {
     "postgresql": "SELECT 1 AS one FROM pg_class WHERE 'index' = ? AND relname = ? "
     "AND pg_table_is_visible(oid)",
 }
-# Around the rebuild, PostgreSQL: more sort memory for the index builds (the GIN
-# keyword index above all) in this transaction only, and fresh planner statistics for
+# Around the rebuild, PostgreSQL: at least 256 MB of sort memory for the index builds
+# (the GIN keyword index above all), in this transaction only, and fresh planner statistics for
 # tables that went from empty to full (autovacuum would get there, later).
-_BEFORE_REBUILD = {"postgresql": ("SET LOCAL maintenance_work_mem = '256MB'",)}
+_BEFORE_REBUILD = {
+    "postgresql": (
+        "SELECT set_config('maintenance_work_mem', '256MB', true) "  # true: this transaction
+        "WHERE pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes('256MB')",
+    )
+}
 _AFTER_REBUILD = {"postgresql": (f"ANALYZE {', '.join(_TABLES)}",)}
 
 
@@ -87,11 +93,15 @@ class BulkLoadStore(Protocol):
         ``upsert_papers`` instead, which knows how to replace."""
         ...
 
-    def _insert_bulk_papers(self, db: Db, rows: Sequence[Sequence[Any]]) -> None:
-        """Insert a bulk load's papers rows (``codec.PAPER_COLUMNS`` order) in its
-        transaction. SQLite numbers them and fills its FTS5 keyword index from them
-        (``search_sqlite``); PostgreSQL's keyword index is a generated column."""
-        db.executemany(_INSERT_PAPER, rows)
+    def upsert_bulk_rows(
+        self, rows: BulkRows, *, stored_later: Sequence[Sequence[tuple[Any, ...]]] = ()
+    ) -> UpsertCounts:
+        """Write bulk rows that met a stored id by ``upsert_papers``, in one transaction,
+        with the outcome a sequential load would have had. ``stored_later``: the papers
+        rows of later batches that were inserted beside this one (``bulk_load_writers``)
+        and so may hold its ids first; those are deleted, this batch is upserted, then
+        they are upserted again after it, counted by that write instead of as added."""
+        ...
 
     def end_bulk_load(self) -> None:
         """Recreate what ``begin_bulk_load`` dropped; safe to call more than once."""
@@ -102,8 +112,9 @@ class BulkLoadStore(Protocol):
         ...
 
 
-class BulkLoadQueries(SqlBase):
+class BulkLoadQueries(PaperQueries):
     bulk_load_writers = 1
+
     def begin_bulk_load(self) -> bool:
         if self.dialect not in _SET_ASIDE:
             return False
@@ -139,6 +150,21 @@ class BulkLoadQueries(SqlBase):
         transaction. SQLite numbers them and fills its FTS5 keyword index from them
         (``search_sqlite``); PostgreSQL's keyword index is a generated column."""
         db.executemany(_INSERT_PAPER, rows)
+
+    def upsert_bulk_rows(
+        self, rows: BulkRows, *, stored_later: Sequence[Sequence[tuple[Any, ...]]] = ()
+    ) -> UpsertCounts:
+        ids = {row[0] for row in rows[0]}
+        again = [[row for row in later if row[0] in ids] for later in stored_later]
+        with self._writing():  # the upserts below join this one transaction
+            # Not stored before that later batch (its insert would have failed), so
+            # deleting puts these ids back as a sequential load would have found them.
+            self.delete_papers(row[0] for part in again for row in part)
+            counts = self.upsert_papers(papers_from_bulk_rows(rows[0]), defer_index=True)
+            for part in filter(None, again):
+                counts += self.upsert_papers(papers_from_bulk_rows(part), defer_index=True)
+                counts += UpsertCounts(added=-len(part))  # their own insert counted them
+        return counts
 
     def end_bulk_load(self) -> None:
         try:

@@ -173,6 +173,11 @@ def bulk_rows(papers: list[Paper]) -> BulkRows:
     return [EncodedPaper(p).bulk_row() for p in unique], category_rows(unique), author_rows(unique)
 
 
+def papers_from_bulk_rows(rows: Iterable[tuple[Any, ...]]) -> list[Paper]:
+    """Papers back from ``bulk_rows`` papers rows, for writing them by upserts."""
+    return [row_to_paper(dict(zip(PAPER_COLUMNS, row, strict=True))) for row in rows]
+
+
 def paper_to_row(paper: Paper, *, fp: str | None = None) -> tuple[Any, ...]:
     authors = [_author_dict(a) for a in paper.authors]
     return _row(paper, authors, fp or _fingerprint_of(paper, authors))

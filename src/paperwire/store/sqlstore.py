@@ -6,14 +6,12 @@ from paperwire.store.bulk_sql import BulkLoadQueries
 from paperwire.store.harvest_sql import HarvestQueries
 from paperwire.store.leases_sql import LeaseQueries
 from paperwire.store.listing_sql import ListingQueries
-from paperwire.store.papers_sql import PaperQueries
 from paperwire.store.runs_sql import RunQueries
 from paperwire.store.search_sql import SearchQueries
 
 
 class SqlStore(
-    PaperQueries,
-    BulkLoadQueries,
+    BulkLoadQueries,  # builds on PaperQueries: its fallback writes by upserts
     HarvestQueries,
     LeaseQueries,
     RunQueries,
