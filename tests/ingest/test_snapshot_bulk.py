@@ -6,6 +6,8 @@ load killed midway is restored."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -160,25 +162,52 @@ def test_a_repeated_id_ends_as_in_a_sequential_load_when_a_later_batch_is_writte
 
 
 def test_a_load_killed_midway_is_restored_by_the_next_store_that_asks(database_url: str) -> None:
-    dying = open_store(database_url)
-    before = schema_objects(dying)
-    assert dying.begin_bulk_load() is True
-    dropped = before - schema_objects(dying)
-    assert ("index", "papers_listed_day") in dropped
-    if dying.dialect == "sqlite":  # per-row insert trigger; PostgreSQL's are per statement
-        assert ("trigger", "papers_data_version_insert") in dropped
-    else:  # the keyword index (GIN) is rebuilt too, not the primary keys
-        assert ("index", "papers_search_tsv") in dropped
-        assert not {name for _, name in dropped if name.endswith("_pkey")}
-    dying.close()  # the process dies here: end_bulk_load never runs
-
+    before = schema_objects(open_store(database_url))
+    # the loading process dies after setting the indexes aside: end_bulk_load never runs
+    subprocess.run(  # noqa: S603
+        [sys.executable, "-c", "import sys; from paperwire.store import open_store; "
+         "sys.exit(0 if open_store(sys.argv[1]).begin_bulk_load() else 3)", database_url],
+        check=True,
+    )
     reopened = open_store(database_url)
     try:
-        assert reopened.restore_bulk_load() == len(dropped)
+        dropped = before - schema_objects(reopened)
+        assert ("index", "papers_listed_day") in dropped
+        if reopened.dialect == "sqlite":  # per-row insert trigger; PostgreSQL's are per statement
+            assert ("trigger", "papers_data_version_insert") in dropped
+        else:  # the keyword index (GIN) is rebuilt too, not the primary keys
+            assert ("index", "papers_search_tsv") in dropped
+            assert not {name for _, name in dropped if name.endswith("_pkey")}
+        assert reopened.restore_bulk_load() == len(dropped)  # its holder is gone
         assert schema_objects(reopened) == before
         assert reopened.restore_bulk_load() == 0  # idempotent
+        assert reopened.begin_bulk_load() is True  # the dead load's lease is taken over
+        reopened.end_bulk_load()
     finally:
         reopened.close()
+
+
+def test_a_second_store_neither_starts_a_bulk_load_nor_restores_a_running_one(
+    database_url: str, tmp_path: Path
+) -> None:
+    loading, other = open_store(database_url), open_store(database_url)
+    try:
+        before = schema_objects(loading)
+        assert loading.begin_bulk_load() is True
+        set_aside = before - schema_objects(loading)
+        assert set_aside
+        assert other.begin_bulk_load() is False  # one load at a time
+        assert other.restore_bulk_load() == 0  # not leftovers: their load is running
+        assert before - schema_objects(other) == set_aside
+        path = write_lines(tmp_path / "snap.jsonl", lines_for(3))
+        assert import_snapshot(other, path, workers=0).counts == UpsertCounts(added=3)
+        assert before - schema_objects(other) == set_aside  # still the running load's
+        loading.end_bulk_load()
+        assert schema_objects(other) == before
+        assert other.get_paper("2101.00002") is not None
+    finally:
+        loading.close()
+        other.close()
 
 
 def test_a_database_with_papers_is_never_bulk_loaded(store: Store, tmp_path: Path) -> None:

@@ -17,11 +17,13 @@ non-empty table is never touched: the caller gets ``False`` and uses ``upsert_pa
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 from paperwire.models import UpsertCounts
 from paperwire.store.codec import PAPER_COLUMNS, BulkRows, papers_from_bulk_rows
+from paperwire.store.leases_sql import LeaseQueries, holder_is_dead, new_owner
 from paperwire.store.papers_sql import PaperQueries
 from paperwire.store.sql import Db
 
@@ -56,6 +58,13 @@ _SET_ASIDE: dict[str, tuple[str, tuple[str, ...]]] = {
         _TABLES,
     ),
 }
+# Held by a running bulk load, so that another store neither starts a second one nor
+# restores the first's indexes as a killed load's leftovers. A killed holder on this
+# machine is taken over at once (``acquire_lease``); one elsewhere lapses after this
+# long without a batch.
+_BULK_LEASE = "bulk-load"
+_BULK_LEASE_SECONDS = 1800.0  # renewed by every batch; the rebuild at the end fits
+
 # Whether a saved object exists again (restoring twice, or after a crash mid-restore).
 _EXISTS = {
     "sqlite": "SELECT 1 AS one FROM sqlite_master WHERE type = ? AND name = ?",
@@ -112,25 +121,40 @@ class BulkLoadStore(Protocol):
         ...
 
 
-class BulkLoadQueries(PaperQueries):
+class BulkLoadQueries(PaperQueries, LeaseQueries):
     bulk_load_writers = 1
+    _bulk_owner: str | None = None  # this store's lease on a running bulk load
 
     def begin_bulk_load(self) -> bool:
         if self.dialect not in _SET_ASIDE:
             return False
+        # One bulk load at a time: a second import while one runs (into a still empty
+        # table) would otherwise take the first's indexes for a killed load's leftovers
+        # and restore them mid-load. It gets False and upserts instead.
+        owner = new_owner()
+        if not self.acquire_lease(_BULK_LEASE, owner, seconds=_BULK_LEASE_SECONDS):
+            return False
+        self._bulk_owner = owner
         self.restore_bulk_load()
         with self._writing() as db:
-            if db.fetchone("SELECT 1 AS one FROM papers LIMIT 1"):
-                return False
-            saved = db.fetchall(*_SET_ASIDE[self.dialect])
+            empty = db.fetchone("SELECT 1 AS one FROM papers LIMIT 1") is None
+            saved = db.fetchall(*_SET_ASIDE[self.dialect]) if empty else []
             for row in saved:
                 db.execute(
                     "INSERT INTO bulk_load_saved (name, kind, ddl) VALUES (?, ?, ?)",
                     (row["name"], row["kind"], row["ddl"]),
                 )
                 db.execute(f'DROP {row["kind"].upper()} "{row["name"]}"')
+        if not empty:
+            self._end_bulk_lease()
+            return False
         self._bulk_journal(bulk=True)
         return True
+
+    def _end_bulk_lease(self) -> None:
+        if self._bulk_owner is not None:
+            self.release_lease(_BULK_LEASE, self._bulk_owner)
+            self._bulk_owner = None
 
     def insert_bulk_rows(self, rows: BulkRows) -> UpsertCounts | None:
         papers, categories, authors = rows
@@ -138,6 +162,8 @@ class BulkLoadQueries(PaperQueries):
             return UpsertCounts()
         try:
             with self._bulk_writing() as db:
+                if self._bulk_owner is not None:  # renewed with each batch, in its transaction
+                    self.acquire_lease(_BULK_LEASE, self._bulk_owner, seconds=_BULK_LEASE_SECONDS)
                 self._insert_bulk_papers(db, papers)
                 db.executemany(_INSERT_CATEGORY, categories)
                 db.executemany(_INSERT_AUTHOR, authors)
@@ -170,13 +196,23 @@ class BulkLoadQueries(PaperQueries):
         try:
             self.restore_bulk_load()  # the index builds also write their pages once
         finally:
-            self._bulk_journal(bulk=False)
+            try:
+                self._bulk_journal(bulk=False)
+            finally:
+                self._end_bulk_lease()
 
     def restore_bulk_load(self) -> int:
+        # Read in the writer's transaction, not through a reader: on SQLite an open
+        # reader connection would keep the load from switching its journal.
         with self._writing() as db:
             saved = db.fetchall("SELECT name, kind, ddl FROM bulk_load_saved ORDER BY kind, name")
             if not saved:
                 return 0
+            holder = db.fetchone(
+                "SELECT owner FROM leases WHERE name = ? AND expires >= ?", (_BULK_LEASE, time.time())
+            )
+            if holder and holder["owner"] != self._bulk_owner and not holder_is_dead(holder["owner"]):
+                return 0  # a load running elsewhere: what it set aside is not leftovers
             for statement in _BEFORE_REBUILD.get(self.dialect, ()):
                 db.execute(statement)
             for row in saved:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from paperwire.store.bulk_sql import BulkLoadQueries
 from paperwire.store.harvest_sql import HarvestQueries
-from paperwire.store.leases_sql import LeaseQueries
 from paperwire.store.listing_sql import ListingQueries
 from paperwire.store.runs_sql import RunQueries
 from paperwire.store.search_sql import SearchQueries
 
 
 class SqlStore(
-    BulkLoadQueries,  # builds on PaperQueries: its fallback writes by upserts
+    BulkLoadQueries,  # builds on PaperQueries (its fallback upserts) and LeaseQueries
     HarvestQueries,
-    LeaseQueries,
     RunQueries,
     SearchQueries,
     ListingQueries,
