@@ -162,11 +162,15 @@ class BulkLoadQueries(PaperQueries, LeaseQueries):
             return UpsertCounts()
         try:
             with self._bulk_writing() as db:
-                if self._bulk_owner is not None:  # renewed with each batch, in its transaction
-                    self.acquire_lease(_BULK_LEASE, self._bulk_owner, seconds=_BULK_LEASE_SECONDS)
                 self._insert_bulk_papers(db, papers)
                 db.executemany(_INSERT_CATEGORY, categories)
                 db.executemany(_INSERT_AUTHOR, authors)
+                if self._bulk_owner is not None:
+                    # Renewed by each batch, in its transaction, last: the lease row stays
+                    # locked until commit, and two PostgreSQL writers must not wait on it
+                    # before their papers are in (the data-version trigger's row is
+                    # held from there on anyway).
+                    self.acquire_lease(_BULK_LEASE, self._bulk_owner, seconds=_BULK_LEASE_SECONDS)
         except self.bulk_conflict_errors:
             return None  # an id already stored (a repeated record): rolled back
         return UpsertCounts(added=len(papers))
