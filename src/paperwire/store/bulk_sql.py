@@ -99,7 +99,7 @@ class BulkLoadStore(Protocol):
     def insert_bulk_rows(self, rows: BulkRows) -> UpsertCounts | None:
         """Insert encoded rows (``codec.bulk_rows``) in one transaction, all added;
         ``None`` (nothing written) if an id already exists: write that batch with
-        ``upsert_papers`` instead, which knows how to replace."""
+        ``upsert_bulk_rows`` instead, which knows how to replace."""
         ...
 
     def upsert_bulk_rows(
