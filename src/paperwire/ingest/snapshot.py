@@ -204,8 +204,8 @@ class _BatchWriter:
 
     In a bulk load (``bulk``: the papers table was empty, see ``store.bulk_sql``)
     batches arrive as encoded rows and are inserted as they are; a batch that meets an
-    id already stored (a record repeated in the file) is written by ``upsert_papers``
-    once the batches before it are done (``_upsert_in_file_order``).
+    id already stored (a record repeated in the file) is written by upserts once the
+    batch beside it is done (``_upsert_in_file_order``).
     """
 
     def __init__(self, store: Store, *, bulk: bool) -> None:

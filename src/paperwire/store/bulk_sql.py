@@ -17,13 +17,12 @@ non-empty table is never touched: the caller gets ``False`` and uses ``upsert_pa
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 from paperwire.models import UpsertCounts
 from paperwire.store.codec import PAPER_COLUMNS, BulkRows, papers_from_bulk_rows
-from paperwire.store.leases_sql import LeaseQueries, holder_is_dead, new_owner
+from paperwire.store.leases_sql import LeaseQueries, holder_is_dead, live_holder, new_owner
 from paperwire.store.papers_sql import PaperQueries
 from paperwire.store.sql import Db
 
@@ -212,10 +211,8 @@ class BulkLoadQueries(PaperQueries, LeaseQueries):
             saved = db.fetchall("SELECT name, kind, ddl FROM bulk_load_saved ORDER BY kind, name")
             if not saved:
                 return 0
-            holder = db.fetchone(
-                "SELECT owner FROM leases WHERE name = ? AND expires >= ?", (_BULK_LEASE, time.time())
-            )
-            if holder and holder["owner"] != self._bulk_owner and not holder_is_dead(holder["owner"]):
+            holder = live_holder(db, _BULK_LEASE)
+            if holder and holder[0] != self._bulk_owner and not holder_is_dead(holder[0]):
                 return 0  # a load running elsewhere: what it set aside is not leftovers
             for statement in _BEFORE_REBUILD.get(self.dialect, ()):
                 db.execute(statement)

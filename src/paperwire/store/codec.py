@@ -167,8 +167,8 @@ def author_rows(papers: Iterable[Paper]) -> list[tuple[str, int, str, str]]:
 
 
 def bulk_rows(papers: list[Paper]) -> BulkRows:
-    """Encode new papers for ``insert_bulk_rows`` (SQLite), dates as the ISO text the
-    adapters would store; the last record of a repeated id wins, as in ``upsert_papers``."""
+    """Encode new papers for ``insert_bulk_rows``, dates as the ISO text the SQLite
+    adapters would store (PostgreSQL's ``COPY`` reads the same text); the last record of a repeated id wins, as in ``upsert_papers``."""
     unique = list({p.id: p for p in papers}.values())
     return [EncodedPaper(p).bulk_row() for p in unique], category_rows(unique), author_rows(unique)
 

@@ -75,14 +75,20 @@ class LeaseQueries(SqlBase):
 
     def lease_holder(self, name: str) -> tuple[str, float] | None:
         with self._reading() as db:
-            row = db.fetchone(
-                "SELECT owner, expires FROM leases WHERE name = ? AND expires >= ?", (name, time.time())
-            )
-        return (row["owner"], float(row["expires"])) if row else None
+            return live_holder(db, name)
 
     def release_lease(self, name: str, owner: str) -> None:
         with self._writing() as db:
             db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
+
+
+def live_holder(db: Db, name: str) -> tuple[str, float] | None:
+    """``(owner, expires)`` of the unexpired lease ``name``, read in ``db``'s own
+    transaction (a writer that must decide in the same transaction reads it here)."""
+    row = db.fetchone(
+        "SELECT owner, expires FROM leases WHERE name = ? AND expires >= ?", (name, time.time())
+    )
+    return (row["owner"], float(row["expires"])) if row else None
 
 
 def _holder(db: Db, name: str) -> str | None:

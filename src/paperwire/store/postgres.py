@@ -64,9 +64,7 @@ class PostgresDb:
             # A plain INSERT of many rows and a COPY of them do the same (all rows or
             # none, statement triggers once): straight into the table.
             with self.conn.transaction(), self.conn.cursor() as cur:
-                with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
+                _copy_in(cur, table, columns, rows)
             return
         # With ON CONFLICT: COPY into a temporary staging table, then one INSERT … SELECT;
         # one staging table per (table, column list) and session; it empties on commit
@@ -77,10 +75,14 @@ class PostgresDb:
                 f"SELECT {columns} FROM {table} WITH NO DATA"
             )
             cur.execute(f"TRUNCATE {stage}")  # an earlier statement of this transaction
-            with cur.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            _copy_in(cur, stage, columns, rows)
             cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage}{tail}")
+
+
+def _copy_in(cur: psycopg.Cursor[Any], table: str, columns: str, rows: list[Sequence[Any]]) -> None:
+    with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 class PostgresStore(PostgresSearch, SqlStore):
