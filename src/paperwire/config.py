@@ -47,8 +47,21 @@ class Settings(BaseSettings):
     http_max_wait: float = Field(
         default=600.0, ge=0, description="Longest Retry-After we wait out before giving up."
     )
+    http_max_response_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        gt=0,
+        description="Largest response body read from a network source; a larger one is an error.",
+    )
+    http_max_redirects: int = Field(
+        default=5, ge=0, description="Redirects followed per request (http/https only)."
+    )
+    oai_max_pages: int = Field(
+        default=1000,
+        ge=1,
+        description="OAI-PMH pages one harvest run fetches at most; the next run continues.",
+    )
 
-    # --- search (issue 4) ---------------------------------------------------------
+    # --- search -------------------------------------------------------------------------
     embedder: Literal["onnx", "sentence", "hash"] = Field(
         default="onnx",
         description="onnx: fast, converted once into data_dir/models; sentence: "
@@ -76,7 +89,7 @@ class Settings(BaseSettings):
         "HNSW index (usearch) under data_dir/vectors; below it search is exact (sqlite-vec).",
     )
 
-    # --- daily announcements and the worker (issue 3) ---
+    # --- daily announcements and the worker -------------------------------------------
     announcements_url: str = Field(
         default="https://rss.arxiv.org/rss",
         description="Base of arXiv's per-category listing feeds; <base>/<category> is fetched "
@@ -95,10 +108,42 @@ class Settings(BaseSettings):
         description="A worker OAI job's first harvest of a set starts this many days back.",
     )
 
-    # --- site (issue 5) ---------------------------------------------------------------
+    # --- site ---------------------------------------------------------------------------
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The site's public address: every absolute link (feeds, Markdown, mail).",
+    )
+    allowed_hosts: str = Field(
+        default="",
+        description="Comma-separated Host header values the site answers; empty = the base "
+        "URL's host plus localhost and 127.0.0.1. '*' allows any (not recommended).",
+    )
+    query_timeout: float = Field(
+        default=10.0,
+        ge=0,
+        description="Seconds one database statement of a web request may run; past it the "
+        "request answers 503 with Retry-After. 0 = no limit.",
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, gt=0, description="Largest request body the site accepts (413)."
+    )
     cache_max_age: int = Field(
         default=60,
         ge=0,
         description="Seconds a browser or proxy may reuse a page, feed or API answer "
         "without asking again (Cache-Control max-age; ETag/304 revalidation after that).",
     )
+
+    def trusted_hosts(self) -> list[str]:
+        """Host header values the site answers: ``allowed_hosts`` when set, else the base
+        URL's host with localhost, so a forged Host never reaches a link we build."""
+        if self.allowed_hosts.strip():
+            return [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
+        from urllib.parse import urlsplit
+
+        own = (urlsplit(self.base_url).hostname or "127.0.0.1").lower()
+        return sorted({own, "localhost", "127.0.0.1", "::1"})
+
+    def public_url(self, path: str) -> str:
+        """An absolute link to ``path`` on this site, built from ``base_url`` only."""
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
