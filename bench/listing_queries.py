@@ -22,22 +22,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from make_web_db import synthetic_papers  # noqa: E402
+from make_web_db import synthetic_papers
 
-from paperwire.browse.listing import (  # noqa: E402
+from paperwire.browse.listing import (
     papers_by_author,
     papers_for_day,
     papers_for_range,
     papers_in_category,
 )
-from paperwire.browse.periods import month_period, week_period  # noqa: E402
-from paperwire.community.trending import trending_papers  # noqa: E402
-from paperwire.models import (  # noqa: E402
+from paperwire.browse.periods import month_period, week_period
+from paperwire.community.trending import trending_papers
+from paperwire.models import (
     Author,
     Paper,
-    SearchFilters,  # noqa: E402
+    SearchFilters,
 )
-from paperwire.store import Store, open_store, upgrade_database  # noqa: E402
+from paperwire.store import Store, open_store, upgrade_database
 
 
 def paper_on(day: date, number: int, *, categories: tuple[str, ...]) -> Paper:

@@ -18,7 +18,7 @@ import gzip
 import sys
 import time
 from pathlib import Path
-from xml.etree.ElementTree import iterparse  # noqa: S405 - NLM file shipped in a package
+from xml.etree.ElementTree import iterparse  # NLM file shipped in a package
 
 import numpy as np
 
@@ -42,7 +42,7 @@ def find_medline() -> Path:
 def read_abstracts(path: Path, count: int) -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
     with gzip.open(path) as fh:
-        for _event, elem in iterparse(fh):  # noqa: S314
+        for _event, elem in iterparse(fh):
             if elem.tag != "MedlineCitation":
                 continue
             pmid = elem.findtext("PMID") or ""

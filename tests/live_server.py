@@ -28,24 +28,25 @@ def live_server(database_url: str, *, extra_env: dict[str, str] | None = None) -
     The server's output goes to a log file (a pipe nobody reads could fill and stall it);
     its path is in the error if the server does not come up."""
     port = free_port()
+    base = f"http://127.0.0.1:{port}"
     root = Path(__file__).resolve().parent.parent
     env = {
         **os.environ,
         "PAPERWIRE_DATABASE_URL": database_url,
         "PAPERWIRE_LOAD_SAMPLE": "false",
+        "PAPERWIRE_BASE_URL": base,  # the links it builds point back at this server
         # The checkout's sources first, whatever is installed in the venv.
         "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root), os.environ.get("PYTHONPATH", "")]),
         **(extra_env or {}),
     }
-    log = tempfile.NamedTemporaryFile("w", prefix="paperwire-uvicorn-", suffix=".log", delete=False)  # noqa: SIM115
-    proc = subprocess.Popen(  # noqa: S603 - our own server
+    log = tempfile.NamedTemporaryFile("w", prefix="paperwire-uvicorn-", suffix=".log", delete=False)
+    proc = subprocess.Popen(  # our own server
         [sys.executable, "-m", "uvicorn", "--factory", "paperwire.app:app_from_env",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -15,7 +15,7 @@ def run(args: list[str], db_url: str, **kw: object) -> subprocess.CompletedProce
     env = {**os.environ, "PAPERWIRE_DATABASE_URL": db_url}
     return subprocess.run(
         [sys.executable, "-m", "paperwire.cli", *args],
-        env=env, capture_output=True, text=True, timeout=120, check=False,  # noqa: S603
+        env=env, capture_output=True, text=True, timeout=120, check=False,
     )
 
 

@@ -166,7 +166,7 @@ def test_cli_announcements_and_worker_once(sqlite_url: str, replay) -> None:  # 
     replay.add("/rss/cs.LG", Reply(body=(RSS / "cs.LG-2025-11-03-cross.rss.xml").read_bytes()))
     env = _env(sqlite_url, replay, "announcements:cs.CV,cs.LG@1h")
     cmd = [sys.executable, "-m", "paperwire.cli"]
-    first = subprocess.run([*cmd, "ingest", "announcements", "cs.CV", "cs.LG", "--json"], env=env,  # noqa: S603
+    first = subprocess.run([*cmd, "ingest", "announcements", "cs.CV", "cs.LG", "--json"], env=env,
                            capture_output=True, text=True, timeout=120, check=False)
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout.strip().splitlines()[-1])
@@ -174,7 +174,7 @@ def test_cli_announcements_and_worker_once(sqlite_url: str, replay) -> None:  # 
     assert [(d["category"], d["day"], d["status"]) for d in summary["days"]] == [
         ("cs.CV", "2025-11-08", "none"), ("cs.LG", "2025-11-03", "announced"),
     ]
-    text = subprocess.run([*cmd, "ingest", "announcements", "cs.CV", "cs.LG"], env=env,  # noqa: S603
+    text = subprocess.run([*cmd, "ingest", "announcements", "cs.CV", "cs.LG"], env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert text.returncode == 0
     lines = text.stdout.strip().splitlines()
@@ -182,9 +182,9 @@ def test_cli_announcements_and_worker_once(sqlite_url: str, replay) -> None:  # 
     assert lines[-1] == "announcements: added 0, updated 0, unchanged 2, failed 0"
 
     # The CLI and the worker record under the same source: the job is not due yet.
-    once = subprocess.run([*cmd, "worker", "--once"], env=env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+    once = subprocess.run([*cmd, "worker", "--once"], env=env, capture_output=True, text=True, timeout=120, check=False)
     assert once.returncode == 0 and "no job is due" in once.stdout
-    forced = subprocess.run([*cmd, "worker", "--once", "--force"], env=env,  # noqa: S603
+    forced = subprocess.run([*cmd, "worker", "--once", "--force"], env=env,
                             capture_output=True, text=True, timeout=120, check=False)
     assert forced.returncode == 0 and "announcements: ok" in forced.stdout
     store = open_store(sqlite_url)
@@ -194,7 +194,7 @@ def test_cli_announcements_and_worker_once(sqlite_url: str, replay) -> None:  # 
     finally:
         store.close()
 
-    bad = subprocess.run([*cmd, "worker", "--once"], env={**env, "PAPERWIRE_WORKER_SOURCES": "announcements@often"},  # noqa: S603
+    bad = subprocess.run([*cmd, "worker", "--once"], env={**env, "PAPERWIRE_WORKER_SOURCES": "announcements@often"},
                          capture_output=True, text=True, timeout=120, check=False)
     assert bad.returncode == 2 and "'often' is not an interval" in bad.stderr
 
@@ -202,7 +202,7 @@ def test_cli_announcements_and_worker_once(sqlite_url: str, replay) -> None:  # 
 def test_worker_stops_on_sigterm(sqlite_url: str, replay) -> None:  # type: ignore[no-untyped-def]
     replay.add("/rss/cs.CV", Reply(body=(RSS / "cs.CV-2025-11-03-new.rss.xml").read_bytes()))
     env = _env(sqlite_url, replay, "announcements:cs.CV@1h")
-    proc = subprocess.Popen([sys.executable, "-m", "paperwire.cli", "worker"], env=env,  # noqa: S603
+    proc = subprocess.Popen([sys.executable, "-m", "paperwire.cli", "worker"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
@@ -232,7 +232,7 @@ def test_other_ingest_commands_record_their_runs(sqlite_url: str, tmp_path: Path
     bad.write_text("<feed xmlns='http://www.w3.org/2005/Atom'><entry>")
     good = SAMPLE_DIR / "id_2104.12255v1_s0_m100_6ae69987ffe1.json"
     env = {**os.environ, "PAPERWIRE_DATABASE_URL": sqlite_url}
-    result = subprocess.run([sys.executable, "-m", "paperwire.cli", "ingest", "atom", str(bad), str(good)],  # noqa: S603
+    result = subprocess.run([sys.executable, "-m", "paperwire.cli", "ingest", "atom", str(bad), str(good)],
                             env=env, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 1
     store = open_store(sqlite_url)

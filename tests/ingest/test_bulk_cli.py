@@ -104,7 +104,7 @@ def test_snapshot_bulk_load_killed_midway_then_rerun_finishes_without_duplicates
     command = [sys.executable, "-m", "paperwire.cli", "ingest", "snapshot", str(path),
                "--batch-size", "500", "--workers", "1"]
     env = {**os.environ, "PAPERWIRE_DATABASE_URL": sqlite_url}
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
     )
 

@@ -24,7 +24,7 @@ def run_cli(args: list[str], db_url: str, **env: str) -> subprocess.CompletedPro
     }
     return subprocess.run(
         [sys.executable, "-m", "paperwire.cli", *args],
-        env=full_env, capture_output=True, text=True, timeout=120, check=False,  # noqa: S603
+        env=full_env, capture_output=True, text=True, timeout=120, check=False,
     )
 
 
@@ -102,7 +102,7 @@ def test_ingest_oai_killed_midway_then_resumed(replay, tmp_path: Path) -> None: 
     url = f"sqlite:///{tmp_path / 'x.db'}"
     env = {**os.environ, "PAPERWIRE_DATABASE_URL": url, "PAPERWIRE_OAI_DELAY": "0",
            "PAPERWIRE_OAI_URL": replay.base_url + "/oai", "PAPERWIRE_HTTP_TIMEOUT": "120"}
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [sys.executable, "-m", "paperwire.cli", "ingest", "oai", "--set", "cs", "--from", "2026-11-01"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )

@@ -164,7 +164,7 @@ def test_a_repeated_id_ends_as_in_a_sequential_load_when_a_later_batch_is_writte
 def test_a_load_killed_midway_is_restored_by_the_next_store_that_asks(database_url: str) -> None:
     before = schema_objects(open_store(database_url))
     # the loading process dies after setting the indexes aside: end_bulk_load never runs
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [sys.executable, "-c", "import sys; from paperwire.store import open_store; "
          "sys.exit(0 if open_store(sys.argv[1]).begin_bulk_load() else 3)", database_url],
         check=True,

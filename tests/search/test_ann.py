@@ -151,5 +151,5 @@ def test_usearch_and_onnxruntime_load_together() -> None:
         "from paperwire.search.ann import usearch_index_class; usearch_index_class(); "
         "import onnxruntime; print('ok')"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-500:]

@@ -14,7 +14,7 @@ def run(args: list[str], db_url: str, data_dir: Path, **env: str) -> subprocess.
                 "PAPERWIRE_DATA_DIR": str(data_dir), **env}
     return subprocess.run(
         [sys.executable, "-m", "paperwire.cli", *args],
-        env=full_env, capture_output=True, text=True, timeout=120, check=False,  # noqa: S603
+        env=full_env, capture_output=True, text=True, timeout=120, check=False,
     )
 
 

@@ -62,7 +62,7 @@ def test_a_dead_local_holder_can_be_taken_over(store: Store) -> None:
 
     from paperwire.store.leases_sql import holder_is_dead, new_owner
 
-    child = subprocess.Popen([sys.executable, "-c", "pass"])  # noqa: S603
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     dead = f"{socket.gethostname()}:{child.pid}:abcd1234"
     assert holder_is_dead(dead)

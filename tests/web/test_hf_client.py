@@ -178,4 +178,4 @@ def test_docs_example_is_runnable(api: HfApi) -> None:
     code = doc[start : doc.index("```", start)]
     code = code.replace("http://127.0.0.1:8000/hf", api.endpoint)
     namespace: dict[str, object] = {}
-    exec(compile(code, "docs/api.md", "exec"), namespace)  # noqa: S102 - our own docs
+    exec(compile(code, "docs/api.md", "exec"), namespace)  # our own docs

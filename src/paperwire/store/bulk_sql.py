@@ -26,7 +26,7 @@ from paperwire.store.leases_sql import LeaseQueries, holder_is_dead, live_holder
 from paperwire.store.papers_sql import PaperQueries
 from paperwire.store.sql import Db
 
-_INSERT_PAPER = (  # noqa: S608 - column names are constants
+_INSERT_PAPER = (  # column names are constants
     f"INSERT INTO papers ({', '.join(PAPER_COLUMNS)}) VALUES ({', '.join('?' * len(PAPER_COLUMNS))})"
 )
 _INSERT_CATEGORY = "INSERT INTO paper_categories (paper_id, position, category) VALUES (?, ?, ?)"
@@ -42,14 +42,14 @@ _TABLE_MARKS = ", ".join("?" * len(_TABLES))
 # decide whether a batch holds a stored id), and SQLite's per-row insert trigger.
 _SET_ASIDE: dict[str, tuple[str, tuple[str, ...]]] = {
     "sqlite": (
-        f"SELECT name, type AS kind, sql AS ddl FROM sqlite_master "  # noqa: S608
+        f"SELECT name, type AS kind, sql AS ddl FROM sqlite_master "
         f"WHERE tbl_name IN ({_TABLE_MARKS}) AND sql IS NOT NULL "
         "AND (type = 'index' OR (type = 'trigger' AND name IN "
         f"({', '.join('?' * len(_DROPPED_TRIGGERS))})))",
         (*_TABLES, *_DROPPED_TRIGGERS),
     ),
     "postgresql": (
-        "SELECT i.relname AS name, 'index' AS kind, pg_get_indexdef(i.oid) AS ddl "  # noqa: S608
+        "SELECT i.relname AS name, 'index' AS kind, pg_get_indexdef(i.oid) AS ddl "
         "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
         "JOIN pg_class t ON t.oid = x.indrelid "
         f"WHERE t.relname IN ({_TABLE_MARKS}) AND pg_table_is_visible(t.oid) "

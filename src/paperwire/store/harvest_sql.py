@@ -122,7 +122,7 @@ class HarvestQueries(SqlBase):
 
     def _harvest_row(self, db: Db, key: HarvestKey) -> HarvestState | None:
         row = db.fetchone(
-            f"SELECT * FROM harvest_state WHERE {_KEY_WHERE}",  # noqa: S608
+            f"SELECT * FROM harvest_state WHERE {_KEY_WHERE}",
             (key.source, key.set_spec, key.prefix),
         )
         return _row_to_state(row) if row else None
@@ -175,7 +175,7 @@ class HarvestQueries(SqlBase):
             db.execute(
                 "UPDATE harvest_state SET resumption_token = ?, page_cursor = ?, "
                 "complete_list_size = ?, pages_done = pages_done + 1, "
-                f"records_done = records_done + ?, max_datestamp = ?, updated_at = ? WHERE {_KEY_WHERE}",  # noqa: S608
+                f"records_done = records_done + ?, max_datestamp = ?, updated_at = ? WHERE {_KEY_WHERE}",
                 (
                     token,
                     cursor,
@@ -201,7 +201,7 @@ class HarvestQueries(SqlBase):
             until = _latest(old.harvested_until, old.max_datestamp, old.from_date)
             db.execute(
                 "UPDATE harvest_state SET resumption_token = NULL, completed_at = ?, "
-                f"updated_at = ?, harvested_until = ? WHERE {_KEY_WHERE}",  # noqa: S608
+                f"updated_at = ?, harvested_until = ? WHERE {_KEY_WHERE}",
                 (now, now, until, key.source, key.set_spec, key.prefix),
             )
             state = self._harvest_row(db, key)

@@ -162,7 +162,7 @@ class ListingQueries(SqlBase):
             start=start, end=end, filters=filters, after=after, drive_from_categories=few
         )
         sql = (
-            f"SELECT * FROM papers WHERE {where} "  # noqa: S608 - clauses are constants
+            f"SELECT * FROM papers WHERE {where} "  # clauses are constants
             "ORDER BY papers.listed_day DESC, papers.id DESC LIMIT ? OFFSET ?"
         )
         with self._reading() as db:
@@ -190,7 +190,7 @@ class ListingQueries(SqlBase):
             return True
         marks = ", ".join("?" * len(filters.categories))
         row = db.fetchone(
-            f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM paper_categories WHERE category IN ({marks}) "  # noqa: S608
+            f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM paper_categories WHERE category IN ({marks}) "
             f"LIMIT {int(self.few_in_category) + 1}) AS t",
             list(filters.categories),
         )
@@ -230,7 +230,7 @@ class ListingQueries(SqlBase):
                 where, params = listing_where(
                     start=start, end=end, filters=filters, drive_from_categories=few
                 )
-                row = db.fetchone(f"SELECT COUNT(*) AS n FROM papers WHERE {where}", params)  # noqa: S608
+                row = db.fetchone(f"SELECT COUNT(*) AS n FROM papers WHERE {where}", params)
             return int(row["n"]) if row else 0
 
         return int(self._memo(("count", start, end, filters), compute))
@@ -251,7 +251,7 @@ class ListingQueries(SqlBase):
                     start=start, end=end, filters=filters, drive_from_categories=few
                 )
                 rows = db.fetchall(
-                    "SELECT pc.category AS category, COUNT(*) AS n FROM paper_categories pc "  # noqa: S608
+                    "SELECT pc.category AS category, COUNT(*) AS n FROM paper_categories pc "
                     f"JOIN papers ON papers.id = pc.paper_id WHERE {where} "
                     "GROUP BY pc.category ORDER BY n DESC, pc.category",
                     params,

@@ -17,7 +17,7 @@ from paperwire.store.codec import (
 )
 from paperwire.store.sql import ID_CHUNK, Db, SqlBase, chunks
 
-_INSERT_PAPER = (  # noqa: S608 - column names are constants
+_INSERT_PAPER = (  # column names are constants
     f"INSERT INTO papers ({', '.join(PAPER_COLUMNS)}) VALUES ({', '.join('?' * len(PAPER_COLUMNS))}) "
     "ON CONFLICT (id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in PAPER_COLUMNS if c != "id")
@@ -59,7 +59,7 @@ class PaperQueries(SqlBase):
         for part in chunks(ids, ID_CHUNK):
             marks = ", ".join("?" * len(part))
             for row in db.fetchall(
-                f"SELECT id, version, fingerprint, announced, announce_type FROM papers WHERE id IN ({marks})",  # noqa: S608
+                f"SELECT id, version, fingerprint, announced, announce_type FROM papers WHERE id IN ({marks})",
                 part,
             ):
                 found[row["id"]] = row
@@ -71,8 +71,8 @@ class PaperQueries(SqlBase):
         if replace:
             for part in chunks(ids, ID_CHUNK):
                 marks = ", ".join("?" * len(part))
-                db.execute(f"DELETE FROM paper_categories WHERE paper_id IN ({marks})", part)  # noqa: S608
-                db.execute(f"DELETE FROM paper_authors WHERE paper_id IN ({marks})", part)  # noqa: S608
+                db.execute(f"DELETE FROM paper_categories WHERE paper_id IN ({marks})", part)
+                db.execute(f"DELETE FROM paper_authors WHERE paper_id IN ({marks})", part)
         db.executemany(
             "INSERT INTO paper_categories (paper_id, position, category) VALUES (?, ?, ?) "
             "ON CONFLICT DO NOTHING",
@@ -90,10 +90,10 @@ class PaperQueries(SqlBase):
         with self._writing() as db:
             for part in chunks(ids, ID_CHUNK):
                 marks = ", ".join("?" * len(part))
-                found = db.fetchone(f"SELECT count(*) AS n FROM papers WHERE id IN ({marks})", part)  # noqa: S608
+                found = db.fetchone(f"SELECT count(*) AS n FROM papers WHERE id IN ({marks})", part)
                 # categories, authors, embeddings and announcement entries cascade;
                 # the keyword index forgets the rows by trigger
-                db.execute(f"DELETE FROM papers WHERE id IN ({marks})", part)  # noqa: S608
+                db.execute(f"DELETE FROM papers WHERE id IN ({marks})", part)
                 deleted += int(found["n"]) if found else 0
         return deleted
 
@@ -107,7 +107,7 @@ class PaperQueries(SqlBase):
         with self._reading() as db:
             for part in chunks(paper_ids, ID_CHUNK):
                 marks = ", ".join("?" * len(part))
-                for row in db.fetchall(f"SELECT * FROM papers WHERE id IN ({marks})", part):  # noqa: S608
+                for row in db.fetchall(f"SELECT * FROM papers WHERE id IN ({marks})", part):
                     by_id[row["id"]] = row_to_paper(row)
         return [by_id[i] for i in paper_ids if i in by_id]
 

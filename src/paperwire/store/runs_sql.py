@@ -198,7 +198,7 @@ class RunQueries(SqlBase):
         if category is not None:
             sql += " AND category = ?"
             params.append(category)
-        sql += f" ORDER BY category, {_TYPE_ORDER}, paper_id"  # noqa: S608 - constant
+        sql += f" ORDER BY category, {_TYPE_ORDER}, paper_id"  # constant
         with self._reading() as db:
             rows = db.fetchall(sql, params)
         return [
