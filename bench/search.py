@@ -266,16 +266,13 @@ def run_queries(store: Store, corpus: Corpus, *, queries: int, exact_queries: in
                 db.execute("SET enable_indexscan = on")
         found = sum(len(a & b) for a, b in zip(hnsw, truth, strict=True))
         results["hnsw_recall_at_10"] = round(found / (10 * max(1, exact_queries)), 3)
-    try:
-        from paperwire.search.service import search_papers
-    except ImportError:
-        results["keyword"] = results["hybrid"] = "not available (keyword search not in this tree)"
-    else:
-        for mode in ("keyword", "hybrid"):
-            results[mode] = percentiles(each(
-                lambda t, _v, mode=mode: search_papers(store, embedder, t, mode=mode, limit=10, vectors=vectors), qs))
-            results[mode + "_filtered"] = percentiles(each(
-                lambda t, _v, mode=mode: search_papers(store, embedder, t, mode=mode, limit=10, filters=filters, vectors=vectors), qs))
+    from paperwire.search.service import search_papers
+
+    for mode in ("keyword", "hybrid"):
+        results[mode] = percentiles(each(
+            lambda t, _v, mode=mode: search_papers(store, embedder, t, mode=mode, limit=10, vectors=vectors), qs))
+        results[mode + "_filtered"] = percentiles(each(
+            lambda t, _v, mode=mode: search_papers(store, embedder, t, mode=mode, limit=10, filters=filters, vectors=vectors), qs))
     print(f"[{label}] " + json.dumps(results), flush=True)
     return results
 

@@ -1,4 +1,4 @@
-"""The listing part of the store on both backends: data version and day counts."""
+"""The listing part of the store on both backends: data version and listed days."""
 
 from __future__ import annotations
 
@@ -21,14 +21,8 @@ def test_data_version_moves_on_every_change_only(store: Store) -> None:
     assert store.data_version().version > loaded.version
 
 
-def test_listed_day_counts_and_newest_day(store: Store) -> None:
+def test_newest_and_adjacent_listed_days(store: Store) -> None:
     assert store.newest_listed_day() is None
     store.upsert_papers(calendar_papers())
     assert store.newest_listed_day() == date(2024, 2, 1)
-    assert store.listed_day_counts(date(2024, 1, 1), date(2024, 1, 31)) == {
-        date(2024, 1, 8): 2,
-        date(2024, 1, 9): 3,
-        date(2024, 1, 11): 1,
-        date(2024, 1, 15): 2,
-    }
     assert store.adjacent_listed_days(date(2024, 1, 8), date(2024, 1, 14)) == (None, date(2024, 1, 15))

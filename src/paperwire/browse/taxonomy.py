@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from paperwire.browse.errors import InvalidParameter
 from paperwire.browse.taxonomy_data import (
     ARCHIVE_GROUPS,
-    ARCHIVE_NAMES,
     CATEGORIES,
     CATEGORY_ALIASES,
     GROUP_NAMES,
@@ -46,10 +45,6 @@ def describe_category(code: str) -> Category:
 
 def category_name(code: str) -> str:
     return describe_category(code).name
-
-
-def archive_name(archive: str) -> str | None:
-    return ARCHIVE_NAMES.get(archive)
 
 
 def validate_category(code: str, *, parameter: str = "category") -> str:

@@ -47,15 +47,14 @@ class _Loaded:
 
 
 def usearch_index_class() -> Any:
-    """``usearch.index.Index``, imported after ONNX Runtime when that is installed.
+    """``usearch.index.Index``, imported after ONNX Runtime.
 
     usearch's extension carries C++ runtime symbols that ONNX Runtime then binds to
     when it is imported second, and the process crashes (segfault in
     ``std::codecvt``; usearch 2.26, onnxruntime 1.32). Importing ONNX Runtime first is
     safe, and the web process needs both (query embeddings + this index).
     """
-    with contextlib.suppress(ImportError):
-        import onnxruntime  # noqa: F401
+    import onnxruntime  # noqa: F401
     from usearch.index import Index
 
     return Index

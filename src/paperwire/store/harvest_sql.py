@@ -50,8 +50,6 @@ class HarvestStore(Protocol):
 
     def get_harvest(self, key: HarvestKey) -> HarvestState | None: ...
 
-    def list_harvests(self) -> list[HarvestState]: ...
-
     def start_harvest(
         self, key: HarvestKey, *, from_date: date | None, until_date: date | None
     ) -> HarvestState:
@@ -130,11 +128,6 @@ class HarvestQueries(SqlBase):
     def get_harvest(self, key: HarvestKey) -> HarvestState | None:
         with self._reading() as db:
             return self._harvest_row(db, key)
-
-    def list_harvests(self) -> list[HarvestState]:
-        with self._reading() as db:
-            rows = db.fetchall("SELECT * FROM harvest_state ORDER BY source, set_spec, prefix")
-        return [_row_to_state(r) for r in rows]
 
     def start_harvest(
         self, key: HarvestKey, *, from_date: date | None, until_date: date | None

@@ -64,10 +64,6 @@ class ListingStore(Protocol):
         """The latest day with papers before ``start`` and the earliest after ``end``."""
         ...
 
-    def listed_day_counts(self, start: date, end: date) -> dict[date, int]:
-        """Papers per day on ``start..end``, for calendars; days without papers left out."""
-        ...
-
     def data_version(self) -> DataVersion:
         """A counter bumped by triggers on every write to papers, and when it changed."""
         ...
@@ -276,15 +272,6 @@ class ListingQueries(SqlBase):
         prev_day = _as_date(before["d"]) if before and before["d"] is not None else None
         next_day = _as_date(after["d"]) if after and after["d"] is not None else None
         return prev_day, next_day
-
-    def listed_day_counts(self, start: date, end: date) -> dict[date, int]:
-        with self._reading() as db:
-            rows = db.fetchall(
-                "SELECT listed_day AS d, COUNT(*) AS n FROM papers "
-                "WHERE listed_day >= ? AND listed_day <= ? GROUP BY listed_day ORDER BY listed_day",
-                (start, end),
-            )
-        return {_as_date(r["d"]): int(r["n"]) for r in rows}
 
     def data_version(self) -> DataVersion:
         with self._reading() as db:

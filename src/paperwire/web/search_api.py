@@ -1,5 +1,5 @@
-"""Search JSON API (/api/search; /api/papers/{id}/similar belongs beside it). Owned by
-issue 4. Registered before api.py so its routes win over /api/papers/{id:path}."""
+"""Search JSON API (/api/search, and /api/papers/{id}/similar beside it). Registered
+before api.py so its routes win over /api/papers/{id:path}."""
 
 from __future__ import annotations
 
