@@ -3,7 +3,10 @@
 Nothing a user types reaches FTS5 or tsquery syntax: the text is cut into words (runs
 of letters and digits), and only a few gestures are understood —
 
-- ``"a quoted phrase"`` must appear as a phrase; ``-word`` / ``-"a phrase"`` must not;
+- ``"a quoted phrase"`` must appear as a phrase; ``-word`` / ``-"a phrase"`` must not
+  (at most ``MAX_EXCLUSIONS`` of them; an excluded common word or single character is
+  dropped like a ranked one, as it would exclude nearly every paper on SQLite and
+  nothing on PostgreSQL, whose index leaves common words out);
 - ``+word`` must appear; ``word*`` matches words starting with it (two letters or more);
 - ``AND`` / ``OR`` (upper case) are ignored, ``NOT word`` is ``-word``;
 - everything else (``:``, ``^``, ``(``, ``$\\alpha$``, SQL) is punctuation between words.
@@ -25,6 +28,10 @@ from paperwire.models import KeywordQuery
 MAX_QUERY_CHARS = 10_000
 MAX_WORDS = 64  # words beyond these are ignored: ranking by 64 words is plenty
 MAX_WORD_CHARS = 64  # no real word is longer; longer runs are ignored
+# Each exclusion is another phrase every candidate paper is checked against; past this
+# many the query is refused rather than silently cut, since a dropped exclusion would
+# let through papers the user asked to leave out.
+MAX_EXCLUSIONS = 20
 
 _WORD = re.compile(r"[^\W_]+")
 _PART = re.compile(r'(?P<sign>[-+]?)(?:"(?P<phrase>[^"]*)(?:"|$)|(?P<chunk>[^\s"]+))')
@@ -64,6 +71,11 @@ def _words(text: str) -> list[str]:
     return [w.casefold() for w in _WORD.findall(text) if len(w) <= MAX_WORD_CHARS]
 
 
+def _negligible(words: list[str]) -> bool:
+    """An excluded part made only of common words and single characters: dropped."""
+    return all(w in STOPWORDS or len(w) < 2 for w in words)
+
+
 def _clean(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     # Control and unassigned characters are dropped; NUL would end a C string early.
@@ -101,7 +113,8 @@ def parse_query(raw: str) -> ParsedQuery:
         negative = sign == "-" or negate_next
         negate_next = False
         if negative:
-            excluded.append(tuple(words))
+            if not _negligible(words):
+                excluded.append(tuple(words))
             continue
         semantic.extend(_WORD.findall(phrase if phrase is not None else chunk or ""))
         if phrase is not None or sign == "+":
@@ -113,10 +126,15 @@ def parse_query(raw: str) -> ParsedQuery:
             any_terms.extend(words)
         if budget <= 0:
             break
+    exclusions = tuple(dict.fromkeys(excluded))
+    if len(exclusions) > MAX_EXCLUSIONS:
+        raise QueryError(
+            f"too many excluded words: {len(exclusions)} (at most {MAX_EXCLUSIONS})"
+        )
     keyword = KeywordQuery(
         any_terms=tuple(dict.fromkeys(t for t in any_terms if t not in STOPWORDS)),
         required=tuple(dict.fromkeys(required)),
-        excluded=tuple(dict.fromkeys(excluded)),
+        excluded=exclusions,
         prefixes=tuple(dict.fromkeys(prefixes)),
     )
     return ParsedQuery(keyword=keyword, text=" ".join(semantic))

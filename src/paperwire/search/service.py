@@ -28,7 +28,6 @@ MODES: tuple[str, ...] = ("hybrid", "keyword", "semantic")
 SORTS: tuple[str, ...] = ("relevance", "date")
 MAX_LIMIT = 100
 CANDIDATES = 50  # per ranker before fusion
-CONSTRAINT_POOL = 5_000  # papers checked against quoted phrases / exclusions in hybrid
 
 
 _POOL: ThreadPoolExecutor | None = None
@@ -123,30 +122,20 @@ def _semantic_hits(
             raise SearchUnavailable("semantic search needs an embedder")
         return []
     hits = semantic_search(store, embedder, parsed.text, filters=filters, limit=limit, vectors=vectors)
-    return _apply_keyword_constraints(store, hits, parsed.keyword, filters=filters)
+    return _apply_keyword_constraints(store, hits, parsed.keyword)
 
 
 def _apply_keyword_constraints(
-    store: Store, hits: Sequence[Hit], query: KeywordQuery, *, filters: SearchFilters | None
+    store: Store, hits: Sequence[Hit], query: KeywordQuery
 ) -> list[Hit]:
     """Quoted phrases, ``+word`` and ``-word`` bind semantic results too: a paper the
-    user excluded must not come back through the embedding."""
+    user excluded must not come back through the embedding. One statement checks just
+    these candidates, so the cost does not grow with the corpus or with how common an
+    excluded word is."""
     if not hits or not (query.required or query.excluded):
         return list(hits)
-    if query.required:
-        constraint = KeywordQuery(required=query.required, excluded=query.excluded)
-        allowed = {
-            h.paper_id
-            for h in store.keyword_ranking(constraint, filters=filters, limit=CONSTRAINT_POOL)
-        }
-        return [h for h in hits if h.paper_id in allowed]
-    banned: set[str] = set()
-    for words in query.excluded:
-        found = store.keyword_ranking(
-            KeywordQuery(required=(words,)), filters=filters, limit=CONSTRAINT_POOL
-        )
-        banned.update(h.paper_id for h in found)
-    return [h for h in hits if h.paper_id not in banned]
+    allowed = store.keyword_allowed([h.paper_id for h in hits], query)
+    return [h for h in hits if h.paper_id in allowed]
 
 
 def order_by_date(store: Store, hits: Sequence[Hit]) -> list[Hit]:

@@ -93,6 +93,18 @@ class PostgresSearch(SqlBase):
         return sql, [*q_params, *f_params, limit]
 
 
+    def _constraint_sql(self, query: KeywordQuery, count: int) -> tuple[str, list[Any]]:
+        # A tsquery of only negations is valid here: each candidate row's tsvector is
+        # tested, the GIN index is not needed.
+        tsquery, params = tsquery_sql(
+            KeywordQuery(required=query.required, excluded=query.excluded)
+        )
+        sql = (
+            "SELECT p.id AS id FROM papers p "  # noqa: S608
+            f"WHERE p.id IN ({', '.join('?' * count)}) AND p.search_tsv @@ ({tsquery})"
+        )
+        return sql, params
+
     # --- embeddings (search-vectors) ----------------------------------------------------
 
     def _vector_param(self, vector: np.ndarray) -> Any:

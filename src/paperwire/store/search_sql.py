@@ -101,6 +101,17 @@ class SearchStore(Protocol):
         """
         ...
 
+    def keyword_allowed(self, paper_ids: Sequence[str], query: KeywordQuery) -> set[str]:
+        """Those of ``paper_ids`` that hold every required part of ``query`` (quoted
+        phrases, ``+word``) and none of its excluded parts; its ranked words are ignored.
+
+        One statement per ``ID_CHUNK`` ids, probing the keyword index by row for just
+        these papers: the cost follows the number of candidates and parts, not the size
+        of the corpus or of an excluded word's posting list, so a semantic ranking can
+        honour the keyword constraints in a bounded time.
+        """
+        ...
+
     def refresh_keyword_index(self, *, limit: int | None = None) -> int:
         """Index papers written since the last refresh; returns how many were indexed.
 
@@ -221,6 +232,23 @@ class SearchQueries(SqlBase):
         limit: int,
         order: KeywordOrder,
     ) -> tuple[str, list[Any]]:
+        raise NotImplementedError
+
+    def keyword_allowed(self, paper_ids: Sequence[str], query: KeywordQuery) -> set[str]:
+        ids = list(dict.fromkeys(paper_ids))
+        if not ids or not (query.required or query.excluded):
+            return set(ids)
+        found: set[str] = set()
+        with self._reading() as db:
+            for part in chunks(ids, ID_CHUNK):
+                sql, params = self._constraint_sql(query, len(part))
+                found.update(row["id"] for row in db.fetchall(sql, [*part, *params]))
+        return found
+
+    def _constraint_sql(self, query: KeywordQuery, count: int) -> tuple[str, list[Any]]:
+        """A statement selecting the ``id`` of the papers among ``count`` bound ids
+        (bound first) that pass the required and excluded parts, and the parameters
+        after the ids."""
         raise NotImplementedError
 
     def refresh_keyword_index(self, *, limit: int | None = None) -> int:

@@ -182,6 +182,26 @@ class SqliteSearch(SqlBase):
         )
         return sql, [fts_expression(query), *params, limit]
 
+    def _constraint_sql(self, query: KeywordQuery, count: int) -> tuple[str, list[Any]]:
+        # FTS5 has no NOT on its own, so without a required part the test is "holds
+        # none of the excluded parts". The correlated subquery probes the index at each
+        # candidate's rowid (FTS5 seeks every phrase's posting list to it) instead of
+        # walking whole posting lists.
+        if query.required:
+            expression = fts_expression(
+                KeywordQuery(required=query.required, excluded=query.excluded)
+            )
+            test = "EXISTS"
+        else:
+            expression = " OR ".join(fts_phrase(words) for words in query.excluded)
+            test = "NOT EXISTS"
+        sql = (
+            f"SELECT p.id AS id FROM papers p WHERE p.id IN ({', '.join('?' * count)}) "  # noqa: S608
+            f"AND {test} (SELECT 1 FROM papers_fts "
+            "WHERE papers_fts MATCH ? AND papers_fts.rowid = p.rowid)"
+        )
+        return sql, [expression]
+
     def _index_written_papers(self, db: Db, *, count: int) -> None:
         self._refresh_keyword(db, limit=count + UPSERT_CATCHUP)
 
