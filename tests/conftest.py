@@ -87,10 +87,17 @@ def sqlite_store(sqlite_url: str) -> Iterator[Store]:
         s.close()
 
 
+TEST_BASE_URL = "http://testserver"  # the host Starlette's TestClient sends
+
+
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
-        database_url=database_url, data_dir=tmp_path / "data", load_sample=False, embedder="hash"
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        load_sample=False,
+        embedder="hash",
+        base_url=TEST_BASE_URL,
     )
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from paperwire.browse.taxonomy import category_name
 from paperwire.models import Paper
+from paperwire.web.templating import safe_href
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
@@ -66,10 +68,11 @@ def render_atom(
     info: FeedInfo,
     papers: list[Paper],
     *,
-    paper_url: str,
+    paper_url: Callable[[str], str],
     fallback_updated: datetime,
 ) -> bytes:
-    """The feed as UTF-8 bytes. ``paper_url`` has a ``{id}`` slot for a paper's page."""
+    """The feed as UTF-8 bytes. ``paper_url`` gives the absolute URL of a paper's page
+    from its id (a function, not a format string: ids and base URLs may hold braces)."""
     ET.register_namespace("", ATOM_NS)
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
     _sub(feed, "id", info.self_url)
@@ -83,7 +86,7 @@ def render_atom(
     _sub(feed, "link", rel="alternate", type="text/html", href=info.html_url)
     _sub(feed, "generator", "paperwire")
     for paper in papers:
-        page = paper_url.format(id=paper.id)
+        page = paper_url(paper.id)
         entry = _sub(feed, "entry")
         _sub(entry, "id", page)
         _sub(entry, "title", paper.title or paper.id, type="text")
@@ -96,9 +99,10 @@ def render_atom(
             _sub(_sub(entry, "author"), "name", "unknown")
         _sub(entry, "link", rel="alternate", type="text/html", href=page)
         for link in paper.links:
-            if link.kind in ("abs", "pdf", "doi") and link.url.startswith(("https://", "http://")):
+            href = safe_href(link.url)
+            if link.kind in ("abs", "pdf", "doi") and href is not None:
                 kind = "application/pdf" if link.kind == "pdf" else "text/html"
-                _sub(entry, "link", rel="related", type=kind, href=link.url, title=link.kind)
+                _sub(entry, "link", rel="related", type=kind, href=href, title=link.kind)
         for code in paper.categories:
             _sub(entry, "category", term=code, label=category_name(code))
         _sub(entry, "summary", paper.abstract or paper.title, type="text")

@@ -1,7 +1,8 @@
 """BibTeX for a paper, as shown (and copied) on its page.
 
-Plain text in a ``<pre>``: the template escapes it, so a hostile title stays text. Braces
-in values are balanced-or-dropped so the entry parses in BibTeX.
+Plain text in a ``<pre>``: the template escapes it, so a hostile title stays text. Each
+value is cleaned (:func:`clean_value`) so the entry parses in BibTeX as exactly the
+fields written here, and reads the same in LaTeX.
 """
 
 from __future__ import annotations
@@ -10,20 +11,49 @@ import re
 
 from paperwire.models import Paper
 
+_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 
-def _clean(value: str) -> str:
+
+def clean_value(value: str) -> str:
+    """``value`` as the inside of a braced field, on one line, that BibTeX and LaTeX both
+    read as one value:
+
+    - braces balanced, each closer matching its opener's kind (``{``…``}`` or
+      ``\\{``…``\\}``): BibTeX counts both kinds, LaTeX only the bare one, so an
+      unmatched closer is dropped and a missing one added at the end. No value can then
+      close its field early and add fields or entries of its own;
+    - a backslash at the end dropped (it would escape the field's closing brace);
+    - a bare ``%`` escaped: LaTeX would read the rest of the line, closing braces
+      included, as a comment.
+
+    Other TeX (``$x^2$``, ``\\'e``) is kept: titles are written in it.
+    """
     text = " ".join(value.split())
-    depth = 0
-    out = []
-    for ch in text:
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            if depth == 0:
+    opened: list[str] = []
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        token = text[i : i + 2] if ch == "\\" else ch
+        i += len(token)
+        if token in ("{", "\\{"):
+            opened.append(token)
+        elif token in ("}", "\\}"):
+            if not opened or opened[-1] != ("{" if token == "}" else "\\{"):
                 continue
-            depth -= 1
-        out.append(ch)
-    return "".join(out) + "}" * depth
+            opened.pop()
+        elif token == "\\":
+            continue  # a backslash at the very end
+        elif token == "%":
+            token = "\\%"
+        out.append(token)
+    out.extend("}" if opener == "{" else "\\}" for opener in reversed(opened))
+    return "".join(out)
+
+
+def _author(name: str) -> str:
+    # BibTeX splits the author list on a bare "and"; one inside a name is braced.
+    return _AND.sub(" {and} ", clean_value(name))
 
 
 def citation_key(paper: Paper) -> str:
@@ -40,25 +70,25 @@ def citation_key(paper: Paper) -> str:
 
 def format_bibtex(paper: Paper) -> str:
     fields: list[tuple[str, str]] = [
-        ("title", "{" + _clean(paper.title) + "}"),
-        ("author", " and ".join(_clean(a.name) for a in paper.authors) or "Unknown"),
+        ("title", "{" + clean_value(paper.title) + "}"),
+        ("author", " and ".join(_author(a.name) for a in paper.authors) or "Unknown"),
     ]
     when = paper.submitted or None
     year = when.year if when else (paper.announced.year if paper.announced else None)
     if year:
         fields.append(("year", str(year)))
     if paper.source == "arxiv":
-        fields.append(("eprint", paper.id))
+        fields.append(("eprint", clean_value(paper.id)))
         fields.append(("archivePrefix", "arXiv"))
         if paper.primary_category:
-            fields.append(("primaryClass", _clean(paper.primary_category)))
-        fields.append(("url", f"https://arxiv.org/abs/{paper.id}"))
+            fields.append(("primaryClass", clean_value(paper.primary_category)))
+        fields.append(("url", clean_value(f"https://arxiv.org/abs/{paper.id}")))
     elif paper.id.startswith("pmid:"):
-        fields.append(("note", f"PMID {paper.id[5:]}"))
+        fields.append(("note", clean_value(f"PMID {paper.id[5:]}")))
     if paper.doi:
-        fields.append(("doi", _clean(paper.doi)))
+        fields.append(("doi", clean_value(paper.doi)))
     if paper.journal_ref:
-        fields.append(("journal", _clean(paper.journal_ref)))
+        fields.append(("journal", clean_value(paper.journal_ref)))
     entry = "article" if paper.journal_ref else "misc"
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@{entry}{{{citation_key(paper)},\n{body}\n}}"

@@ -16,33 +16,43 @@ from paperwire.browse.errors import InvalidParameter
 from paperwire.browse.listing import papers_for_day, papers_in_category
 from paperwire.browse.taxonomy import describe_category, validate_category
 from paperwire.community.trending import check_period, trending_papers
+from paperwire.config import Settings
 from paperwire.models import Paper, SearchFilters
 from paperwire.web.atom import ATOM_TYPE, FeedInfo, render_atom
 from paperwire.web.browse_api import CategoryQ, HasCodeQ, listing_filters
 from paperwire.web.deps import SettingsDep, StoreDep
+from paperwire.web.templating import category_url, paper_url
 
 router = APIRouter(tags=["feeds"])
 
 FEED_SIZE = 100
 
 
-def _absolute(request: Request, path: str) -> str:
-    return str(request.base_url).rstrip("/") + path
+# Every absolute URL in a feed is built from the configured base URL: a feed is cached
+# publicly, so a link taken from the request's Host header could be poisoned for all.
 
 
-def _atom_response(request: Request, store: StoreDep, info: FeedInfo, papers: list[Paper]) -> Response:
+def _atom_response(settings: Settings, store: StoreDep, info: FeedInfo, papers: list[Paper]) -> Response:
     body = render_atom(
         info,
         papers,
-        paper_url=_absolute(request, "/papers/{id}"),
+        paper_url=lambda paper_id: settings.public_url(paper_url(paper_id)),
         fallback_updated=store.data_version().changed_at,
     )
     return Response(content=body, media_type=ATOM_TYPE)
 
 
-def _html_url(request: Request, path: str) -> str:
+def _with_query(request: Request, path: str) -> str:
     query = request.url.query
-    return _absolute(request, path + ("?" + query if query else ""))
+    return path + ("?" + query if query else "")
+
+
+def _self_url(request: Request, settings: Settings) -> str:
+    return settings.public_url(_with_query(request, request.url.path))
+
+
+def _html_url(request: Request, settings: Settings, path: str) -> str:
+    return settings.public_url(_with_query(request, path))
 
 
 @router.get("/feeds/daily.atom", summary="Atom feed of the newest day's papers")
@@ -60,11 +70,11 @@ def daily_feed(
     info = FeedInfo(
         title=f"{settings.site_name}: papers of {day}",
         subtitle="The papers of the newest announcement day.",
-        self_url=str(request.url),
-        html_url=_html_url(request, "/"),
+        self_url=_self_url(request, settings),
+        html_url=_html_url(request, settings, "/"),
         author=settings.site_name,
     )
-    return _atom_response(request, store, info, listing.papers)
+    return _atom_response(settings, store, info, listing.papers)
 
 
 @router.get("/feeds/trending.atom", summary="Atom feed of trending papers")
@@ -83,11 +93,11 @@ def trending_feed(
     word = {"day": "today", "week": "this week", "month": "this month"}[period]
     info = FeedInfo(
         title=f"{settings.site_name}: trending {word}",
-        self_url=str(request.url),
-        html_url=_html_url(request, "/trending"),
+        self_url=_self_url(request, settings),
+        html_url=_html_url(request, settings, "/trending"),
         author=settings.site_name,
     )
-    return _atom_response(request, store, info, listing.papers)
+    return _atom_response(settings, store, info, listing.papers)
 
 
 @router.get("/feeds/categories/{category}.atom", summary="Atom feed of a category")
@@ -111,11 +121,11 @@ def category_feed(
     name = info_cat.name if info_cat.name == category else f"{info_cat.name} ({category})"
     info = FeedInfo(
         title=f"{settings.site_name}: {name}",
-        self_url=str(request.url),
-        html_url=_absolute(request, f"/categories/{category}"),
+        self_url=_self_url(request, settings),
+        html_url=settings.public_url(category_url(category)),
         author=settings.site_name,
     )
-    return _atom_response(request, store, info, listing.papers)
+    return _atom_response(settings, store, info, listing.papers)
 
 
 @router.get("/feeds/search.atom", summary="Atom feed of a search")
@@ -132,11 +142,11 @@ def search_feed(
     papers = _search(store, q, listing_filters(category, has_code))
     info = FeedInfo(
         title=f"{settings.site_name}: search for {q.strip()}",
-        self_url=str(request.url),
-        html_url=_html_url(request, "/search"),
+        self_url=_self_url(request, settings),
+        html_url=_html_url(request, settings, "/search"),
         author=settings.site_name,
     )
-    return _atom_response(request, store, info, papers)
+    return _atom_response(settings, store, info, papers)
 
 
 def _search(store: StoreDep, q: str, filters: SearchFilters) -> list[Paper]:

@@ -15,13 +15,15 @@ from fastapi.responses import PlainTextResponse
 from paperwire.browse.errors import InvalidParameter
 from paperwire.browse.listing import papers_for_period
 from paperwire.browse.periods import parse_period
+from paperwire.config import Settings
 from paperwire.search.query import QueryError
 from paperwire.search.service import search_papers
 from paperwire.web.api import resolve_paper_id
-from paperwire.web.deps import EmbedderDep, StoreDep
+from paperwire.web.deps import EmbedderDep, SettingsDep, StoreDep
 from paperwire.web.hf_format import hf_daily_item, hf_paper
 from paperwire.web.markdown import paper_markdown
 from paperwire.web.search_api import vector_index
+from paperwire.web.templating import paper_url
 
 router = APIRouter(prefix="/hf", tags=["Hugging Face compatible"])
 
@@ -103,12 +105,17 @@ def paper_info(paper_id: str, store: StoreDep) -> dict[str, Any]:
 
 
 @router.get("/papers/{paper_id:path}.md", response_class=PlainTextResponse)
-def paper_markdown_hf(paper_id: str, store: StoreDep) -> PlainTextResponse:
-    return markdown_response(_paper_or_404(store, paper_id))
+def paper_markdown_hf(paper_id: str, store: StoreDep, settings: SettingsDep) -> PlainTextResponse:
+    return markdown_response(_paper_or_404(store, paper_id), settings)
 
 
-def markdown_response(paper: Any) -> PlainTextResponse:
-    return PlainTextResponse(paper_markdown(paper), media_type="text/markdown; charset=utf-8")
+def markdown_response(paper: Any, settings: Settings) -> PlainTextResponse:
+    # The link back to the paper's page comes from the configured base URL, never from
+    # the request's Host header.
+    page = settings.public_url(paper_url(paper.id))
+    return PlainTextResponse(
+        paper_markdown(paper, page_url=page), media_type="text/markdown; charset=utf-8"
+    )
 
 
 # Our own site offers the same Markdown at /papers/{id}.md (registered before pages).
@@ -116,5 +123,5 @@ site_router = APIRouter()
 
 
 @site_router.get("/papers/{paper_id:path}.md", response_class=PlainTextResponse, include_in_schema=False)
-def paper_markdown_site(paper_id: str, store: StoreDep) -> PlainTextResponse:
-    return markdown_response(_paper_or_404(store, paper_id))
+def paper_markdown_site(paper_id: str, store: StoreDep, settings: SettingsDep) -> PlainTextResponse:
+    return markdown_response(_paper_or_404(store, paper_id), settings)
