@@ -13,7 +13,7 @@ from paperwire.search.embed import HashEmbedder
 from paperwire.search.index import index_papers, paper_text
 from paperwire.search.semantic import search_vectors, semantic_search, similar_papers
 from paperwire.store import Store
-from tests.search.vectors import clustered_vectors, exact_top, synthetic_papers
+from tests.search.vectors import clustered_vectors, exact_top, newest_seq, synthetic_papers
 
 N, DIM = 3000, 64
 MODEL = "synthetic-64"
@@ -78,7 +78,7 @@ def test_hnsw_file_is_incremental_and_covers_new_rows_at_once(sqlite_store: Stor
     first = index_papers(sqlite_store, embedder, batch_size=40, vectors=vectors)
     assert first.ann_rebuilt and first.ann_added == sqlite_store.count_papers()
     meta = vectors.read_meta(embedder.name)
-    assert meta is not None and meta["covered_seq"] == sqlite_store.max_embedding_seq(embedder.name)
+    assert meta is not None and meta["covered_seq"] == newest_seq(sqlite_store, embedder.name)
     assert index_papers(sqlite_store, embedder, batch_size=40, vectors=vectors).ann_added == 0
 
     # A new paper, embedded but not yet in the HNSW file, is still found (exact tail).
@@ -94,7 +94,7 @@ def test_hnsw_file_is_incremental_and_covers_new_rows_at_once(sqlite_store: Stor
     assert hits[0].paper_id == paper.id
     again = index_papers(sqlite_store, embedder, batch_size=40, vectors=vectors)
     assert (again.embedded, again.ann_added, again.ann_rebuilt) == (0, 1, False)
-    assert vectors.covered_seq(embedder.name) == sqlite_store.max_embedding_seq(embedder.name)
+    assert vectors.covered_seq(embedder.name) == newest_seq(sqlite_store, embedder.name)
     assert semantic_search(sqlite_store, embedder, "Glacier calving dynamics", limit=3, vectors=vectors)[0].paper_id == paper.id
 
     # Similar papers through the HNSW file exclude the paper and match exact search.

@@ -11,6 +11,7 @@ from paperwire.search.embed import HashEmbedder
 from paperwire.search.index import IndexReport, index_papers, paper_text
 from paperwire.search.semantic import semantic_search, similar_papers
 from paperwire.store import Store
+from tests.search.vectors import newest_seq
 
 
 class Interrupted(Exception):
@@ -145,10 +146,10 @@ def test_a_bulk_load_defers_the_vector_index_and_builds_it_once(sample_store: St
     hits = semantic_search(sample_store, embedder, paper_text(title, abstract), limit=3)
     assert hits[0].paper_id == pid
     # Saving again replaces vectors (new seq), never duplicates them.
-    before = sample_store.max_embedding_seq(embedder.name)
+    before = newest_seq(sample_store, embedder.name)
     sample_store.save_embeddings(embedder.name, [(rows[0][0], rows[0][1], matrix[0])])
     assert sample_store.count_embeddings(embedder.name) == len(rows)
-    assert sample_store.max_embedding_seq(embedder.name) > before
+    assert newest_seq(sample_store, embedder.name) > before
 
 
 def _has_hnsw_index(store: Store, model: str) -> bool:

@@ -9,6 +9,7 @@ import numpy as np
 
 from paperwire.models import Author, Paper
 from paperwire.search.embed import normalize_rows
+from paperwire.store import Store
 
 
 def clustered_vectors(n: int, dim: int, *, clusters: int, seed: int, spread: float = 0.35) -> np.ndarray:
@@ -40,3 +41,10 @@ def exact_top(matrix: np.ndarray, ids: list[str], query: np.ndarray, k: int, *, 
     order = np.argsort(-scores, kind="stable")
     out = [ids[i] for i in order if allowed is None or ids[i] in allowed]
     return out[:k]
+
+
+def newest_seq(store: Store, model: str) -> int:
+    """The highest embedding ``seq`` of ``model`` (0 without vectors), read through the
+    tail an ANN index catches up on."""
+    seqs, _ = store.embeddings_after(model, after_seq=0, limit=1_000_000)
+    return int(seqs.max()) if len(seqs) else 0

@@ -111,12 +111,8 @@ def _semantic_hits(
     vectors: Any,
     required: bool,
 ) -> list[Hit]:
-    try:
-        from paperwire.search.semantic import semantic_search
-    except ImportError as exc:
-        if required:
-            raise SearchUnavailable("semantic search is not available in this installation") from exc
-        return []  # hybrid degrades to keyword ranking
+    from paperwire.search.semantic import semantic_search
+
     if embedder is None or not parsed.text:
         if required and embedder is None:
             raise SearchUnavailable("semantic search needs an embedder")

@@ -1,6 +1,6 @@
 """Search SQL specific to PostgreSQL: the weighted ``tsvector`` keyword index
 (migration 0003: ``papers.search_tsv``, a stored generated column with a GIN index, so
-it is always current). Owned by issue 4."""
+it is always current)."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def tsquery_sql(query: KeywordQuery) -> tuple[str, list[Any]]:
 class PostgresSearch(SqlBase):
     """Overrides/extends SearchQueries where postgres differs."""
 
-    # --- keyword (helper search-keyword) -----------------------------------------------
+    # --- keyword -----------------------------------------------------------------------
     def _keyword_sql(
         self,
         query: KeywordQuery,
@@ -100,12 +100,12 @@ class PostgresSearch(SqlBase):
             KeywordQuery(required=query.required, excluded=query.excluded)
         )
         sql = (
-            "SELECT p.id AS id FROM papers p "  # noqa: S608
+            "SELECT p.id AS id FROM papers p "
             f"WHERE p.id IN ({', '.join('?' * count)}) AND p.search_tsv @@ ({tsquery})"
         )
         return sql, params
 
-    # --- embeddings (search-vectors) ----------------------------------------------------
+    # --- embeddings --------------------------------------------------------------------
 
     def _vector_param(self, vector: np.ndarray) -> Any:
         values = np.asarray(vector, dtype=np.float32).tolist()
@@ -168,7 +168,7 @@ class PostgresSearch(SqlBase):
         if db.fetchone("SELECT 1 AS x FROM pg_indexes WHERE indexname = ?", (name,)):
             return False
         row = db.fetchone(
-            f"SELECT count(*) AS n FROM paper_embeddings WHERE model = {model_literal(model)}"  # noqa: S608
+            f"SELECT count(*) AS n FROM paper_embeddings WHERE model = {model_literal(model)}"
         )
         rows = int(row["n"]) if row else 0
         if rows >= 10_000:
@@ -179,7 +179,7 @@ class PostgresSearch(SqlBase):
                 (f"{need_mb}MB", str(HNSW_BUILD_WORKERS)),
             )
         db.execute(
-            f"CREATE INDEX IF NOT EXISTS {name} ON paper_embeddings "  # noqa: S608
+            f"CREATE INDEX IF NOT EXISTS {name} ON paper_embeddings "
             f"USING hnsw ((vector::vector({int(dim)})) vector_cosine_ops) "
             f"WITH (m = 16, ef_construction = 128) WHERE model = {model_literal(model)}"
         )
@@ -217,7 +217,7 @@ class PostgresSearch(SqlBase):
                 (str(ef),),
             )
             rows = db.fetchall(
-                f"SELECT e.paper_id, (e.vector::vector({dim})) <=> ?::vector({dim}) AS d "  # noqa: S608
+                f"SELECT e.paper_id, (e.vector::vector({dim})) <=> ?::vector({dim}) AS d "
                 f"FROM paper_embeddings e{join} WHERE {' AND '.join(conds)} "
                 "ORDER BY d LIMIT ?",
                 args,

@@ -1,7 +1,7 @@
 """Search: keyword index, embeddings and vectors; dialect-specific parts live in search_sqlite.py / search_postgres.py.
 
-Owned by issue 4 (search). Filters (``filter_sql``) are shared by every ranker so that
-they apply before ranking, inside the query that ranks.
+Filters (``filter_sql``) are shared by every ranker so that they apply before ranking,
+inside the query that ranks.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class SearchStore(Protocol):
     increasing with every write, used by an external ANN index to know what it covers.
     """
 
-    # --- keyword (helper search-keyword) -----------------------------------------------
+    # --- keyword -----------------------------------------------------------------------
     def keyword_ranking(
         self,
         query: KeywordQuery,
@@ -124,7 +124,7 @@ class SearchStore(Protocol):
         """Papers written but not yet in the keyword index."""
         ...
 
-    # --- embeddings (helper search-vectors) ------------------------------------------
+    # --- embeddings --------------------------------------------------------------------
 
     def papers_to_embed(
         self, model: str, *, after: str | None = None, limit: int = 100
@@ -181,19 +181,11 @@ class SearchStore(Protocol):
         first. Exact on SQLite; pgvector's HNSW index on PostgreSQL."""
         ...
 
-    def max_embedding_seq(self, model: str) -> int: ...
-
     def embeddings_after(
         self, model: str, *, after_seq: int, limit: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """``(seqs, vectors)`` of rows with seq > ``after_seq``, by seq: what an ANN
         index has not seen yet."""
-        ...
-
-    def papers_for_seqs(
-        self, model: str, seqs: Sequence[int], *, filters: SearchFilters | None = None
-    ) -> dict[int, str]:
-        """seq → paper id for the live rows among ``seqs`` that pass ``filters``."""
         ...
 
 
@@ -208,7 +200,7 @@ class SearchStore(Protocol):
 class SearchQueries(SqlBase):
     """SQL shared by SQLite and PostgreSQL for this part."""
 
-    # --- keyword (helper search-keyword) -----------------------------------------------
+    # --- keyword -----------------------------------------------------------------------
     def keyword_ranking(
         self,
         query: KeywordQuery,
@@ -258,7 +250,7 @@ class SearchQueries(SqlBase):
         return 0
 
 
-    # --- embeddings (search-vectors) ----------------------------------------------------
+    # --- embeddings --------------------------------------------------------------------
 
     def _vector_param(self, vector: np.ndarray) -> Any:
         raise NotImplementedError
@@ -337,12 +329,12 @@ class SearchQueries(SqlBase):
         for part in chunks(ids, ID_CHUNK):
             marks = ", ".join("?" * len(part))
             db.execute(
-                f"DELETE FROM paper_embeddings WHERE model = ? AND paper_id IN ({marks})",  # noqa: S608
+                f"DELETE FROM paper_embeddings WHERE model = ? AND paper_id IN ({marks})",
                 [model, *part],
             )
         vp = self._vector_placeholder()
         db.executemany(
-            "INSERT INTO paper_embeddings (paper_id, model, fingerprint, vector) "  # noqa: S608
+            "INSERT INTO paper_embeddings (paper_id, model, fingerprint, vector) "
             f"SELECT ?, ?, ?, {vp} WHERE EXISTS (SELECT 1 FROM papers WHERE id = ?)",
             [(pid, model, fp, self._vector_param(vec), pid) for pid, fp, vec in rows],
         )
@@ -376,25 +368,18 @@ class SearchQueries(SqlBase):
     def get_embedding(self, model: str, paper_id: str) -> np.ndarray | None:
         with self._reading() as db:
             row = db.fetchone(
-                f"SELECT {self._vector_column()} AS v FROM paper_embeddings "  # noqa: S608
+                f"SELECT {self._vector_column()} AS v FROM paper_embeddings "
                 "WHERE model = ? AND paper_id = ?",
                 (model, paper_id),
             )
         return self._decode_vector(row["v"]) if row else None
-
-    def max_embedding_seq(self, model: str) -> int:
-        with self._reading() as db:
-            row = db.fetchone(
-                "SELECT MAX(seq) AS s FROM paper_embeddings WHERE model = ?", (model,)
-            )
-        return int(row["s"]) if row and row["s"] is not None else 0
 
     def embeddings_after(
         self, model: str, *, after_seq: int, limit: int
     ) -> tuple[np.ndarray, np.ndarray]:
         with self._reading() as db:
             rows = db.fetchall(
-                f"SELECT seq, {self._vector_column()} AS v FROM paper_embeddings "  # noqa: S608
+                f"SELECT seq, {self._vector_column()} AS v FROM paper_embeddings "
                 "WHERE model = ? AND seq > ? ORDER BY seq LIMIT ?",
                 (model, after_seq, limit),
             )
@@ -402,23 +387,6 @@ class SearchQueries(SqlBase):
             return np.zeros(0, dtype=np.uint64), np.zeros((0, 0), dtype=np.float32)
         seqs = np.array([r["seq"] for r in rows], dtype=np.uint64)
         return seqs, np.stack([self._decode_vector(r["v"]) for r in rows])
-
-    def papers_for_seqs(
-        self, model: str, seqs: Sequence[int], *, filters: SearchFilters | None = None
-    ) -> dict[int, str]:
-        where, params = filter_sql(filters)
-        join = "" if where == "1=1" else " JOIN papers p ON p.id = e.paper_id"
-        found: dict[int, str] = {}
-        with self._reading() as db:
-            for part in chunks([int(s) for s in seqs], ID_CHUNK):
-                marks = ", ".join("?" * len(part))
-                for row in db.fetchall(
-                    f"SELECT e.seq, e.paper_id FROM paper_embeddings e{join} "  # noqa: S608
-                    f"WHERE +e.model = ? AND e.seq IN ({marks}) AND {where}",
-                    [model, *part, *params],
-                ):
-                    found[int(row["seq"])] = row["paper_id"]
-        return found
 
     def vectors_for_seqs(
         self, model: str, seqs: Sequence[int], *, filters: SearchFilters | None = None
@@ -432,7 +400,7 @@ class SearchQueries(SqlBase):
             for part in chunks([int(s) for s in seqs], ID_CHUNK):
                 marks = ", ".join("?" * len(part))
                 for row in db.fetchall(
-                    f"SELECT e.seq, e.paper_id, {self._vector_column()} AS v "  # noqa: S608
+                    f"SELECT e.seq, e.paper_id, {self._vector_column()} AS v "
                     f"FROM paper_embeddings e{join} "
                     f"WHERE +e.model = ? AND e.seq IN ({marks}) AND {where}",
                     [model, *part, *params],

@@ -1,5 +1,5 @@
 """Search SQL specific to SQLite: the FTS5 keyword index (migration 0003) and the vector
-functions (sqlite-vec). Owned by issue 4.
+functions (sqlite-vec).
 
 Why batched indexing, not per-row triggers: tokenising a title + abstract costs FTS5
 about 100 µs, several times the rest of an insert (``bench/keyword_ingest.py``), and a
@@ -38,7 +38,7 @@ _FTS_VALUES = (
     "(SELECT group_concat(j.value ->> 'name', ' ') FROM json_each(p.authors) AS j), p.abstract"
 )
 _INSERT_FTS = "INSERT INTO papers_fts (rowid, title, authors, abstract) "
-_INSERT_NUMBERED_PAPER = (  # noqa: S608 - column names are constants
+_INSERT_NUMBERED_PAPER = (  # column names are constants
     f"INSERT INTO papers (rowid, {', '.join(PAPER_COLUMNS)}) "
     f"VALUES ({', '.join('?' * (len(PAPER_COLUMNS) + 1))})"
 )
@@ -128,7 +128,7 @@ def register_sqlite_vec() -> bool:
                     ok = False
                 finally:
                     probe.close()
-        except (OSError, AttributeError, ImportError):
+        except (OSError, AttributeError):
             ok = False
         _VEC_STATE["ok"] = ok
         return ok
@@ -152,7 +152,7 @@ def install_vector_functions(conn: sqlite3.Connection) -> None:
 class SqliteSearch(SqlBase):
     """Overrides/extends SearchQueries where sqlite differs."""
 
-    # --- keyword (helper search-keyword) -----------------------------------------------
+    # --- keyword -----------------------------------------------------------------------
     def _keyword_sql(
         self,
         query: KeywordQuery,
@@ -196,7 +196,7 @@ class SqliteSearch(SqlBase):
             expression = " OR ".join(fts_phrase(words) for words in query.excluded)
             test = "NOT EXISTS"
         sql = (
-            f"SELECT p.id AS id FROM papers p WHERE p.id IN ({', '.join('?' * count)}) "  # noqa: S608
+            f"SELECT p.id AS id FROM papers p WHERE p.id IN ({', '.join('?' * count)}) "
             f"AND {test} (SELECT 1 FROM papers_fts "
             "WHERE papers_fts MATCH ? AND papers_fts.rowid = p.rowid)"
         )
@@ -273,7 +273,7 @@ class SqliteSearch(SqlBase):
         return int(row["n"]) if row else 0
 
 
-    # --- embeddings (search-vectors) ----------------------------------------------------
+    # --- embeddings --------------------------------------------------------------------
 
     def _vector_param(self, vector: np.ndarray) -> Any:
         return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
@@ -307,7 +307,7 @@ class SqliteSearch(SqlBase):
         args.append(limit)
         with self._reading() as db:
             rows = db.fetchall(
-                "SELECT e.paper_id, vec_distance_cosine(e.vector, ?) AS d "  # noqa: S608
+                "SELECT e.paper_id, vec_distance_cosine(e.vector, ?) AS d "
                 f"FROM paper_embeddings e{join} WHERE {' AND '.join(conds)} "
                 "ORDER BY d, e.paper_id LIMIT ?",
                 args,
