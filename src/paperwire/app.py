@@ -36,7 +36,9 @@ def create_app(
     from paperwire.web.security import SecurityHeadersMiddleware
 
     owned = store is None
-    the_store = store if store is not None else open_store(settings.database_url)
+    the_store = store if store is not None else open_store(
+        settings.database_url, query_timeout=settings.query_timeout  # reads only
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

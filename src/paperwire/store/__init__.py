@@ -5,5 +5,6 @@ from __future__ import annotations
 from paperwire.store.base import Store
 from paperwire.store.factory import open_store
 from paperwire.store.migrate import upgrade_database
+from paperwire.store.sql import QueryTimeout
 
-__all__ = ["Store", "open_store", "upgrade_database"]
+__all__ = ["QueryTimeout", "Store", "open_store", "upgrade_database"]

@@ -5,15 +5,21 @@ from __future__ import annotations
 from paperwire.store.base import Store
 
 
-def open_store(database_url: str) -> Store:
+def open_store(database_url: str, *, query_timeout: float = 0) -> Store:
+    """``query_timeout``: seconds one read statement may run before it is stopped with
+    ``QueryTimeout`` (0: no limit). The web process sets it so a slow query cannot hold
+    a worker; writes are never cut off halfway (they are short, and an ingest or a CLI
+    command opens its store without a deadline)."""
+    if query_timeout < 0:
+        raise ValueError(f"query_timeout must be 0 or more seconds, got {query_timeout}")
     if database_url.startswith("sqlite:"):
         from paperwire.store.sqlite import SqliteStore
 
-        return SqliteStore.from_url(database_url)
+        return SqliteStore.from_url(database_url, query_timeout=query_timeout)
     if database_url.startswith(("postgresql:", "postgres:", "postgresql+psycopg:")):
         from paperwire.store.postgres import PostgresStore
 
-        return PostgresStore.from_url(database_url)
+        return PostgresStore.from_url(database_url, query_timeout=query_timeout)
     raise ValueError(
         f"unsupported database URL {database_url!r}: use sqlite:///path.db or postgresql://…"
     )

@@ -14,6 +14,7 @@ from psycopg.rows import dict_row
 
 from paperwire.store.factory import postgres_conninfo
 from paperwire.store.search_postgres import PostgresSearch
+from paperwire.store.sql import QueryTimeout
 from paperwire.store.sqlstore import SqlStore
 
 _QMARK = re.compile(r"\?")
@@ -92,20 +93,28 @@ class PostgresStore(PostgresSearch, SqlStore):
     bulk_conflict_errors = (psycopg.IntegrityError, psycopg.errors.DeadlockDetected)
     bulk_load_writers = 2  # see BulkLoadStore: the server's share of a row is the larger
 
-    def __init__(self, conninfo: str) -> None:
+    def __init__(self, conninfo: str, *, query_timeout: float = 0) -> None:
         self.conninfo = conninfo
+        self.query_timeout = query_timeout
         self._local = threading.local()
         self._conns: list[psycopg.Connection[Any]] = []
         self._lock = threading.Lock()
 
     @classmethod
-    def from_url(cls, database_url: str) -> PostgresStore:
-        return cls(postgres_conninfo(database_url))
+    def from_url(cls, database_url: str, *, query_timeout: float = 0) -> PostgresStore:
+        return cls(postgres_conninfo(database_url), query_timeout=query_timeout)
 
     def _conn(self) -> psycopg.Connection[Any]:
         conn = getattr(self._local, "conn", None)
         if conn is None or conn.closed:
             conn = psycopg.connect(self.conninfo, autocommit=True)
+            if self.query_timeout > 0:
+                # The server stops any statement of this session past the deadline,
+                # waiting for a lock included; write transactions lift it (_writing).
+                conn.execute(
+                    "SELECT set_config('statement_timeout', %s, false)",
+                    (f"{max(1, round(self.query_timeout * 1000))}ms",),
+                )
             self._local.conn = conn
             with self._lock:
                 self._conns.append(conn)
@@ -113,7 +122,12 @@ class PostgresStore(PostgresSearch, SqlStore):
 
     @contextmanager
     def _reading(self) -> Iterator[PostgresDb]:
-        yield PostgresDb(self._conn())
+        try:
+            yield PostgresDb(self._conn())
+        except psycopg.errors.QueryCanceled as exc:
+            if self.query_timeout > 0:
+                raise QueryTimeout(self.query_timeout) from exc
+            raise
 
     @contextmanager
     def _writing(self) -> Iterator[PostgresDb]:
@@ -122,6 +136,8 @@ class PostgresStore(PostgresSearch, SqlStore):
             yield PostgresDb(conn)  # nested: join the outer transaction
             return
         with conn.transaction():
+            if self.query_timeout > 0:  # writes run to the end: for this transaction only
+                conn.execute("SELECT set_config('statement_timeout', '0', true)")
             yield PostgresDb(conn)
 
     def close(self) -> None:

@@ -11,6 +11,15 @@ from typing import Any, Protocol
 ID_CHUNK = 500  # stay below SQLite's bound-parameter limit
 
 
+class QueryTimeout(RuntimeError):
+    """A read statement ran past the store's deadline (``open_store(query_timeout=…)``)
+    and was stopped; the connection stays usable. Raised alike by both backends."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the database did not answer within {seconds:g} s")
+        self.seconds = seconds
+
+
 class Db(Protocol):
     """The small surface both drivers are adapted to."""
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -16,7 +18,12 @@ from paperwire.store.search_sqlite import (
     install_vector_functions,
     register_sqlite_vec,
 )
+from paperwire.store.sql import QueryTimeout
 from paperwire.store.sqlstore import SqlStore
+
+# SQLite calls a reader's deadline check every this many virtual-machine instructions:
+# often enough to stop within a millisecond, rare enough to cost nothing measurable.
+PROGRESS_OPS = 1000
 
 
 def _adapt_datetime(value: datetime) -> str:
@@ -46,21 +53,62 @@ def connect_sqlite(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
-class SqliteDb:
-    """Adapts a sqlite3 connection to the ``Db`` surface (rows as dicts)."""
+class Deadline:
+    """A reader connection's progress handler: SQLite stops (``interrupted``) the
+    statement that is still running ``seconds`` after ``start``. Between statements no
+    deadline is set, so nothing else on the connection is ever cut short."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    __slots__ = ("at", "seconds")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = math.inf
+
+    def start(self) -> None:
+        self.at = time.monotonic() + self.seconds
+
+    def stop(self) -> None:
+        self.at = math.inf
+
+    def __call__(self) -> bool:
+        return time.monotonic() > self.at
+
+
+class SqliteDb:
+    """Adapts a sqlite3 connection to the ``Db`` surface (rows as dicts); each statement
+    runs under ``deadline`` when one is given (a reader of the web process)."""
+
+    def __init__(self, conn: sqlite3.Connection, deadline: Deadline | None = None) -> None:
         self.conn = conn
+        self.deadline = deadline
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.conn.execute(sql, tuple(params)).fetchall()]
+        if self.deadline is not None:
+            self.deadline.start()
+        try:
+            return [dict(r) for r in self.conn.execute(sql, tuple(params)).fetchall()]
+        finally:
+            if self.deadline is not None:
+                self.deadline.stop()
 
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
-        row = self.conn.execute(sql, tuple(params)).fetchone()
+        if self.deadline is not None:
+            self.deadline.start()
+        try:
+            row = self.conn.execute(sql, tuple(params)).fetchone()
+        finally:
+            if self.deadline is not None:
+                self.deadline.stop()
         return dict(row) if row is not None else None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self.conn.execute(sql, tuple(params))
+        if self.deadline is not None:
+            self.deadline.start()
+        try:
+            self.conn.execute(sql, tuple(params))
+        finally:
+            if self.deadline is not None:
+                self.deadline.stop()
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         self.conn.executemany(sql, rows)
@@ -70,8 +118,9 @@ class SqliteStore(SqliteSearch, SqlStore):
     dialect = "sqlite"
     bulk_conflict_errors = (sqlite3.IntegrityError,)
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, query_timeout: float = 0) -> None:
         self.path = path
+        self.query_timeout = query_timeout
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._write_lock = threading.RLock()
@@ -81,13 +130,20 @@ class SqliteStore(SqliteSearch, SqlStore):
         self._readers_lock = threading.Lock()
 
     @classmethod
-    def from_url(cls, database_url: str) -> SqliteStore:
-        return cls(sqlite_path(database_url))
+    def from_url(cls, database_url: str, *, query_timeout: float = 0) -> SqliteStore:
+        return cls(sqlite_path(database_url), query_timeout=query_timeout)
 
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = connect_sqlite(self.path, readonly=True)
+            self._local.deadline = None
+            if self.query_timeout > 0:
+                deadline = Deadline(self.query_timeout)
+                # Only statements that execute are checked: in WAL mode a reader never
+                # waits for a lock held by a writer.
+                conn.set_progress_handler(deadline, PROGRESS_OPS)
+                self._local.deadline = deadline
             self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)
@@ -95,7 +151,14 @@ class SqliteStore(SqliteSearch, SqlStore):
 
     @contextmanager
     def _reading(self) -> Iterator[SqliteDb]:
-        yield SqliteDb(self._reader())
+        conn = self._reader()
+        deadline: Deadline | None = self._local.deadline
+        try:
+            yield SqliteDb(conn, deadline)
+        except sqlite3.OperationalError as exc:
+            if deadline is not None and exc.sqlite_errorname == "SQLITE_INTERRUPT":
+                raise QueryTimeout(self.query_timeout) from exc
+            raise
 
     @contextmanager
     def _writing(self) -> Iterator[SqliteDb]:

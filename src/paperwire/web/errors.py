@@ -10,9 +10,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from paperwire.browse.errors import InvalidParameter
+from paperwire.store import QueryTimeout
 from paperwire.web.security import security_headers
 
 log = logging.getLogger("paperwire.web")
+RETRY_AFTER_SECONDS = 5  # a 503 for a query past the deadline (PAPERWIRE_QUERY_TIMEOUT)
 
 
 def wants_json(request: Request) -> bool:
@@ -49,6 +51,15 @@ def install(app: FastAPI) -> None:
             loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "path"))
             parts.append(f"{loc}: {err.get('msg')}")
         return _render(request, 400, "; ".join(parts) or "bad request")
+
+    @app.exception_handler(QueryTimeout)
+    async def query_timeout(request: Request, exc: QueryTimeout) -> Response:
+        # The statement was stopped and its worker is free again: a busy database, or a
+        # query heavier than the deadline allows, is worth a later retry, not a 500.
+        log.warning("query past the deadline on %s: %s", request.url.path, exc)
+        response = _render(request, 503, "The database is busy; please try again shortly.")
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.exception_handler(InvalidParameter)
     async def invalid_parameter(request: Request, exc: InvalidParameter) -> Response:
