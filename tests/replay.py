@@ -4,7 +4,10 @@ Routes map a path (optionally with its exact query string) to a queue of respons
 each request takes the next one (the last repeats). Every request is recorded so a
 test can check what a client sent and when. ``delay`` makes a response slow, to test
 timeouts; ``drop`` closes the connection without any answer (a server or network
-failure mid-harvest).
+failure mid-harvest); ``trickle`` sends the body one byte at a time, that many seconds
+apart (a server that would hold a client by per-read timeouts); ``send_length=False``
+leaves out ``Content-Length`` (the body ends when the connection closes), so a client
+cannot refuse a large body before reading it.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ class Reply:
     delay: float = 0.0
     content_type: str = "application/atom+xml; charset=utf-8"
     drop: bool = False
+    trickle: float = 0.0
+    send_length: bool = True
 
 
 @dataclass
@@ -88,11 +93,18 @@ class ReplayServer:
                 try:
                     self.send_response(reply.status)
                     self.send_header("Content-Type", reply.content_type)
-                    self.send_header("Content-Length", str(len(body)))
+                    if reply.send_length:
+                        self.send_header("Content-Length", str(len(body)))
                     for k, v in reply.headers.items():
                         self.send_header(k, v)
                     self.end_headers()
-                    self.wfile.write(body)
+                    if reply.trickle:
+                        for i in range(len(body)):
+                            self.wfile.write(body[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(reply.trickle)
+                    else:
+                        self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout tests)
 

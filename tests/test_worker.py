@@ -133,7 +133,8 @@ def test_worker_announcements_job_over_http(store: Store, replay) -> None:  # ty
     client = HttpxClient()
     try:
         settings = Settings(
-            announcements_url=replay.base_url + "/rss", worker_sources="announcements:cs.CV,cs.LG@1h"
+            announcements_url=replay.base_url + "/rss", worker_sources="announcements:cs.CV,cs.LG@1h",
+            announcements_delay=0,
         )
         worker = Worker(store, jobs_from_settings(settings, client=client, clock=clock), clock=clock, sleep=clock.sleep)
         [outcome] = worker.run_due()
@@ -152,12 +153,36 @@ def test_worker_announcements_job_over_http(store: Store, replay) -> None:  # ty
         client.close()
 
 
+def test_worker_announcements_job_keeps_the_http_deadline(store: Store, replay) -> None:  # type: ignore[no-untyped-def]
+    """PAPERWIRE_HTTP_TIMEOUT bounds each whole request of the job, also against a
+    server that sends a byte now and then (each read alone would be in time)."""
+    replay.add("/rss/cs.CV", Reply(body=b"<rss>" + b" " * 200, trickle=0.05))
+    replay.add("/rss/cs.LG", Reply(body=(RSS / "cs.LG-2025-11-03-cross.rss.xml").read_bytes()))
+    clock = FakeClock()
+    client = HttpxClient()
+    try:
+        settings = Settings(
+            announcements_url=replay.base_url + "/rss", worker_sources="announcements:cs.CV,cs.LG@1h",
+            announcements_delay=0, http_timeout=0.4, http_max_retries=0,
+        )
+        worker = Worker(store, jobs_from_settings(settings, client=client, clock=clock), clock=clock, sleep=clock.sleep)
+        started = time.monotonic()
+        [outcome] = worker.run_due()
+        assert time.monotonic() - started < 3.0  # the feed alone would take 10 s
+        assert not outcome.ok and "/rss/cs.CV: timed out after 0.4 s" in (outcome.error or "")
+        run = store.get_source_run("announcements")
+        assert run is not None and run.counts == UpsertCounts(added=2, failed=1)  # cs.LG still stored
+    finally:
+        client.close()
+
+
 def _env(database_url: str, replay, sources: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {
         **os.environ,
         "PAPERWIRE_DATABASE_URL": database_url,
         "PAPERWIRE_ANNOUNCEMENTS_URL": replay.base_url + "/rss",
         "PAPERWIRE_WORKER_SOURCES": sources,
+        "PAPERWIRE_ANNOUNCEMENTS_DELAY": "0.3",
     }
 
 
@@ -169,6 +194,7 @@ def test_cli_announcements_and_worker_once(sqlite_url: str, replay) -> None:  # 
     first = subprocess.run([*cmd, "ingest", "announcements", "cs.CV", "cs.LG", "--json"], env=env,
                            capture_output=True, text=True, timeout=120, check=False)
     assert first.returncode == 0, first.stderr
+    assert replay.requests[1].at - replay.requests[0].at >= 0.3  # PAPERWIRE_ANNOUNCEMENTS_DELAY
     summary = json.loads(first.stdout.strip().splitlines()[-1])
     assert (summary["added"], summary["failed"]) == (2, 0)
     assert [(d["category"], d["day"], d["status"]) for d in summary["days"]] == [

@@ -10,6 +10,7 @@ from paperwire.config import Settings
 from paperwire.ingest.http import HttpxClient
 from paperwire.models import UpsertCounts
 from paperwire.store import Store
+from paperwire.store.harvest_sql import HarvestKey
 from paperwire.worker import Worker, jobs_from_settings
 from tests.replay import Reply
 
@@ -78,5 +79,31 @@ def test_index_job_follows_an_ingest_that_added_papers(store: Store, replay, tmp
         assert store.count_papers_to_embed(build_embedder(settings).name) == 0
         clock.sleep(3600)  # the feed is unchanged: the index is not due and does not follow
         assert [o.name for o in worker.run_due()] == ["announcements"]
+    finally:
+        client.close()
+
+
+def test_oai_job_stops_at_the_page_limit_and_the_next_run_continues(store: Store, replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    replay.add("/oai", oai_page("cs_page1.xml"), oai_page("cs_page2.xml"), oai_page("cs_page3.xml"))
+    clock = FakeClock()
+    client = HttpxClient()
+    try:
+        settings = Settings(
+            oai_url=replay.base_url + "/oai", oai_delay=0, worker_sources="oai:cs@1d",
+            oai_max_pages=2, data_dir=tmp_path,
+        )
+        worker = Worker(store, jobs_from_settings(settings, client=client, clock=clock), clock=clock, sleep=clock.sleep)
+        [outcome] = worker.run_due()
+        assert outcome.ok, outcome.error  # stopping at the limit is no failure
+        assert len(replay.requests) == 2
+        run = store.get_source_run("oai:cs")
+        assert run is not None and run.status == "ok" and run.counts.added == 5
+        clock.sleep(86400)
+        [again] = worker.run_due()
+        assert again.ok, again.error
+        assert parse_qs(replay.requests[2].query) == {"verb": ["ListRecords"], "resumptionToken": ["7281|2001"]}
+        state = store.get_harvest(HarvestKey("arxiv_oai", "cs", "arXiv"))
+        assert state is not None and not state.in_progress and state.pages_done == 3
+        assert store.count_papers() == 7
     finally:
         client.close()

@@ -294,20 +294,21 @@ def ingest_announcements_cmd(
     """Fetch today's arXiv listing of each category (new, cross-lists, replacements);
     a day without announcement (weekend, holiday) is recorded as such."""
     from paperwire.ingest.announcements import ingest_announcements
-    from paperwire.ingest.http import HttpxClient
     from paperwire.ingest.jobs import run_source
+    from paperwire.ingest.polite import PoliteFetcher
     from paperwire.progress import progress_over
 
     s = settings()
     store = _open_store()
-    client = HttpxClient()
+    client = _http_client()
+    fetcher = PoliteFetcher.from_settings(s, client, delay=s.announcements_delay)
     try:
         with progress_over(len(categories), "categories", enabled=not as_json) as advance:
             report = run_source(
                 store,
                 "announcements",
                 lambda: ingest_announcements(
-                    store, client, categories, base_url=s.announcements_url,
+                    store, fetcher, categories, base_url=s.announcements_url,
                     on_category=lambda _c: advance(),
                 ),
             )
@@ -333,12 +334,11 @@ def worker(
     import logging
     import signal
 
-    from paperwire.ingest.http import HttpxClient
     from paperwire.worker import ScheduleError, Worker, jobs_from_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     s = settings()
-    client = HttpxClient()
+    client = _http_client()
     try:
         jobs = jobs_from_settings(s, client=client)
     except ScheduleError as exc:

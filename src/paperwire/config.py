@@ -37,7 +37,9 @@ class Settings(BaseSettings):
         default="https://oaipmh.arxiv.org/oai", description="arXiv OAI-PMH 2.0 endpoint."
     )
     oai_delay: float = Field(default=3.0, ge=0, description="Seconds between OAI-PMH requests.")
-    http_timeout: float = Field(default=30.0, gt=0, description="Timeout of every request, s.")
+    http_timeout: float = Field(
+        default=30.0, gt=0, description="Deadline of every whole request (body included), s."
+    )
     http_max_retries: int = Field(
         default=4, ge=0, description="Retries on 429, 5xx, timeouts and dropped connections."
     )
@@ -94,6 +96,9 @@ class Settings(BaseSettings):
         default="https://rss.arxiv.org/rss",
         description="Base of arXiv's per-category listing feeds; <base>/<category> is fetched "
         "(RSS 2.0 or Atom, e.g. .../atom).",
+    )
+    announcements_delay: float = Field(
+        default=3.0, ge=0, description="Seconds between listing-feed requests."
     )
     worker_sources: str = Field(
         default="announcements:cs.AI,cs.CL,cs.CV,cs.LG@1h",

@@ -189,16 +189,19 @@ class Worker:
 def _announcements_jobs(
     spec: JobSpec, *, settings: Settings, client: HttpClient, clock: Callable[[], datetime]
 ) -> list[Job]:
-    """One job for all the categories, recorded as ``announcements`` like the CLI."""
+    """One job for all the categories, recorded as ``announcements`` like the CLI.
+    Its fetcher is built once, so the spacing holds from one run to the next too."""
     from paperwire.ingest.announcements import ingest_announcements
+    from paperwire.ingest.polite import PoliteFetcher
 
     if not spec.args:
         raise ScheduleError("PAPERWIRE_WORKER_SOURCES: 'announcements' needs categories, e.g. announcements:cs.CV,cs.LG@1h")
     categories = list(spec.args)
+    fetcher = PoliteFetcher.from_settings(settings, client, delay=settings.announcements_delay)
 
     def run(store: Store) -> SourceReport:
         return ingest_announcements(
-            store, client, categories, base_url=settings.announcements_url, clock=clock
+            store, fetcher, categories, base_url=settings.announcements_url, clock=clock
         )
 
     return [Job(name="announcements", every=spec.every, run=run)]

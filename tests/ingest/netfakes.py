@@ -47,12 +47,13 @@ def load_api_recordings(server: ReplayServer, pattern: str = "*.json") -> list[s
 
 def fake_fetcher(
     clock: FakeClock, *, delay: float = 3.0, timeout: float = 5.0, max_retries: int = 3,
-    backoff: float = 2.0, max_wait: float = 600.0,
+    backoff: float = 2.0, max_wait: float = 600.0, max_bytes: int = 64 * 1024 * 1024,
+    max_redirects: int = 5,
 ) -> PoliteFetcher:
     return PoliteFetcher(
         HttpxClient(),
         Politeness(delay=delay, timeout=timeout, max_retries=max_retries, backoff=backoff,
-                   max_wait=max_wait),
+                   max_wait=max_wait, max_bytes=max_bytes, max_redirects=max_redirects),
         sleep=clock.sleep,
         monotonic=clock.monotonic,
         wallclock=clock.wallclock,

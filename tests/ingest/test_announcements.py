@@ -11,10 +11,11 @@ import pytest
 from paperwire.ingest.announcements import ingest_announcements
 from paperwire.ingest.arxiv_rss import parse_listing
 from paperwire.ingest.errors import IngestError
-from paperwire.ingest.http import HttpxClient
 from paperwire.ingest.jobs import run_source
+from paperwire.ingest.polite import PoliteFetcher
 from paperwire.models import Author, Paper, UpsertCounts
 from paperwire.store import Store
+from tests.ingest.netfakes import FakeClock, fake_fetcher
 from tests.replay import Reply
 
 RSS = Path(__file__).resolve().parent.parent / "data" / "rss"
@@ -30,10 +31,16 @@ def clock() -> datetime:
 
 
 @pytest.fixture
-def client():  # type: ignore[no-untyped-def]
-    c = HttpxClient()
-    yield c
-    c.close()
+def fake_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def fetcher(fake_clock: FakeClock):  # type: ignore[no-untyped-def]
+    """Feeds go through a PoliteFetcher like in production; its waits are faked."""
+    f = fake_fetcher(fake_clock)
+    yield f
+    f.http.close()  # type: ignore[attr-defined]
 
 
 def serve(replay, category: str, *names: str) -> None:  # type: ignore[no-untyped-def]
@@ -41,8 +48,8 @@ def serve(replay, category: str, *names: str) -> None:  # type: ignore[no-untype
     replay.add(f"/rss/{category}", *[Reply(body=feed(n), content_type="application/rss+xml") for n in names])
 
 
-def ingest(store: Store, client: HttpxClient, replay, *categories: str):  # type: ignore[no-untyped-def]
-    return ingest_announcements(store, client, categories, base_url=replay.base_url + "/rss", clock=clock)
+def ingest(store: Store, fetcher: PoliteFetcher, replay, *categories: str):  # type: ignore[no-untyped-def]
+    return ingest_announcements(store, fetcher, categories, base_url=replay.base_url + "/rss", clock=clock)
 
 
 # --- parsing -----------------------------------------------------------------------
@@ -125,11 +132,11 @@ def test_bad_feed_is_refused_naming_where(content: bytes, problem: str) -> None:
 # --- storing, over real HTTP ---------------------------------------------------------
 
 
-def test_each_announce_type_is_stored_with_day_and_type(store: Store, replay, client) -> None:  # type: ignore[no-untyped-def]
+def test_each_announce_type_is_stored_with_day_and_type(store: Store, replay, fetcher) -> None:  # type: ignore[no-untyped-def]
     serve(replay, "cs.CV", "cs.CV-2025-11-03-new.rss.xml", "cs.CV-2025-11-04-replace.rss.xml")
     serve(replay, "cs.LG", "cs.LG-2025-11-03-cross.rss.xml", "cs.LG-2025-11-04-replace-cross.rss.xml")
 
-    monday = ingest(store, client, replay, "cs.CV", "cs.LG")
+    monday = ingest(store, fetcher, replay, "cs.CV", "cs.LG")
     assert monday.ok, monday.errors
     assert monday.counts == UpsertCounts(added=4, unchanged=1)  # 2511.00187 is in both feeds
     assert [(d.category, d.day, d.status, d.papers) for d in monday.days] == [
@@ -143,7 +150,7 @@ def test_each_announce_type_is_stored_with_day_and_type(store: Store, replay, cl
     cross = store.get_paper("2511.00456")
     assert cross is not None and (cross.announced, cross.announce_type) == (MONDAY, "cross")
 
-    tuesday = ingest(store, client, replay, "cs.CV", "cs.LG")
+    tuesday = ingest(store, fetcher, replay, "cs.CV", "cs.LG")
     assert tuesday.ok, tuesday.errors
     assert tuesday.counts == UpsertCounts(added=2, updated=2)
     replaced = store.get_paper("2511.00123")
@@ -171,20 +178,20 @@ def test_each_announce_type_is_stored_with_day_and_type(store: Store, replay, cl
     assert store.announcement_status(date(2025, 11, 5)) is None
 
 
-def test_cross_list_read_first_does_not_win_over_new(store: Store, replay, client) -> None:  # type: ignore[no-untyped-def]
+def test_cross_list_read_first_does_not_win_over_new(store: Store, replay, fetcher) -> None:  # type: ignore[no-untyped-def]
     serve(replay, "cs.CV", "cs.CV-2025-11-03-new.rss.xml")
     serve(replay, "cs.LG", "cs.LG-2025-11-03-cross.rss.xml")
-    report = ingest(store, client, replay, "cs.LG", "cs.CV")
+    report = ingest(store, fetcher, replay, "cs.LG", "cs.CV")
     assert report.ok
     paper = store.get_paper("2511.00187")
     assert paper is not None and (paper.announced, paper.announce_type) == (MONDAY, "new")
-    again = ingest(store, client, replay, "cs.LG", "cs.CV")
+    again = ingest(store, fetcher, replay, "cs.LG", "cs.CV")
     assert again.counts == UpsertCounts(unchanged=5)
 
 
-def test_weekend_is_recorded_as_no_announcement(store: Store, replay, client) -> None:  # type: ignore[no-untyped-def]
+def test_weekend_is_recorded_as_no_announcement(store: Store, replay, fetcher) -> None:  # type: ignore[no-untyped-def]
     serve(replay, "cs.CV", "cs.CV-2025-11-08-weekend.rss.xml")
-    report = ingest(store, client, replay, "cs.CV")
+    report = ingest(store, fetcher, replay, "cs.CV")
     assert report.ok and report.counts == UpsertCounts()
     [day] = report.days
     assert (day.category, day.day, day.status, day.papers) == ("cs.CV", SATURDAY, "none", 0)
@@ -195,10 +202,10 @@ def test_weekend_is_recorded_as_no_announcement(store: Store, replay, client) ->
     assert row.status == "none" and row.fetched_at == clock()
 
 
-def test_malformed_feed_is_named_run_failed_and_others_stored(store: Store, replay, client) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_feed_is_named_run_failed_and_others_stored(store: Store, replay, fetcher) -> None:  # type: ignore[no-untyped-def]
     serve(replay, "cs.CV", "malformed.rss.xml")
     serve(replay, "cs.LG", "cs.LG-2025-11-03-cross.rss.xml")
-    report = run_source(store, "announcements", lambda: ingest(store, client, replay, "cs.CV", "cs.LG"), clock=clock)
+    report = run_source(store, "announcements", lambda: ingest(store, fetcher, replay, "cs.CV", "cs.LG"), clock=clock)
     [error] = report.errors
     assert f"{replay.base_url}/rss/cs.CV" in error and "malformed XML" in error
     assert report.counts == UpsertCounts(added=2, failed=1)
@@ -211,31 +218,48 @@ def test_malformed_feed_is_named_run_failed_and_others_stored(store: Store, repl
     assert run.last_success is None and run.last_failure == clock()
 
 
-def test_http_error_and_bad_category_are_reported(store: Store, replay, client) -> None:  # type: ignore[no-untyped-def]
+def test_http_error_and_bad_category_are_reported(store: Store, replay, fetcher) -> None:  # type: ignore[no-untyped-def]
     replay.add("/rss/cs.CV", Reply(503, b"busy", headers={"Retry-After": "60"}, content_type="text/plain"))
     serve(replay, "cs.LG", "cs.LG-2025-11-03-cross.rss.xml")
-    report = ingest(store, client, replay, "cs.CV", "../etc", "cs.LG")
+    report = ingest(store, fetcher, replay, "cs.CV", "../etc", "cs.LG")
     assert len(report.errors) == 2
     assert f"{replay.base_url}/rss/cs.CV: HTTP 503" in report.errors[0]
     assert "'../etc'" in report.errors[1] and "not an arXiv category" in report.errors[1]
     assert report.counts == UpsertCounts(added=2, failed=2)
 
 
-def test_rerun_changes_no_counts(store: Store, replay, client) -> None:  # type: ignore[no-untyped-def]
+def test_feeds_are_fetched_politely(store: Store, replay, fetcher, fake_clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    """A 503 with Retry-After is waited out and asked again; categories are spaced."""
+    replay.add(
+        "/rss/cs.CV",
+        Reply(503, b"busy", headers={"Retry-After": "7"}, content_type="text/plain"),
+        Reply(body=feed("cs.CV-2025-11-03-new.rss.xml"), content_type="application/rss+xml"),
+    )
+    serve(replay, "cs.LG", "cs.LG-2025-11-03-cross.rss.xml")
+    report = ingest(store, fetcher, replay, "cs.CV", "cs.LG")
+    assert report.ok, report.errors
+    assert report.counts == UpsertCounts(added=4, unchanged=1)
+    assert [r.path for r in replay.requests] == ["/rss/cs.CV", "/rss/cs.CV", "/rss/cs.LG"]
+    # the server's 7 s, then the 3 s spacing before the next category's feed
+    assert fake_clock.sleeps == [pytest.approx(7.0), pytest.approx(3.0)]
+    assert all("paperwire/" in r.headers.get("User-Agent", "") for r in replay.requests)
+
+
+def test_rerun_changes_no_counts(store: Store, replay, fetcher) -> None:  # type: ignore[no-untyped-def]
     serve(replay, "cs.CV", "cs.CV-2025-11-04-replace.rss.xml")
     serve(replay, "cs.LG", "cs.LG-2025-11-04-replace-cross.rss.xml")
     serve(replay, "cs.CL", "cs.CL-2025-11-03-new.atom.xml")
-    first = ingest(store, client, replay, "cs.CV", "cs.LG", "cs.CL")
+    first = ingest(store, fetcher, replay, "cs.CV", "cs.LG", "cs.CL")
     assert first.ok and first.counts.added == 6
     count = store.count_papers()
-    second = ingest(store, client, replay, "cs.CV", "cs.LG", "cs.CL")
+    second = ingest(store, fetcher, replay, "cs.CV", "cs.LG", "cs.CL")
     assert second.counts == UpsertCounts(unchanged=6)
     assert store.count_papers() == count
     assert len(store.announcement_entries(TUESDAY)) == 4
     assert len(store.announcement_days()) == 3
 
 
-def test_listing_keeps_what_richer_sources_stored(store: Store, replay, client) -> None:  # type: ignore[no-untyped-def]
+def test_listing_keeps_what_richer_sources_stored(store: Store, replay, fetcher) -> None:  # type: ignore[no-untyped-def]
     """An API/OAI record has dates, DOI and comments a feed lacks; the feed keeps them."""
     submitted = datetime(2025, 10, 31, 17, 2, tzinfo=UTC)
     store.upsert_papers([Paper(
@@ -244,15 +268,15 @@ def test_listing_keeps_what_richer_sources_stored(store: Store, replay, client) 
         submitted=submitted, updated=submitted, doi="10.1000/xyz", comments="12 pages",
     )])
     serve(replay, "cs.CV", "cs.CV-2025-11-03-new.rss.xml")
-    assert ingest(store, client, replay, "cs.CV").counts == UpsertCounts(added=2, updated=1)
+    assert ingest(store, fetcher, replay, "cs.CV").counts == UpsertCounts(added=2, updated=1)
     paper = store.get_paper("2511.00342")
     assert paper is not None
     assert (paper.submitted, paper.doi, paper.comments) == (submitted, "10.1000/xyz", "12 pages")
     assert paper.announced == MONDAY and paper.abstract.startswith("We release 4,200")
-    assert ingest(store, client, replay, "cs.CV").counts == UpsertCounts(unchanged=3)
+    assert ingest(store, fetcher, replay, "cs.CV").counts == UpsertCounts(unchanged=3)
 
 
-def test_holiday_makes_the_site_say_no_announcement(store: Store, replay, client) -> None:  # type: ignore[no-untyped-def]
+def test_holiday_makes_the_site_say_no_announcement(store: Store, replay, fetcher) -> None:  # type: ignore[no-untyped-def]
     """A weekday without announcement is only known from the feed; the browse domain
     reads it through ``announcement_status``."""
     from paperwire.browse.listing import day_state
@@ -260,6 +284,6 @@ def test_holiday_makes_the_site_say_no_announcement(store: Store, replay, client
     thanksgiving = date(2025, 11, 27)
     assert day_state(store, thanksgiving, has_papers=False, today=date(2025, 12, 1)) == "empty"
     serve(replay, "cs.CV", "cs.CV-2025-11-27-holiday.rss.xml")
-    report = ingest(store, client, replay, "cs.CV")
+    report = ingest(store, fetcher, replay, "cs.CV")
     assert [(d.day, d.status) for d in report.days] == [(thanksgiving, "none")]
     assert day_state(store, thanksgiving, has_papers=False, today=date(2025, 12, 1)) == "no_announcement"

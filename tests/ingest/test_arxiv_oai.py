@@ -10,7 +10,9 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
+from paperwire.config import Settings
 from paperwire.ingest.arxiv_oai import OaiClient, harvest_oai
+from paperwire.ingest.http import HttpxClient
 from paperwire.ingest.oai_records import OaiError, parse_oai_page, split_author_string
 from paperwire.models import Author
 from paperwire.store import Store
@@ -299,3 +301,60 @@ def test_a_second_harvest_of_the_same_set_waits_its_turn(replay: ReplayServer, s
     # the lease went with the first run: the next run of the set goes ahead
     again = harvest_oai(store, oai, set_spec="cs", from_date=date(2026, 11, 1))
     assert again.ok and again.counts.unchanged == 7
+
+
+# --- a looping server, and the page limit of one run -------------------------------
+
+BROKEN = Reply(500, "this page was asked for twice", content_type="text/plain")
+
+
+@pytest.mark.parametrize("loop", ["same-token", "back-to-page-1"])
+def test_a_repeated_resumption_token_stops_the_harvest(replay: ReplayServer, store: Store, loop: str) -> None:
+    route(replay, FIRST, ok("cs_page1.xml"), BROKEN)  # a second request would be the loop
+    if loop == "same-token":  # page 2 hands out page 1's token again
+        route(replay, TOKEN1, ok("cs_page1.xml"), BROKEN)
+    else:  # page 3 sends the harvest back to page 2
+        route(replay, TOKEN1, ok("cs_page2.xml"), BROKEN)
+        route(replay, TOKEN2, ok("cs_page1.xml"), BROKEN)
+    report = harvest_oai(store, oai_for(replay, max_retries=0), set_spec="cs", from_date=date(2026, 11, 1))
+    assert not report.ok and not report.completed
+    [error] = report.errors
+    assert "set 'cs'" in error and "resumption token '7281|1001' again" in error and "loop" in error
+    pages_stored = 1 if loop == "same-token" else 2
+    assert report.pages == pages_stored and f"page {pages_stored + 1}" in error
+    assert len(replay.requests) == pages_stored + 1
+    state = store.get_harvest(KEY)  # still at the last page stored, to resume from
+    assert state is not None and state.in_progress and state.pages_done == pages_stored
+
+
+def test_page_limit_stops_a_run_and_the_next_continues(replay: ReplayServer, store: Store) -> None:
+    route_three_pages(replay)
+    clock = FakeClock()
+    settings = Settings(oai_url=replay.base_url + "/oai", oai_delay=0, oai_max_pages=2)
+    oai = OaiClient.from_settings(settings, HttpxClient(), sleep=clock.sleep, monotonic=clock.monotonic)
+    first = harvest_oai(store, oai, set_spec="cs", from_date=date(2026, 11, 1))
+    assert first.stopped_at_page_limit and not first.completed
+    assert first.ok and not first.errors  # the limit is no failure
+    assert first.pages == 2 and first.counts.added == 5
+    assert "stopped after 2 pages" in first.notes[-1] and "PAPERWIRE_OAI_MAX_PAGES" in first.notes[-1]
+    assert first.as_dict()["stopped_at_page_limit"] is True
+    state = store.get_harvest(KEY)
+    assert state is not None and state.in_progress and state.resumption_token == "7281|2001"
+    assert len(replay.requests) == 2
+
+    second = harvest_oai(store, oai, set_spec="cs")
+    assert second.ok and second.completed and not second.stopped_at_page_limit
+    assert second.resumed_at_page == 3 and second.pages == 1
+    assert sent(replay)[2] == {k: [v] for k, v in TOKEN2.items()}
+    assert store.count_papers() == 7
+
+
+def test_resumed_run_that_gets_its_own_token_back_stops(replay: ReplayServer, store: Store) -> None:
+    route(replay, FIRST, ok("cs_page1.xml"))
+    route(replay, TOKEN1, ok("cs_page1.xml"), BROKEN)  # resuming with 7281|1001 brings 7281|1001
+    oai = oai_for(replay, max_retries=0)
+    oai.max_pages = 1
+    assert harvest_oai(store, oai, set_spec="cs", from_date=date(2026, 11, 1)).stopped_at_page_limit
+    second = harvest_oai(store, oai, set_spec="cs")
+    assert not second.ok and "resumption token '7281|1001' again" in second.errors[0]
+    assert len(replay.requests) == 2

@@ -2,7 +2,9 @@
 
 One category is one transaction: a feed that cannot be fetched or parsed is reported
 (naming its URL), counted as failed, and the other categories are still stored. A
-rerun of the same day changes no counts.
+rerun of the same day changes no counts. Feeds are fetched through a ``PoliteFetcher``
+(spacing, retries, ``Retry-After``, the request deadline and response limits), like
+every network source.
 """
 
 from __future__ import annotations
@@ -11,12 +13,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import httpx
-
 from paperwire.ingest.arxiv_rss import DEFAULT_FEED_URL, DayListing, feed_url, parse_listing
 from paperwire.ingest.errors import IngestError
-from paperwire.ingest.http import HttpClient
 from paperwire.ingest.links import finish_paper
+from paperwire.ingest.polite import PoliteFetcher
 from paperwire.models import AnnouncementDay, Paper, UpsertCounts
 from paperwire.store.base import Store
 
@@ -47,19 +47,15 @@ class AnnouncementReport:
 
 
 def fetch_listing(
-    client: HttpClient,
+    fetcher: PoliteFetcher,
     category: str,
     *,
     base_url: str = DEFAULT_FEED_URL,
-    timeout: float = 30.0,
     today: Callable[[], datetime] = utc_now,
 ) -> DayListing:
     """GET one category's feed; any failure is an ``IngestError`` naming the URL."""
     url = feed_url(base_url, category)
-    try:
-        response = client.get(url, timeout=timeout)
-    except httpx.TransportError as exc:
-        raise IngestError(url, f"cannot fetch the feed ({type(exc).__name__}: {exc or 'no detail'})") from exc
+    response = fetcher.fetch(url)  # a FetchError (an IngestError) names the URL
     if response.status != 200:
         raise IngestError(url, f"HTTP {response.status} instead of the feed")
     return parse_listing(response.body, category=category, where=url, fallback_day=today().date())
@@ -105,11 +101,10 @@ def store_listing(store: Store, listing: DayListing, *, fetched_at: datetime) ->
 
 def ingest_announcements(
     store: Store,
-    client: HttpClient,
+    fetcher: PoliteFetcher,
     categories: Iterable[str],
     *,
     base_url: str = DEFAULT_FEED_URL,
-    timeout: float = 30.0,
     clock: Callable[[], datetime] = utc_now,
     on_category: Callable[[str], None] | None = None,
 ) -> AnnouncementReport:
@@ -117,7 +112,7 @@ def ingest_announcements(
     report = AnnouncementReport()
     for category in dict.fromkeys(categories):  # each once, in the given order
         try:
-            listing = fetch_listing(client, category, base_url=base_url, timeout=timeout, today=clock)
+            listing = fetch_listing(fetcher, category, base_url=base_url, today=clock)
             day, counts = store_listing(store, listing, fetched_at=clock())
             report.counts += counts
             report.days.append(day)

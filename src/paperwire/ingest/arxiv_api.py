@@ -24,7 +24,7 @@ from paperwire.ingest.arxiv_atom import AtomPage, parse_atom_page
 from paperwire.ingest.errors import ArxivApiError, IngestError
 from paperwire.ingest.files import ImportReport
 from paperwire.ingest.http import HttpClient
-from paperwire.ingest.polite import FetchError, PoliteFetcher, Politeness, describe_url
+from paperwire.ingest.polite import FetchError, PoliteFetcher, describe_url
 from paperwire.models import Paper, UpsertCounts
 from paperwire.store.base import Store
 
@@ -54,14 +54,8 @@ class ArxivApi:
         cls, settings: Settings, http: HttpClient, **clock: Callable[..., Any]
     ) -> ArxivApi:
         """``clock`` may pass ``sleep``/``monotonic``/``wallclock`` through to the fetcher."""
-        politeness = Politeness(
-            delay=settings.arxiv_api_delay,
-            timeout=settings.http_timeout,
-            max_retries=settings.http_max_retries,
-            backoff=settings.http_backoff,
-            max_wait=settings.http_max_wait,
-        )
-        return cls(PoliteFetcher(http, politeness, **clock), base_url=settings.arxiv_api_url)
+        fetcher = PoliteFetcher.from_settings(settings, http, delay=settings.arxiv_api_delay, **clock)
+        return cls(fetcher, base_url=settings.arxiv_api_url)
 
     def query(
         self,

@@ -13,6 +13,11 @@ Entry point: ``harvest_oai(store, oai, set_spec=…, from_date=…, until=…, p
   harvest of that (set, prefix) reached (inclusive: OAI datestamps are days).
 - ``noRecordsMatch`` means nothing new: a success with 0 records.
 - 503 + Retry-After (and 429/5xx/timeouts) are waited out by the ``PoliteFetcher``.
+- A run fetches at most ``oai.max_pages`` pages (``PAPERWIRE_OAI_MAX_PAGES``); it then
+  stops with its state saved (``stopped_at_page_limit``) and the next run continues.
+- A resumption token the server already sent in this run (or the one the run resumed
+  with) means the server is looping: the run stops with an error instead of fetching
+  the same pages forever.
 - One harvest per (set, prefix) at a time, across processes: a run holds a lease
   (``store.acquire_lease``) renewed after every page; a second run finds it held, says
   so and does nothing. A run that dies stops renewing and its lease lapses; one killed
@@ -29,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from paperwire.ingest.errors import IngestError
 from paperwire.ingest.http import HttpClient
 from paperwire.ingest.oai_records import PREFIXES, OaiError, OaiPage, parse_oai_page
-from paperwire.ingest.polite import FetchError, PoliteFetcher, Politeness, describe_url
+from paperwire.ingest.polite import FetchError, PoliteFetcher, describe_url
 from paperwire.models import UpsertCounts
 from paperwire.store.base import Store
 from paperwire.store.harvest_sql import HarvestKey
@@ -42,27 +47,30 @@ DEFAULT_OAI_URL = "https://oaipmh.arxiv.org/oai"
 SOURCE = "arxiv_oai"
 # Long enough for a page fetch with its retries and Retry-After waits; renewed per page.
 LEASE_SECONDS = 30 * 60
+DEFAULT_MAX_PAGES = 1000
 
 
 class OaiClient:
-    """One OAI-PMH endpoint behind a ``PoliteFetcher``."""
+    """One OAI-PMH endpoint behind a ``PoliteFetcher``; a harvest run through it
+    fetches at most ``max_pages`` pages."""
 
-    def __init__(self, fetcher: PoliteFetcher, *, base_url: str = DEFAULT_OAI_URL) -> None:
+    def __init__(
+        self,
+        fetcher: PoliteFetcher,
+        *,
+        base_url: str = DEFAULT_OAI_URL,
+        max_pages: int = DEFAULT_MAX_PAGES,
+    ) -> None:
         self.fetcher = fetcher
         self.base_url = base_url
+        self.max_pages = max_pages
 
     @classmethod
     def from_settings(
         cls, settings: Settings, http: HttpClient, **clock: Callable[..., Any]
     ) -> OaiClient:
-        politeness = Politeness(
-            delay=settings.oai_delay,
-            timeout=settings.http_timeout,
-            max_retries=settings.http_max_retries,
-            backoff=settings.http_backoff,
-            max_wait=settings.http_max_wait,
-        )
-        return cls(PoliteFetcher(http, politeness, **clock), base_url=settings.oai_url)
+        fetcher = PoliteFetcher.from_settings(settings, http, delay=settings.oai_delay, **clock)
+        return cls(fetcher, base_url=settings.oai_url, max_pages=settings.oai_max_pages)
 
     def list_records(self, params: dict[str, str], *, prefix: str) -> OaiPage:
         """One ListRecords request. Raises ``OaiError``/``FetchError``/``IngestError``,
@@ -98,11 +106,13 @@ class HarvestReport:
     resumed_at_page: int | None = None  # page number this run resumed at, if it did
     restarted: bool = False  # the saved token had expired; the window was redone
     completed: bool = False
+    # The run fetched its page limit; the state is saved and the next run continues.
+    stopped_at_page_limit: bool = False
     harvested_until: date | None = None
 
     @property
     def ok(self) -> bool:
-        return self.completed and not self.errors
+        return (self.completed or self.stopped_at_page_limit) and not self.errors
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -119,6 +129,7 @@ class HarvestReport:
             "resumed_at_page": self.resumed_at_page,
             "restarted": self.restarted,
             "completed": self.completed,
+            "stopped_at_page_limit": self.stopped_at_page_limit,
             "harvested_until": self.harvested_until.isoformat() if self.harvested_until else None,
         }
 
@@ -212,6 +223,8 @@ def _harvest(
         report.notes.append(f"resuming at page {resumed_at} ({state.records_done} records done)")
     token = resume_token
     page_no = state.pages_done + 1
+    # Tokens this run was given (or resumed with), by the page that brought them.
+    seen_tokens: dict[str, int] = {resume_token: page_no - 1} if resume_token else {}
     finished = resumed_at is not None and state.pages_done > 0 and token is None
     while not finished:
         params = {"verb": "ListRecords", "resumptionToken": token} if token else _first_params(
@@ -229,6 +242,7 @@ def _harvest(
                 state = store.start_harvest(key, from_date=from_date, until_date=until)
                 token = resume_token = None
                 page_no = 1
+                seen_tokens.clear()  # a new list may well hand out the same tokens again
                 continue
             report.errors.append(f"{label}, page {page_no}: {exc}")
             return report
@@ -238,6 +252,13 @@ def _harvest(
         if page.no_records:
             report.notes.append("noRecordsMatch: nothing new in this window")
             break
+        if page.token and page.token in seen_tokens:
+            report.errors.append(
+                f"{label}, page {page_no}: the server sent resumption token {page.token!r} "
+                f"again (first with page {seen_tokens[page.token]}), so it is going round in "
+                "a loop; stopped after the last stored page"
+            )
+            return report
         report.counts += store.upsert_papers(page.papers)
         report.counts += UpsertCounts(failed=len(page.failures))
         report.errors.extend(page.failures)
@@ -256,6 +277,14 @@ def _harvest(
             on_page(page.records)
         if not page.token:
             break
+        seen_tokens[page.token] = page_no
+        if report.pages >= oai.max_pages:
+            report.stopped_at_page_limit = True
+            report.notes.append(
+                f"stopped after {report.pages} pages, the limit of one run "
+                "(PAPERWIRE_OAI_MAX_PAGES); the next run continues from here"
+            )
+            return report
         if not renew():  # stalled past the lease and another run took over: stop here
             report.errors.append(
                 f"{label}, page {page_no + 1}: {_held_by(store, lease_name(key))} "

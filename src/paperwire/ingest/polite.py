@@ -2,23 +2,38 @@
 
 Every network source (arXiv API, OAI-PMH, listing feeds) fetches through a
 ``PoliteFetcher`` so the rules arXiv asks of harvesters hold everywhere: at least
-``delay`` seconds between requests, a timeout on every request, retries with
+``delay`` seconds between requests, one deadline for each whole request, retries with
 exponential backoff on 429, 5xx and network failures, and ``Retry-After`` (seconds or
-an HTTP-date) honoured. The clock and sleep are passed in, so tests need not wait.
+an HTTP-date) honoured. It also passes the limits of one response (body size,
+redirects) to the ``HttpClient``. ``PoliteFetcher.from_settings`` is the one place
+that turns settings into these rules. The clock and sleep are passed in, so tests
+need not wait.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import httpx
 
 from paperwire.ingest.errors import IngestError
-from paperwire.ingest.http import HttpClient, HttpResponse
+from paperwire.ingest.http import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_REDIRECTS,
+    HttpClient,
+    HttpResponse,
+    ResponseLimitError,
+)
+
+if TYPE_CHECKING:
+    from paperwire.config import Settings
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -34,29 +49,44 @@ class FetchError(IngestError):
 @dataclass(frozen=True, slots=True)
 class Politeness:
     """How hard we may press a server. ``backoff`` is the first retry wait, doubled
-    on each further retry; a ``Retry-After`` above ``max_wait`` is not waited out."""
+    on each further retry; a ``Retry-After`` above ``max_wait`` is not waited out.
+    ``timeout`` bounds each whole request; ``max_bytes`` and ``max_redirects`` bound
+    its response."""
 
     delay: float = 3.0
     timeout: float = 30.0
     max_retries: int = 4
     backoff: float = 5.0
     max_wait: float = 600.0
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
+
+
+_DELTA_SECONDS = re.compile(r"[0-9]+")  # RFC 9110 delta-seconds: ASCII digits only
 
 
 def parse_retry_after(value: str | None, *, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP-date."""
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds (ASCII digits) or
+    an HTTP-date. Anything else is ``None``: the caller backs off as usual."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if _DELTA_SECONDS.fullmatch(value):
+        return float(value)  # a huge number reads as inf, which no max_wait accepts
+    if not value.isascii():
+        return None
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when is None:
         return None
-    return max(0.0, when.timestamp() - now)
+    if when.tzinfo is None:  # "-0000": HTTP-dates are GMT
+        when = when.replace(tzinfo=UTC)
+    try:
+        return max(0.0, when.timestamp() - now)
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 def describe_url(url: str, params: Mapping[str, str] | None) -> str:
@@ -83,6 +113,30 @@ class PoliteFetcher:
         self._last_done: float | None = None
         self.requests_sent = 0
 
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        http: HttpClient,
+        *,
+        delay: float,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        wallclock: Callable[[], float] = time.time,
+    ) -> PoliteFetcher:
+        """The fetcher every source builds: the ``PAPERWIRE_HTTP_*`` settings, with
+        the source's own spacing ``delay``."""
+        politeness = Politeness(
+            delay=delay,
+            timeout=settings.http_timeout,
+            max_retries=settings.http_max_retries,
+            backoff=settings.http_backoff,
+            max_wait=settings.http_max_wait,
+            max_bytes=settings.http_max_response_bytes,
+            max_redirects=settings.http_max_redirects,
+        )
+        return cls(http, politeness, sleep=sleep, monotonic=monotonic, wallclock=wallclock)
+
     def _wait_turn(self, at_least: float = 0.0) -> None:
         """Space requests ``delay`` apart, counted from the end of the previous one."""
         wait = at_least
@@ -94,7 +148,8 @@ class PoliteFetcher:
 
     def fetch(self, url: str, *, params: Mapping[str, str] | None = None) -> HttpResponse:
         """GET with spacing and retries. Raises ``FetchError`` naming the URL when the
-        server keeps failing, times out every time, or asks for a wait above ``max_wait``."""
+        server keeps failing, times out every time, asks for a wait above ``max_wait``,
+        or its response breaks a limit (size, redirects; not retried)."""
         p = self.politeness
         where = describe_url(url, params)
         extra_wait = 0.0
@@ -104,9 +159,22 @@ class PoliteFetcher:
             self._wait_turn(extra_wait)
             self.requests_sent += 1
             try:
-                response = self.http.get(url, params=params, timeout=p.timeout)
+                response = self.http.get(
+                    url,
+                    params=params,
+                    timeout=p.timeout,
+                    max_bytes=p.max_bytes,
+                    max_redirects=p.max_redirects,
+                )
             except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+                self._last_done = self._monotonic()
                 raise FetchError(where, f"unusable URL ({exc})") from exc
+            except ResponseLimitError as exc:
+                self._last_done = self._monotonic()
+                raise FetchError(where, exc.problem) from exc
+            except httpx.DecodingError as exc:
+                self._last_done = self._monotonic()
+                raise FetchError(where, f"undecodable response body ({exc})") from exc
             except httpx.TimeoutException:
                 problem = f"timed out after {p.timeout:g} s"
                 retry_after = None
