@@ -115,10 +115,6 @@ def test_weekend_feed_is_a_day_without_announcement() -> None:
         (feed("malformed.rss.xml"), "malformed XML"),
         (b"<html><body>Service unavailable</body></html>", "not an RSS or Atom listing feed"),
         (b"", "empty file"),
-        (feed("cs.CV-2025-11-03-new.rss.xml").replace(b"<arxiv:announce_type>new", b"<arxiv:announce_type>bogus", 1),
-         "unknown announce type 'bogus'"),
-        (feed("cs.CV-2025-11-03-new.rss.xml").replace(b"oai:arXiv.org:2511.00123v1", b"oai:arXiv.org:nonsense", 1),
-         "unusable id"),
         (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><rss><channel>&x;</channel></rss>',
          "refused unsafe XML"),
     ],
@@ -127,6 +123,25 @@ def test_bad_feed_is_refused_naming_where(content: bytes, problem: str) -> None:
     with pytest.raises(IngestError) as info:
         parse_listing(content, category="cs.CV", where="http://feeds.test/rss/cs.CV")
     assert "http://feeds.test/rss/cs.CV" in str(info.value) and problem in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (b"<arxiv:announce_type>new", b"<arxiv:announce_type>bogus", "unknown announce type 'bogus'"),
+        (b"oai:arXiv.org:2511.00123v1", b"oai:arXiv.org:nonsense", "unusable id"),
+    ],
+)
+def test_a_bad_item_is_left_out_naming_where(old: bytes, new: bytes, problem: str) -> None:
+    good = parse_listing(feed("cs.CV-2025-11-03-new.rss.xml"), category="cs.CV", where="u")
+    listing = parse_listing(
+        feed("cs.CV-2025-11-03-new.rss.xml").replace(old, new, 1),
+        category="cs.CV",
+        where="http://feeds.test/rss/cs.CV",
+    )
+    [failure] = listing.failures
+    assert failure.startswith("http://feeds.test/rss/cs.CV: ") and problem in failure
+    assert len(listing.items) == len(good.items) - 1
 
 
 # --- storing, over real HTTP ---------------------------------------------------------

@@ -87,16 +87,19 @@ def test_bad_file_is_named_and_others_still_import(
     assert store.get_paper("2104.12255") is not None
 
 
-def test_nothing_half_written_for_a_bad_file(store: Store, tmp_path: Path) -> None:
-    """A file whose second entry is broken stores none of its entries."""
+def test_a_bad_entry_costs_only_itself(store: Store, tmp_path: Path) -> None:
+    """A file whose last entry is broken stores the others and names the broken one."""
     text = body(SAMPLE_DIR / "q_testing_s0_m10_bc5a6c384fe9.json")
     entries = text.count("<entry>")
     assert entries >= 2
     last = text.rfind("<title>")
     broken = text[:last] + "<title></title>" + text[text.index("</title>", last) + len("</title>") :]
-    report = import_atom_files(store, [write(tmp_path, "half.xml", broken)])
-    assert report.errors and "has no title" in report.errors[0]
-    assert store.count_papers() == 0
+    path = write(tmp_path, "half.xml", broken)
+    report = import_atom_files(store, [path])
+    [error] = report.errors
+    assert error.startswith(f"{path}: entry ") and error.endswith(": has no title")
+    assert report.counts == UpsertCounts(added=entries - 1, failed=1)
+    assert store.count_papers() == entries - 1
 
 
 def test_error_feed_raises_api_error() -> None:

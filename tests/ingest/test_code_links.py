@@ -130,7 +130,7 @@ def test_finish_paper_adds_code_and_project_links_from_abstract_and_comments() -
         abstract="Code at https://github.com/a/b.",
         comments="10 pages. Project page: https://a.github.io/b/. Code: github.com/A/B",
     )
-    finish_paper(paper)
+    finish_paper(paper, where="test")
     assert [(link.kind, link.url) for link in paper.links] == [
         ("abs", "https://arxiv.org/abs/2101.00001v2"),
         ("pdf", "https://arxiv.org/pdf/2101.00001v2"),

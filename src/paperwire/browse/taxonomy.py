@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from paperwire.arxiv_ids import is_arxiv_category
 from paperwire.browse.errors import InvalidParameter
 from paperwire.browse.taxonomy_data import (
     ARCHIVE_GROUPS,
@@ -12,10 +12,6 @@ from paperwire.browse.taxonomy_data import (
     CATEGORY_ALIASES,
     GROUP_NAMES,
 )
-
-# What a category code may look like: arXiv (cs.LG, hep-th, q-bio.NC), MeSH-ish free text
-# is not a category. Bounded so a hostile value never reaches SQL or a feed id unchecked.
-_CATEGORY = re.compile(r"[A-Za-z][A-Za-z0-9.\-]{0,39}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +44,10 @@ def category_name(code: str) -> str:
 
 
 def validate_category(code: str, *, parameter: str = "category") -> str:
-    """A syntactically valid category code (known or not: the data decides what exists)."""
-    if not _CATEGORY.fullmatch(code):
+    """A syntactically valid category code (known or not: the data decides what exists).
+    The grammar is ``arxiv_ids.CATEGORY`` (cs.LG, hep-th, q-bio.NC), the one importers
+    check records against, bounded so a hostile value never reaches SQL or a feed id."""
+    if not is_arxiv_category(code):
         raise InvalidParameter(parameter, f"not a category code: {code[:60]!r}")
     return code
 

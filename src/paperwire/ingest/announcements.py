@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from paperwire.ingest.arxiv_rss import DEFAULT_FEED_URL, DayListing, feed_url, parse_listing
 from paperwire.ingest.errors import IngestError
-from paperwire.ingest.links import finish_paper
+from paperwire.ingest.links import with_links
 from paperwire.ingest.polite import PoliteFetcher
 from paperwire.models import AnnouncementDay, Paper, UpsertCounts
 from paperwire.store.base import Store
@@ -81,7 +81,7 @@ def keep_known_fields(store: Store, papers: Sequence[Paper]) -> list[Paper]:
             paper.comments = paper.comments or old.comments
             paper.license = paper.license or old.license
             paper.links = [*old.links, *paper.links]
-            paper = finish_paper(paper)
+            paper = with_links(paper)
         merged.append(paper)
     return merged
 
@@ -114,7 +114,8 @@ def ingest_announcements(
         try:
             listing = fetch_listing(fetcher, category, base_url=base_url, today=clock)
             day, counts = store_listing(store, listing, fetched_at=clock())
-            report.counts += counts
+            report.counts += counts + UpsertCounts(failed=len(listing.failures))
+            report.errors.extend(listing.failures)  # items left out; the day's others are stored
             report.days.append(day)
         except IngestError as exc:
             report.errors.append(str(exc))

@@ -140,7 +140,7 @@ def search_arxiv(
             sort_order=sort_order,
         )
         total = page.total_results or 0
-        if not page.papers:
+        if not page.papers and not page.failures:
             if position < total and empty_retries < EMPTY_PAGE_RETRIES:
                 empty_retries += 1
                 continue
@@ -199,12 +199,18 @@ def _lookup_chunk(
             _lookup_chunk(api, [one], wanted, lookup, page_size=page_size)
         return
     by_id = {p.id: p for p in page.papers}
+    rejected = dict(page.failures)  # entries arXiv sent that could not be used
     for versioned in chunk:
-        paper = by_id.get(parse_arxiv_id(versioned).id)
-        if paper is None:
-            lookup.missing.append(wanted[versioned])
-        else:
+        ident = parse_arxiv_id(versioned).id
+        paper = by_id.get(ident)
+        if paper is not None:
             lookup.found[wanted[versioned]] = paper
+        elif ident in rejected:
+            lookup.invalid[wanted[versioned]] = rejected.pop(ident)
+        else:
+            lookup.missing.append(wanted[versioned])
+    for key, message in rejected.items():  # an entry for no id we asked for
+        lookup.invalid.setdefault(key, message)
 
 
 def fetch_paper(api: ArxivApi, arxiv_id: str) -> Paper | None:
@@ -249,8 +255,10 @@ def ingest_arxiv_query(
                 sort_order=sort_order,
             ):
                 report.counts += store.upsert_papers(page.papers)
+                report.errors.extend(message for _, message in page.failures)
+                report.counts += UpsertCounts(failed=len(page.failures))
                 if on_page:
-                    on_page(len(page.papers))
+                    on_page(len(page.papers) + len(page.failures))
         else:
             lookup = fetch_papers_by_ids(api, ids or [], page_size=page_size)
             report.counts += store.upsert_papers(lookup.found.values())

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from xml.etree.ElementTree import Element
 
 from paperwire.arxiv_ids import InvalidArxivId, parse_arxiv_id
-from paperwire.ingest.errors import ArxivApiError, IngestError
+from paperwire.ingest.checks import first_doi
+from paperwire.ingest.errors import RECORD_ERRORS, ArxivApiError, IngestError
 from paperwire.ingest.links import finish_paper
 from paperwire.ingest.xml import parse_xml
 from paperwire.models import Author, Link, Paper
@@ -26,6 +27,9 @@ class AtomPage:
     total_results: int | None
     start_index: int | None
     items_per_page: int | None
+    # Entries that could not be used, as (their arXiv id, or the id text when it is no
+    # id; "where: entry …: problem"). The page's other entries are in ``papers``.
+    failures: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _text(el: Element | None) -> str:
@@ -39,11 +43,14 @@ def _int(el: Element | None) -> int | None:
         return None
 
 
-def _when(value: str) -> datetime | None:
+def _when(value: str, *, where: str, what: str) -> datetime | None:
     value = value.strip()
     if not value:
         return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise IngestError(where, f"{what} {value[:40]!r} is not an ISO 8601 date") from exc
 
 
 def _entry_to_paper(entry: Element, where: str) -> Paper:
@@ -54,9 +61,10 @@ def _entry_to_paper(entry: Element, where: str) -> Paper:
         ident = parse_arxiv_id(raw_id)
     except InvalidArxivId as exc:
         raise IngestError(where, f"entry with unusable id: {exc}") from exc
+    where = f"{where}: entry {ident.versioned}"
     title = _text(entry.find("atom:title", NS))
     if not title:
-        raise IngestError(where, f"entry {ident.id} has no title")
+        raise IngestError(where, "has no title")
     categories: list[str] = []
     primary = entry.find("arxiv:primary_category", NS)
     if primary is not None and primary.get("term"):
@@ -82,27 +90,49 @@ def _entry_to_paper(entry: Element, where: str) -> Paper:
         abstract=_text(entry.find("atom:summary", NS)),
         authors=authors,
         categories=categories,
-        submitted=_when(_text(entry.find("atom:published", NS))),
-        updated=_when(_text(entry.find("atom:updated", NS))),
-        doi=_text(entry.find("arxiv:doi", NS)) or None,
+        submitted=_when(_text(entry.find("atom:published", NS)), where=where, what="published"),
+        updated=_when(_text(entry.find("atom:updated", NS)), where=where, what="updated"),
+        doi=first_doi(_text(entry.find("arxiv:doi", NS))),
         journal_ref=_text(entry.find("arxiv:journal_ref", NS)) or None,
         comments=_text(entry.find("arxiv:comment", NS)) or None,
         source="arxiv",
         links=links,
     )
-    return finish_paper(paper)
+    return finish_paper(paper, where=where)
+
+
+def _entry_key(entry: Element) -> str:
+    raw_id = _text(entry.find("atom:id", NS))
+    try:
+        return parse_arxiv_id(raw_id).id
+    except InvalidArxivId:
+        return raw_id
 
 
 def parse_atom_page(data: bytes | str, *, where: str) -> AtomPage:
-    """Parse one API response; raise ``IngestError`` naming ``where`` if it is unusable.
+    """Parse one API response; raise ``IngestError`` naming ``where`` if it is no Atom
+    feed, ``ArxivApiError`` for arXiv's error feed.
 
-    Either every entry parses or the page is refused: a half-read page is never stored.
+    An entry that cannot be used is left out and named in ``failures``; the others are
+    kept, so one bad record never costs its page.
     """
     root = parse_xml(data, where=where)
     if root.tag != f"{{{NS['atom']}}}feed":
         raise IngestError(where, f"not an Atom feed (root element {root.tag!r})")
-    papers = [_entry_to_paper(e, where) for e in root.findall("atom:entry", NS)]
+    papers: list[Paper] = []
+    failures: list[tuple[str, str]] = []
+    for entry in root.findall("atom:entry", NS):
+        try:
+            papers.append(_entry_to_paper(entry, where))
+        except ArxivApiError:
+            raise
+        except IngestError as exc:
+            failures.append((_entry_key(entry), str(exc)))
+        except RECORD_ERRORS as exc:  # unforeseen: still only this entry
+            key = _entry_key(entry)
+            failures.append((key, f"{where}: entry {key[:80]}: unusable ({type(exc).__name__}: {str(exc)[:200]})"))
     return AtomPage(
+        failures=failures,
         papers=papers,
         total_results=_int(root.find("opensearch:totalResults", NS)),
         start_index=_int(root.find("opensearch:startIndex", NS)),

@@ -8,19 +8,23 @@ is recorded as a day without announcement, not as missing data.
 Replacements are listings of papers announced on an earlier day, so their papers carry
 no announcement day here: a replacement must never move a paper to a new day. The
 listing entry itself (day, category, type, version) is kept by the store.
+
+An item that cannot be used is left out of the day and named in ``failures`` (the
+feed's URL and the item's id); the day's other items are kept.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from xml.etree.ElementTree import Element
 
-from paperwire.arxiv_ids import InvalidArxivId, parse_arxiv_id
-from paperwire.ingest.errors import IngestError
+from paperwire.arxiv_ids import InvalidArxivId, is_arxiv_category, parse_arxiv_id
+from paperwire.ingest.errors import RECORD_ERRORS, IngestError
 from paperwire.ingest.links import finish_paper
 from paperwire.ingest.xml import parse_xml
 from paperwire.models import AnnouncementEntry, Author, Paper
@@ -39,7 +43,6 @@ _DESCRIPTION = re.compile(
     re.DOTALL,
 )
 _OAI_PREFIX = re.compile(r"^oai:arXiv\.org:", re.IGNORECASE)
-_CATEGORY = re.compile(r"^[A-Za-z][A-Za-z-]*(?:\.[A-Za-z][A-Za-z-]*)?$")
 
 
 @dataclass(slots=True)
@@ -58,6 +61,7 @@ class DayListing:
     day: date
     items: list[Listed] = field(default_factory=list)
     skip_days: tuple[str, ...] = ()
+    failures: list[str] = field(default_factory=list)  # "URL: item ID: problem", left out
 
     @property
     def announced(self) -> bool:
@@ -79,7 +83,7 @@ class DayListing:
 def check_category(category: str) -> str:
     """A category as arXiv spells it (``cs.CV``, ``hep-th``); refuse anything else
     before it becomes part of a URL."""
-    if not _CATEGORY.fullmatch(category):
+    if not is_arxiv_category(category):
         raise IngestError(f"category {category!r}", "not an arXiv category (e.g. cs.CV, hep-th)")
     return category
 
@@ -142,11 +146,12 @@ def _item_to_listed(
         ident = parse_arxiv_id(_OAI_PREFIX.sub("", raw_id))
     except InvalidArxivId as exc:
         raise IngestError(where, f"item with unusable id: {exc}") from exc
+    where = f"{where}: item {ident.versioned}"
     kind = announce_type or (described["type"] if described else "")
     if kind not in ANNOUNCE_TYPES:
-        raise IngestError(where, f"item {ident.versioned}: unknown announce type {kind!r}")
+        raise IngestError(where, f"unknown announce type {kind[:40]!r}")
     if not title:
-        raise IngestError(where, f"item {ident.versioned} has no title")
+        raise IngestError(where, "has no title")
     abstract = " ".join(described["abstract"].split()) if described else description
     first = kind in FIRST_LISTING
     paper = Paper(
@@ -161,7 +166,19 @@ def _item_to_listed(
         announce_type=kind if first else None,
         source="arxiv",
     )
-    return Listed(paper=finish_paper(paper), announce_type=kind)
+    return Listed(paper=finish_paper(paper, where=where), announce_type=kind)
+
+
+def _add_item(
+    listing: DayListing, make: Callable[[Element, date, str], Listed], element: Element, *, where: str
+) -> None:
+    """One item into the day, or its problem into ``failures``: never the whole day."""
+    try:
+        listing.items.append(make(element, listing.day, where))
+    except IngestError as exc:
+        listing.failures.append(str(exc))
+    except RECORD_ERRORS as exc:  # unforeseen: still only this item
+        listing.failures.append(f"{where}: unusable item ({type(exc).__name__}: {str(exc)[:200]})")
 
 
 def _parse_rss(root: Element, *, category: str, where: str, fallback_day: date | None) -> DayListing:
@@ -178,21 +195,24 @@ def _parse_rss(root: Element, *, category: str, where: str, fallback_day: date |
         if d is not None:
             item_days.append(d)
     day = _listing_day(channel_day, item_days, built_day, fallback_day, where=where)
-    items = [
-        _item_to_listed(
-            raw_id=_text(item.find("guid")) or _text(item.find("link")),
-            title=_text(item.find("title")),
-            description=(item.findtext("description") or "").strip(),
-            announce_type=_text(item.find("arxiv:announce_type", NS)),
-            authors=_split_authors(_text(item.find("dc:creator", NS))),
-            categories=_unique(_text(c) for c in item.findall("category")),
-            license_url=_text(item.find("dc:rights", NS)) or None,
-            day=day,
-            where=where,
-        )
-        for item in raw_items
-    ]
-    return DayListing(category=category, day=day, items=items, skip_days=skip)
+    listing = DayListing(category=category, day=day, skip_days=skip)
+    for item in raw_items:
+        _add_item(listing, _rss_item, item, where=where)
+    return listing
+
+
+def _rss_item(item: Element, day: date, where: str) -> Listed:
+    return _item_to_listed(
+        raw_id=_text(item.find("guid")) or _text(item.find("link")),
+        title=_text(item.find("title")),
+        description=(item.findtext("description") or "").strip(),
+        announce_type=_text(item.find("arxiv:announce_type", NS)),
+        authors=_split_authors(_text(item.find("dc:creator", NS))),
+        categories=_unique(_text(c) for c in item.findall("category")),
+        license_url=_text(item.find("dc:rights", NS)) or None,
+        day=day,
+        where=where,
+    )
 
 
 def _parse_atom(root: Element, *, category: str, where: str, fallback_day: date | None) -> DayListing:
@@ -205,28 +225,30 @@ def _parse_atom(root: Element, *, category: str, where: str, fallback_day: date 
         if d is not None:
             entry_days.append(d)
     day = _listing_day(None, entry_days, built_day, fallback_day, where=where)
-    items = []
+    listing = DayListing(category=category, day=day)
     for entry in entries:
-        authors = [
-            Author(name=_text(a.find("atom:name", NS)))
-            for a in entry.findall("atom:author", NS)
-            if _text(a.find("atom:name", NS))
-        ] or _split_authors(_text(entry.find("dc:creator", NS)))
-        link = entry.find("atom:link[@rel='alternate']", NS)
-        items.append(
-            _item_to_listed(
-                raw_id=_text(entry.find("atom:id", NS)) or (link.get("href", "") if link is not None else ""),
-                title=_text(entry.find("atom:title", NS)),
-                description=(entry.findtext("atom:summary", default="", namespaces=NS)).strip(),
-                announce_type=_text(entry.find("arxiv:announce_type", NS)),
-                authors=authors,
-                categories=_unique(c.get("term", "") for c in entry.findall("atom:category", NS)),
-                license_url=_text(entry.find("atom:rights", NS)) or _text(entry.find("dc:rights", NS)) or None,
-                day=day,
-                where=where,
-            )
-        )
-    return DayListing(category=category, day=day, items=items)
+        _add_item(listing, _atom_item, entry, where=where)
+    return listing
+
+
+def _atom_item(entry: Element, day: date, where: str) -> Listed:
+    authors = [
+        Author(name=_text(a.find("atom:name", NS)))
+        for a in entry.findall("atom:author", NS)
+        if _text(a.find("atom:name", NS))
+    ] or _split_authors(_text(entry.find("dc:creator", NS)))
+    link = entry.find("atom:link[@rel='alternate']", NS)
+    return _item_to_listed(
+        raw_id=_text(entry.find("atom:id", NS)) or (link.get("href", "") if link is not None else ""),
+        title=_text(entry.find("atom:title", NS)),
+        description=(entry.findtext("atom:summary", default="", namespaces=NS)).strip(),
+        announce_type=_text(entry.find("arxiv:announce_type", NS)),
+        authors=authors,
+        categories=_unique(c.get("term", "") for c in entry.findall("atom:category", NS)),
+        license_url=_text(entry.find("atom:rights", NS)) or _text(entry.find("dc:rights", NS)) or None,
+        day=day,
+        where=where,
+    )
 
 
 def _unique(values: object) -> list[str]:
@@ -258,9 +280,9 @@ def _listing_day(
 def parse_listing(
     data: bytes | str, *, category: str, where: str, fallback_day: date | None = None
 ) -> DayListing:
-    """Parse one category's listing feed (RSS 2.0 or Atom). Either every item parses or
-    the feed is refused with an ``IngestError`` naming ``where``: a half-read day is
-    never stored."""
+    """Parse one category's listing feed (RSS 2.0 or Atom). A feed that is no listing,
+    or whose day cannot be told, is refused with an ``IngestError`` naming ``where``; an
+    item that cannot be used is named in ``failures`` and the others are kept."""
     root = parse_xml(data, where=where)
     if root.tag == "rss":
         return _parse_rss(root, category=category, where=where, fallback_day=fallback_day)

@@ -12,5 +12,11 @@ class IngestError(Exception):
         self.problem = problem
 
 
+# What converting one odd record can raise besides ``IngestError`` (a shape or value no
+# parser foresaw): each importer catches these per record too, reports the record and
+# goes on, so a surprise costs that record, never its batch, file or run.
+RECORD_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
+
+
 class ArxivApiError(IngestError):
     """arXiv answered with its error feed (e.g. a malformed id)."""

@@ -1,4 +1,5 @@
-"""Import saved files, one transaction per file: a bad file is reported and skipped."""
+"""Import saved files, one transaction per file: a bad file is reported and skipped, and
+so is a bad entry in a good file (the file's other entries are stored)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ def import_atom_files(
             raw = path.read_bytes()
             page = parse_atom_page(read_saved_response(raw, where=where), where=where)
             report.counts += store.upsert_papers(page.papers)
+            report.errors.extend(message for _, message in page.failures)
+            report.counts += UpsertCounts(failed=len(page.failures))
         except IngestError as exc:
             report.errors.append(str(exc))
             report.counts += UpsertCounts(failed=1)

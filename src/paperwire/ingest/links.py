@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from paperwire.ingest.checks import MAX_LINK_URL, MAX_LINKS, check_paper
 from paperwire.models import Link, Paper
 
 
@@ -18,8 +19,17 @@ def standard_links(paper: Paper) -> list[Link]:
     return links
 
 
-def finish_paper(paper: Paper) -> Paper:
-    """Every source ends here, so links are built the same way whatever the source."""
+def finish_paper(paper: Paper, *, where: str) -> Paper:
+    """Every source ends here: the record is checked (``checks.check_paper``, which
+    raises ``IngestError`` naming ``where``) before anything else reads it, and its
+    links are built the same way whatever the source."""
+    check_paper(paper, where=where)
+    return with_links(paper)
+
+
+def with_links(paper: Paper) -> Paper:
+    """``paper`` with its standard links, the links it brought and the code links of
+    its text; at most ``MAX_LINKS``, each URL at most ``MAX_LINK_URL`` characters."""
     from paperwire.ingest.code_links import extract_links
 
     extra = [link for link in paper.links if link.kind not in ("abs", "pdf", "doi")]
@@ -31,8 +41,8 @@ def finish_paper(paper: Paper) -> Paper:
     merged: list[Link] = []
     for link in [*standard_links(paper), *extra, *code]:
         key = (link.kind, link.url)
-        if key not in seen:
+        if key not in seen and len(link.url) <= MAX_LINK_URL:
             seen.add(key)
             merged.append(link)
-    paper.links = merged
+    paper.links = merged[:MAX_LINKS]
     return paper

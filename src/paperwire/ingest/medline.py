@@ -26,7 +26,7 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLPullParse
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from paperwire.ingest.errors import IngestError
+from paperwire.ingest.errors import RECORD_ERRORS, IngestError
 from paperwire.ingest.links import finish_paper
 from paperwire.models import Author, Paper, UpsertCounts
 from paperwire.store.base import Store
@@ -115,9 +115,15 @@ def _text(el: Element | None) -> str:
     return " ".join("".join(el.itertext()).split()) if el is not None else ""
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also takes "１２３" and "²", and ``int`` reads
+    the former, so one PMID could be stored under a second key."""
+    return text.isascii() and text.isdigit()
+
+
 def _month(value: str) -> int:
     value = value.strip().lower()
-    if value.isdigit():
+    if _digits(value):
         month = int(value)
         if 1 <= month <= 12:
             return month
@@ -142,17 +148,19 @@ def _date_of(el: Element | None) -> datetime | None:
     day_text = (el.findtext("Day") or "").strip()
     if not year_text:
         medline = (el.findtext("MedlineDate") or "").split()
-        if not medline or not medline[0][:4].isdigit():
+        if not medline or not _digits(medline[0][:4]):
             return None
         year_text = medline[0][:4]
         if len(medline) > 1:
             month_text = medline[1].split("-")[0]
+    if not _digits(year_text):
+        raise ValueError(f"year {year_text[:20]!r}")
     year = int(year_text)
     try:
         month = _month(month_text) if month_text else 1
     except ValueError:
         month = 1  # "Spring-Summer" and other free text: keep the year
-    day = int(day_text) if day_text.isdigit() else 1
+    day = int(day_text) if _digits(day_text) else 1
     return datetime(year, month, day, tzinfo=UTC)
 
 
@@ -226,7 +234,7 @@ def _references(record: Element) -> list[str]:
     for aid in record.iterfind("PubmedData/ReferenceList//Reference/ArticleIdList/ArticleId"):
         if aid.get("IdType") == "pubmed":
             pmid = (aid.text or "").strip()
-            if pmid.isdigit() and pmid not in seen:
+            if _digits(pmid) and pmid not in seen:
                 seen.add(pmid)
                 refs.append(f"pmid:{pmid}")
     return refs
@@ -239,8 +247,8 @@ def article_to_paper(record: Element, *, where: str) -> Paper:
         raise IngestError(where, "PubmedArticle without MedlineCitation")
     pmid_el = citation.find("PMID")
     pmid = (pmid_el.text or "").strip() if pmid_el is not None else ""
-    if not pmid.isdigit():
-        raise IngestError(where, f"PubmedArticle without a usable PMID ({pmid!r})")
+    if not _digits(pmid):
+        raise IngestError(where, f"PubmedArticle without a usable PMID ({pmid[:40]!r})")
     where = f"{where} (PMID {pmid})"
     article = citation.find("Article")
     if article is None:
@@ -249,13 +257,15 @@ def article_to_paper(record: Element, *, where: str) -> Paper:
     if not title:
         raise IngestError(where, "no title")
     version_text = (pmid_el.get("Version") or "1").strip() if pmid_el is not None else "1"
+    if not _digits(version_text):
+        raise IngestError(where, f"PMID Version {version_text[:40]!r} is not a number")
     try:
         submitted = _date_of(article.find("Journal/JournalIssue/PubDate")) or _date_of(
             article.find("ArticleDate")
         )
         updated = _date_of(citation.find("DateRevised"))
-        version = int(version_text)
-    except ValueError as exc:
+        version = int(version_text)  # its range is checked with the rest (check_paper)
+    except (ValueError, OverflowError) as exc:
         raise IngestError(where, f"unusable date or version ({exc})") from exc
     mesh = [_text(d) for d in citation.iterfind("MeshHeadingList/MeshHeading/DescriptorName")]
     paper = Paper(
@@ -272,7 +282,7 @@ def article_to_paper(record: Element, *, where: str) -> Paper:
         mesh_terms=[m for m in mesh if m],
         references=_references(record),
     )
-    return finish_paper(paper)
+    return finish_paper(paper, where=where)
 
 
 def _open(path: Path) -> tuple[IO[bytes], IO[bytes]]:
@@ -327,6 +337,9 @@ def _import_file(
                     batch.append(article_to_paper(elem, where=f"{name}:{line}"))
                 except IngestError as exc:
                     report.add_error(str(exc))
+                    report.counts += UpsertCounts(failed=1)
+                except RECORD_ERRORS as exc:  # unforeseen: still only this record
+                    report.add_error(f"{name}:{line}: unusable record ({type(exc).__name__}: {str(exc)[:200]})")
                     report.counts += UpsertCounts(failed=1)
             elif tag == "DeleteCitation":
                 pmids = [f"pmid:{(e.text or '').strip()}" for e in elem.iterfind("PMID")]

@@ -15,7 +15,8 @@ from email.utils import parsedate_to_datetime
 from xml.etree.ElementTree import Element
 
 from paperwire.arxiv_ids import InvalidArxivId, parse_arxiv_id
-from paperwire.ingest.errors import IngestError
+from paperwire.ingest.checks import first_doi
+from paperwire.ingest.errors import RECORD_ERRORS, IngestError
 from paperwire.ingest.links import finish_paper
 from paperwire.ingest.xml import parse_xml
 from paperwire.models import Author, Paper
@@ -126,9 +127,11 @@ def _read_record(record: Element, page: OaiPage, *, where: str, prefix: str) -> 
         if body is None:
             raise IngestError(identifier, f"record has no {prefix} metadata")
         paper = _arxiv_paper(body, identifier) if prefix == "arXiv" else _raw_paper(body, identifier)
-        page.papers.append(finish_paper(paper))
+        page.papers.append(finish_paper(paper, where=identifier))
     except IngestError as exc:
         page.failures.append(f"{where}: record {exc}")
+    except RECORD_ERRORS as exc:  # unforeseen: still only this record
+        page.failures.append(f"{where}: record {identifier}: unusable ({type(exc).__name__}: {str(exc)[:200]})")
 
 
 def _common(body: Element, ns: str, identifier: str) -> dict[str, object]:
@@ -148,7 +151,7 @@ def _common(body: Element, ns: str, identifier: str) -> dict[str, object]:
         "categories": _text(body.find(_q("categories", ns))).split(),
         "comments": _text(body.find(_q("comments", ns))) or None,
         "journal_ref": _text(body.find(_q("journal-ref", ns))) or None,
-        "doi": doi.split()[0] if doi else None,  # several DOIs are space-separated
+        "doi": first_doi(doi),  # several DOIs are space-separated
         "license": _text(body.find(_q("license", ns))) or None,
         "source": "arxiv",
     }
@@ -191,14 +194,14 @@ def _raw_paper(body: Element, identifier: str) -> Paper:
     versions: list[tuple[int, datetime | None]] = []
     for v in body.findall(_q("version", ns)):
         label = v.get("version", "")
-        number = int(label[1:]) if re.fullmatch(r"v[1-9]\d*", label) else None
+        number = int(label[1:]) if re.fullmatch(r"v[1-9][0-9]{0,8}", label) else None
         if number is None:
-            raise IngestError(identifier, f"version label {label!r} is not v1, v2, …")
+            raise IngestError(identifier, f"version label {label[:20]!r} is not v1, v2, …")
         when_text = _text(v.find(_q("date", ns)))
         try:
             when = parsedate_to_datetime(when_text) if when_text else None
-        except (TypeError, ValueError, IndexError) as exc:
-            raise IngestError(identifier, f"version {label} has an unreadable date {when_text!r}") from exc
+        except (TypeError, ValueError, IndexError, OverflowError) as exc:
+            raise IngestError(identifier, f"version {label} has an unreadable date {when_text[:40]!r}") from exc
         versions.append((number, when))
     versions.sort(key=lambda nv: nv[0])
     authors = [Author(name=n) for n in split_author_string(_text(body.find(_q("authors", ns))))]

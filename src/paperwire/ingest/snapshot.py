@@ -30,7 +30,8 @@ from typing import IO, Any, cast
 import orjson
 
 from paperwire.arxiv_ids import InvalidArxivId, parse_arxiv_id
-from paperwire.ingest.errors import IngestError
+from paperwire.ingest.checks import first_doi
+from paperwire.ingest.errors import RECORD_ERRORS, IngestError
 from paperwire.ingest.links import finish_paper
 from paperwire.models import Author, Link, Paper, UpsertCounts
 from paperwire.store.base import Store
@@ -86,11 +87,11 @@ def parse_created(value: str) -> datetime:
         return datetime(
             int(parts[3]), _MONTHS[parts[2]], int(parts[1]), int(hour), int(minute), int(second), tzinfo=UTC
         )
-    except (IndexError, KeyError, ValueError):
+    except (IndexError, KeyError, ValueError, OverflowError):
         pass
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError) as exc:
+    except (TypeError, ValueError, IndexError, OverflowError) as exc:
         raise ValueError(f"unreadable date {value!r}") from exc
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
@@ -117,9 +118,15 @@ def _optional(text: object) -> str | None:
 
 def _authors(record: dict[str, Any]) -> list[Author]:
     parsed = record.get("authors_parsed")
-    if isinstance(parsed, list) and parsed:
+    if parsed is not None and not isinstance(parsed, list):
+        raise ValueError(f"authors_parsed is {type(parsed).__name__}, not a list")
+    if parsed:
         authors = []
-        for entry in parsed:
+        for n, entry in enumerate(parsed, start=1):
+            # [family, given, suffix] and at times an affiliation: all text. Anything
+            # else would be stored as it is and break every page that shows the paper.
+            if not isinstance(entry, list) or not all(isinstance(part, str) for part in entry):
+                raise ValueError(f"authors_parsed entry {n} is not a list of names: {str(entry)[:60]}")
             family = entry[0] if entry else ""
             given = entry[1] if len(entry) > 1 else ""
             suffix = entry[2] if len(entry) > 2 else ""
@@ -127,7 +134,7 @@ def _authors(record: dict[str, Any]) -> list[Author]:
                 name = f"{given} {family} {suffix}" if suffix else f"{given} {family}"
             else:
                 name = " ".join(p for p in (given, family, suffix) if p)
-            if name:
+            if name.strip():
                 authors.append(Author(name, family or None, given or None, suffix or None))
         return authors
     raw = _squash(record.get("authors"))
@@ -144,7 +151,7 @@ def _versions(record: dict[str, Any]) -> tuple[int | None, datetime | None, date
     numbers = []
     for v in versions:
         label = v.get("version", "") if isinstance(v, dict) else ""
-        if isinstance(label, str) and label[:1] == "v" and label[1:].isdigit():
+        if isinstance(label, str) and label[:1] == "v" and label[1:].isascii() and label[1:].isdigit():
             numbers.append(int(label[1:]))
     first, last = versions[0], versions[-1]
     submitted = parse_created(first["created"]) if isinstance(first, dict) and first.get("created") else None
@@ -183,13 +190,13 @@ def record_to_paper(record: object, *, where: str) -> Paper:
         categories=categories.split() if isinstance(categories, str) else [],
         submitted=submitted,
         updated=updated,
-        doi=_optional(record.get("doi")),
+        doi=first_doi(_optional(record.get("doi"))),
         journal_ref=_optional(record.get("journal-ref")),
         comments=_optional(record.get("comments")),
         license=_optional(record.get("license")),
         source="arxiv",
     )
-    return finish_paper(paper)
+    return finish_paper(paper, where=f"{where}: record {ident.id}")
 
 
 class _BatchWriter:
@@ -367,6 +374,8 @@ def convert_lines(name: str, first_line: int, lines: list[bytes]) -> tuple[list[
             papers.append(record_to_paper(record, where=where))
         except IngestError as exc:
             errors.append(str(exc))
+        except RECORD_ERRORS as exc:  # a case record_to_paper did not foresee: still one line
+            errors.append(f"{where}: unusable record ({type(exc).__name__}: {str(exc)[:200]})")
     return papers, errors
 
 

@@ -9,10 +9,10 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from paperwire.arxiv_ids import is_arxiv_category
 from paperwire.models import Hit, Paper, SearchFilters
 from paperwire.search.query import QueryError
 
-_CATEGORY = re.compile(r"^[A-Za-z][A-Za-z-]*(\.[A-Za-z][A-Za-z-]*)?$")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 SOURCES = ("arxiv", "medline")
@@ -73,7 +73,7 @@ def parse_filters(
             part = part.strip()
             if not part:
                 continue
-            if len(part) > 40 or not _CATEGORY.match(part):
+            if not is_arxiv_category(part):
                 raise QueryError(f"not an arXiv category: {part[:40]!r}", param="category")
             cats.append(part)
     start = parse_day(date_from, param="from") if date_from else None

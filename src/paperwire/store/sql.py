@@ -32,9 +32,16 @@ class Db(Protocol):
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
 
 
+# Characters of an author key: at most 4 bytes each in UTF-8, so a key stays inside a
+# PostgreSQL B-tree entry (2,704 bytes) whatever the name; casefolding can triple a
+# name's bytes ("ΐ" is 2 bytes, its casefold 6), so the name alone is no bound.
+AUTHOR_KEY_CHARS = 500
+
+
 def author_key(name: str) -> str:
-    """Case- and space-insensitive key for author pages and the author filter."""
-    return " ".join(name.split()).casefold()
+    """Case- and space-insensitive key for author pages and the author filter (the
+    first ``AUTHOR_KEY_CHARS`` characters: names longer than that share a key)."""
+    return " ".join(name.split()).casefold()[:AUTHOR_KEY_CHARS]
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -16,7 +16,7 @@ router = APIRouter()
 def resolve_paper_id(raw: str) -> str:
     """``pmid:N`` for MEDLINE, otherwise any arXiv spelling; a malformed id is a 400."""
     if raw.startswith("pmid:"):
-        if not raw[5:].isdigit():
+        if not (raw[5:].isascii() and raw[5:].isdigit()):  # ids are ASCII, as stored
             raise HTTPException(400, f"malformed PubMed id {raw!r}")
         return raw
     try:
