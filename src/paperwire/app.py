@@ -21,6 +21,7 @@ def create_app(
     test's ``HashEmbedder``); otherwise one is built from settings on the first search."""
     from paperwire.web import (
         api,
+        api_docs,
         browse_api,
         caching,
         errors,
@@ -33,6 +34,7 @@ def create_app(
         static_files,
         status,
     )
+    from paperwire.web.hosts import TrustedHostMiddleware
     from paperwire.web.security import SecurityHeadersMiddleware
 
     owned = store is None
@@ -50,7 +52,7 @@ def create_app(
         title="paperwire",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # web/api_docs.py serves Swagger UI from our own files
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -60,10 +62,12 @@ def create_app(
     errors.install(app)
     page_cache.install(app)  # innermost: serves rendered listing pages before routing
     caching.install(app, max_age=settings.cache_max_age)  # 304s before the page cache
+    # Before the caches: a forged Host reaches no cached answer and no route.
+    app.add_middleware(TrustedHostMiddleware, allowed=settings.trusted_hosts())
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: 304s get the headers too
     # Order matters: specific routes before the catch-all /api/papers/{id:path} and
     # /papers/{id:path} (old-style arXiv ids contain a slash).
-    for module in (status, search_api, browse_api, hf, feeds, static_files, api):
+    for module in (status, api_docs, search_api, browse_api, hf, feeds, static_files, api):
         app.include_router(module.router)
     app.include_router(hf.site_router)  # /papers/{id}.md before the page route
     app.include_router(search_page.router)

@@ -50,11 +50,12 @@ def print_summary(report_dict: dict[str, object], *, as_json: bool, what: str) -
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database to the newest schema (idempotent)."""
+    from paperwire.redact import redact_secrets
     from paperwire.store import upgrade_database
 
     url = settings().database_url
     upgrade_database(url)
-    typer.echo(f"database is up to date: {url}")
+    typer.echo(f"database is up to date: {redact_secrets(url)}")
 
 
 @ingest_app.command("atom")
@@ -475,6 +476,17 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
     workers: Annotated[int, typer.Option(help="Web worker processes.")] = 1,
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(help="Read the client's address and scheme from X-Forwarded-For/-Proto."),
+    ] = True,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated proxy addresses whose forwarded headers are believed "
+            "('*' for any); default: uvicorn's, $FORWARDED_ALLOW_IPS or 127.0.0.1."
+        ),
+    ] = None,
 ) -> None:
     """Serve the web app (migrates the database and loads the sample when empty)."""
     import uvicorn
@@ -496,6 +508,8 @@ def serve(
         port=port or s.port,
         workers=workers,
         factory=True,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
 
 

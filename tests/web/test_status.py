@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import httpx
@@ -49,3 +50,19 @@ def test_status_bad_parameter_is_a_json_400ish(client: httpx.Client) -> None:
     r = client.get("/status", params={"days": "lots"})
     assert r.status_code in (400, 422)
     assert "application/json" in r.headers["content-type"]
+
+
+def test_status_masks_credentials_in_the_last_error(client: httpx.Client, sample_store: Store) -> None:
+    error = (
+        "postgresql://paper:hunter2@db.internal/pw: connection refused; "
+        "GET https://ghp_TOKEN123@api.github.com/repos/a/b?per_page=1&access_token=SEKRIT: 401"
+    )
+    sample_store.start_source_run("github", started_at=T0)
+    sample_store.finish_source_run("github", finished_at=T0, counts=UpsertCounts(), error=error)
+    [run] = client.get("/status").json()["sources"]
+    shown = run["last_error"]
+    assert not {"hunter2", "ghp_TOKEN123", "SEKRIT"} & set(re.split(r"[\s:@/?&=]", shown))
+    assert shown == (
+        "postgresql://paper:***@db.internal/pw: connection refused; "
+        "GET https://***@api.github.com/repos/a/b?per_page=1&access_token=***: 401"
+    )

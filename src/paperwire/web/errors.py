@@ -32,6 +32,11 @@ def _render(request: Request, status: int, message: str) -> Response:
     )
 
 
+def error_response(request: Request, status: int, message: str) -> Response:
+    """The usual error answer, for middleware that answers before any route runs."""
+    return _render(request, status, message)
+
+
 def install(app: FastAPI) -> None:
     from paperwire.search.query import QueryError
 

@@ -12,8 +12,9 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# KaTeX needs nothing more: its CSS and fonts are same-origin files and it styles nodes
-# through the CSSOM, which ``style-src`` does not restrict.
+# One policy for every page, the API docs included: KaTeX and Swagger UI are
+# same-origin files started by same-origin scripts, and they style nodes through the
+# CSSOM, which ``style-src`` does not restrict.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; "
     "script-src 'self'; "
@@ -27,19 +28,6 @@ CONTENT_SECURITY_POLICY = (
     "frame-ancestors 'none'"
 )
 
-# FastAPI's interactive API docs page is generated with an inline bootstrap script; it
-# gets a policy that allows exactly that, still unframeable.
-DOCS_CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; "
-    "script-src 'self' 'unsafe-inline' https:; "
-    "style-src 'self' 'unsafe-inline' https:; "
-    "img-src 'self' data: https:; "
-    "object-src 'none'; "
-    "base-uri 'none'; "
-    "frame-ancestors 'none'"
-)
-DOCS_PATHS = frozenset({"/api/docs", "/api/docs/oauth2-redirect", "/api/redoc"})
-
 COMMON_HEADERS: tuple[tuple[str, str], ...] = (
     ("x-content-type-options", "nosniff"),
     ("referrer-policy", "strict-origin-when-cross-origin"),
@@ -51,9 +39,8 @@ COMMON_HEADERS: tuple[tuple[str, str], ...] = (
 
 def security_headers(path: str) -> list[tuple[str, str]]:
     """The headers for a response to ``path`` (also used by the 500 handler, which runs
-    outside the middleware stack)."""
-    csp = DOCS_CONTENT_SECURITY_POLICY if path in DOCS_PATHS else CONTENT_SECURITY_POLICY
-    return [("content-security-policy", csp), *COMMON_HEADERS]
+    outside the middleware stack). Every path gets the same ones today."""
+    return [("content-security-policy", CONTENT_SECURITY_POLICY), *COMMON_HEADERS]
 
 
 def _encoded(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
@@ -66,13 +53,12 @@ class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._default = _encoded(security_headers("/"))
-        self._docs = _encoded(security_headers("/api/docs"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = self._docs if scope.get("path") in DOCS_PATHS else self._default
+        extra = self._default
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from paperwire.models import AnnouncementDay, SourceRun
+from paperwire.redact import redact_secrets
 from paperwire.web.deps import StoreDep
 
 router = APIRouter()
@@ -27,7 +28,8 @@ def source_run_json(run: SourceRun) -> dict[str, Any]:
         "last_success": _when(run.last_success),
         "last_failure": _when(run.last_failure),
         "counts": run.counts.as_dict(),
-        "last_error": run.last_error,
+        # Errors quote the URLs that failed, which can carry credentials.
+        "last_error": redact_secrets(run.last_error) if run.last_error else run.last_error,
         "runs": run.runs,
     }
 

@@ -17,14 +17,46 @@
             { left: "$", right: "$", display: false }
           ],
           throwOnError: false,
+          // TeX comes from papers: no \href, \url, \html* (trust), no size past
+          // maxSize em (\rule{100000em}{100000em} would cover the page), and a bound
+          // on macro expansion; site.css clips what still leaves its block.
           trust: false,
           strict: "ignore",
+          maxSize: 10,
           maxExpand: 200,
           ignoredTags: ["script", "noscript", "style", "textarea", "pre", "code", "option"]
         });
       } catch (err) {
         // Leave the TeX source as text; it is still readable.
       }
+      containMath(nodes[i]);
+    }
+  }
+
+  // maxSize caps sizes but not negative ones: \raisebox{-100000em}{x} or
+  // \rule[-100000em]{1em}{1em} would make the page millions of pixels tall. A formula
+  // taller than this many times its text's size is shown as its TeX source instead.
+  var MAX_MATH_HEIGHT_EM = 20;
+
+  function containMath(node) {
+    var limit = MAX_MATH_HEIGHT_EM * parseFloat(window.getComputedStyle(node).fontSize);
+    var maths = node.querySelectorAll(".katex");
+    for (var i = 0; i < maths.length; i++) {
+      var math = maths[i];
+      var bases = math.querySelectorAll(".katex-html > span"); // one box per line break
+      var tall = false;
+      for (var j = 0; j < bases.length && !tall; j++) {
+        tall = bases[j].getBoundingClientRect().height > limit;
+      }
+      if (!tall) continue;
+      var display = math.parentNode && math.parentNode.classList &&
+        math.parentNode.classList.contains("katex-display");
+      var source = math.querySelector('annotation[encoding="application/x-tex"]');
+      var tex = source ? source.textContent : "";
+      var fence = display ? "$$" : "$";
+      var text = document.createTextNode(fence + tex + fence);
+      var target = display ? math.parentNode : math;
+      target.parentNode.replaceChild(text, target);
     }
   }
 
