@@ -110,3 +110,45 @@ def test_every_route_is_documented(tmp_path: Path) -> None:
         route for route in routes if not re.search(rf"{re.escape(route)}(?![\w/.{{-])", text)
     ]
     assert missing == []
+
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent / "src" / "paperwire"
+
+
+def _modules() -> list[str]:
+    """Module files under src/paperwire, as paths relative to it (`store/codec.py`):
+    package `__init__.py` files and Alembic revisions are not modules with a job of
+    their own."""
+    found = []
+    for path in PACKAGE_DIR.rglob("*.py"):
+        relative = path.relative_to(PACKAGE_DIR).as_posix()
+        if path.name == "__init__.py" or "/migrations/versions/" in f"/{relative}":
+            continue
+        found.append(relative)
+    return sorted(found)
+
+
+def named_modules(text: str) -> set[str]:
+    """Modules architecture.md names: a path in backticks anywhere (`store/codec.py`),
+    or a path relative to a package in backticks (`codec.py`, `migrations/env.py`) in a
+    table row whose first cell names that package (`store/`)."""
+    named = set(re.findall(r"`([\w/]+\.py)`", text))
+    for line in text.splitlines():
+        cells = line.split("|")
+        if not line.startswith("|") or len(cells) < 3:
+            continue
+        packages = re.findall(r"`([\w/]+/)`", cells[1])
+        for name in re.findall(r"`([\w/]+\.py)`", line):
+            named.update(package + name for package in packages)
+    return named
+
+
+def test_the_module_walk_finds_modules() -> None:
+    found = _modules()
+    assert {"models.py", "store/codec.py", "store/migrations/env.py"} <= set(found)
+    assert not any(m.endswith("__init__.py") or "/versions/" in m for m in found)
+
+
+@pytest.mark.parametrize("module", _modules())
+def test_module_is_in_the_architecture(module: str) -> None:
+    assert module in named_modules(read_doc("architecture.md"))
