@@ -103,7 +103,7 @@ def ingest_sample(
     print_summary(d, as_json=as_json, what="sample")
 
 
-# --- ingest arxiv / ingest oai (issue 3: arXiv API, OAI-PMH) -----------------------
+# --- ingest arxiv / ingest oai: the arXiv API and OAI-PMH, over the network -----------
 
 
 def _http_client():  # type: ignore[no-untyped-def]
@@ -211,7 +211,7 @@ def ingest_oai(
         raise typer.Exit(1)
 
 
-# --- ingest snapshot / ingest medline (issue 3: bulk files) --------------------------
+# --- ingest snapshot / ingest medline: bulk files -------------------------------------
 
 
 @ingest_app.command("snapshot")
@@ -284,7 +284,7 @@ def ingest_medline(
         raise typer.Exit(1)
 
 
-# --- ingest announcements / worker (issue 3: daily listings, scheduled jobs) --------
+# --- ingest announcements / worker: daily listings, scheduled jobs --------------------
 
 
 @ingest_app.command("announcements")
@@ -368,7 +368,7 @@ def worker(
         store.close()
 
 
-# --- index / search (issue 4) --------------------------------------------------------
+# --- index / search -------------------------------------------------------------------
 
 
 def build_cli_embedder(s: Settings):  # type: ignore[no-untyped-def]

@@ -142,7 +142,7 @@ class Worker:
         propagated, so the other jobs still run."""
         try:
             report = run_source(self.store, job.name, lambda: job.run(self.store), clock=self.clock)
-        except Exception as exc:  # noqa: BLE001 - a job's failure must not stop the worker
+        except Exception as exc:  # a job's failure must not stop the worker
             log.error("job %s failed: %s: %s", job.name, type(exc).__name__, exc)
             return JobOutcome(job.name, ok=False, error=f"{type(exc).__name__}: {exc}")
         changed = report.counts.added + report.counts.updated

@@ -18,6 +18,7 @@ from paperwire.browse.taxonomy import describe_category, validate_category
 from paperwire.community.trending import check_period, trending_papers
 from paperwire.config import Settings
 from paperwire.models import Paper, SearchFilters
+from paperwire.search.service import search_papers
 from paperwire.web.atom import ATOM_TYPE, FeedInfo, render_atom
 from paperwire.web.browse_api import CategoryQ, HasCodeQ, listing_filters
 from paperwire.web.deps import SettingsDep, StoreDep
@@ -152,10 +153,6 @@ def search_feed(
 def _search(store: StoreDep, q: str, filters: SearchFilters) -> list[Paper]:
     """Keyword matches, newest first: a subscription shows new matching papers at the top,
     and the feed does not shift while embeddings are still being computed."""
-    try:
-        from paperwire.search.service import search_papers
-    except ImportError as exc:
-        raise HTTPException(503, "search is not available on this server yet") from exc
     try:
         hits = search_papers(
             store, None, q, mode="keyword", sort="date", filters=filters, limit=FEED_SIZE
