@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from paperwire import __version__
 from paperwire.config import Settings
@@ -24,6 +24,7 @@ def create_app(
         api_docs,
         browse_api,
         caching,
+        deps,
         errors,
         feeds,
         hf,
@@ -55,6 +56,8 @@ def create_app(
         docs_url=None,  # web/api_docs.py serves Swagger UI from our own files
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        # Before any route's own parameters: NUL and invalid UTF-8 are a 400 everywhere.
+        dependencies=[Depends(deps.check_request_text)],
     )
     app.state.settings = settings
     app.state.store = the_store

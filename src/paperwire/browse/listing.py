@@ -28,6 +28,10 @@ DayState = Literal["papers", "no_announcement", "empty", "future"]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# Offset paging (the Hugging Face–compatible API) stops here: a deeper OFFSET makes the
+# database walk and drop that many rows, and numbers past 64 bits would not even bind.
+# Keyset cursors page any depth.
+MAX_OFFSET = 1_000_000
 
 
 @dataclass(slots=True)
@@ -54,6 +58,12 @@ def check_limit(limit: int, *, parameter: str = "limit") -> int:
     return limit
 
 
+def check_offset(offset: int, *, parameter: str = "offset") -> int:
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidParameter(parameter, f"must be between 0 and {MAX_OFFSET}, got {offset}")
+    return offset
+
+
 def fetch_page(
     store: Store,
     *,
@@ -66,6 +76,7 @@ def fetch_page(
 ) -> tuple[list[Paper], str | None]:
     """One page in listing order and the cursor of the next (None on the last page)."""
     check_limit(limit)
+    check_offset(offset)
     after = decode_cursor(cursor) if cursor else None
     rows = store.list_papers(
         start=start, end=end, filters=filters, after=after, offset=offset, limit=limit + 1
@@ -213,6 +224,8 @@ def papers_by_author(
         raise InvalidParameter("name", "an author name is required")
     if len(name) > 300:
         raise InvalidParameter("name", "author name is longer than 300 characters")
+    if "\x00" in name:  # PostgreSQL text cannot hold it; callers besides the web too
+        raise InvalidParameter("name", "author name contains a NUL character")
     merged = replace(filters or SearchFilters(), author=name)
     return _all_time(store, merged, limit=limit, cursor=cursor, offset=offset, with_counts=with_counts)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -11,9 +12,10 @@ from paperwire.browse.errors import InvalidParameter
 
 PeriodKind = Literal["day", "week", "month", "range"]
 
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_WEEK = re.compile(r"(\d{4})-W(\d{2})")
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
+# ASCII digits only: ``\d`` would also take "２０２４" and make a second spelling of a day.
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +49,23 @@ def day_period(day: date) -> Period:
 
 
 def week_period(day: date) -> Period:
-    """The ISO week (Monday to Sunday) holding ``day``."""
+    """The ISO week (Monday to Sunday) holding ``day``. The last week of 9999 ends in a
+    year Python cannot hold, so it ends at ``date.max`` (0001-01-01 is a Monday, so no
+    week starts before ``date.min``)."""
     monday = day - timedelta(days=day.weekday())
-    return Period("week", monday, monday + timedelta(days=6))
+    days_left = (date.max - monday).days
+    return Period("week", monday, monday + timedelta(days=min(6, days_left)))
 
 
 def month_period(day: date) -> Period:
-    first = day.replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return Period("month", first, following - timedelta(days=1))
+    last = calendar.monthrange(day.year, day.month)[1]
+    return Period("month", day.replace(day=1), day.replace(day=last))
+
+
+def days_before(day: date, days: int) -> date:
+    """``day`` minus ``days``, stopping at ``date.min``: windows and navigation that
+    reach back from a stored or typed day must not fail at the calendar's start."""
+    return day - timedelta(days=max(0, min(days, (day - date.min).days)))
 
 
 def period_of(kind: PeriodKind, day: date) -> Period:

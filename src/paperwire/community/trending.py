@@ -11,12 +11,12 @@ listing day first, then newest arXiv id (arXiv numbers papers in submission orde
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Literal
 
 from paperwire.browse.errors import InvalidParameter
 from paperwire.browse.listing import DEFAULT_LIMIT, Listing, fetch_page
-from paperwire.browse.periods import Period
+from paperwire.browse.periods import Period, days_before
 from paperwire.models import SearchFilters
 from paperwire.store import Store
 
@@ -43,7 +43,7 @@ def trending_window(store: Store, period: TrendingPeriod) -> Period | None:
     newest: date | None = store.newest_listed_day()
     if newest is None:
         return None
-    start = newest - timedelta(days=WINDOW_DAYS[period] - 1)
+    start = days_before(newest, WINDOW_DAYS[period] - 1)
     return Period("day" if period == "day" else "range", start, newest)
 
 

@@ -23,13 +23,13 @@ def parse_day(text: str, *, param: str, end: bool = False) -> date:
     last when ``end``)."""
     value = text.strip()
     try:
-        if re.fullmatch(r"\d{4}", value):
+        if re.fullmatch(r"[0-9]{4}", value):
             return date(int(value), 12, 31) if end else date(int(value), 1, 1)
-        if re.fullmatch(r"\d{4}-\d{2}", value):
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}", value):
             year, month = int(value[:4]), int(value[5:])
             last = calendar.monthrange(year, month)[1]
             return date(year, month, last if end else 1)
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
             return date.fromisoformat(value)
     except ValueError:
         pass
@@ -83,6 +83,8 @@ def parse_filters(
     author = " ".join((author or "").split()) or None
     if author and len(author) > 200:
         raise QueryError("author name is too long (at most 200 characters)", param="author")
+    if author and "\x00" in author:  # PostgreSQL text cannot hold it
+        raise QueryError("author name contains a NUL character", param="author")
     if source is not None and source not in SOURCES:
         raise QueryError(f"source must be one of {', '.join(SOURCES)}, got {source[:40]!r}", param="source")
     return SearchFilters(

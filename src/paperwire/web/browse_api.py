@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from paperwire.browse.cursor import MAX_CURSOR_LENGTH
 from paperwire.browse.errors import InvalidParameter
 from paperwire.browse.listing import (
     DEFAULT_LIMIT,
@@ -38,7 +39,10 @@ CategoryQ = Annotated[
           "repeat the parameter or separate with commas."),
 ]
 HasCodeQ = Annotated[bool | None, Query(description="true: only papers with a code link; false: only without.")]
-CursorQ = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
+CursorQ = Annotated[
+    str | None,
+    Query(max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page."),
+]
 LimitQ = Annotated[int, Query(description="Papers per page, 1..200.")]
 
 

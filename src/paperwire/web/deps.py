@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import unquote_to_bytes
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
 
 from paperwire.config import Settings
@@ -36,6 +37,39 @@ def get_embedder(request: Request) -> Embedder:
 
         embedder = request.app.state.embedder = build_embedder(request.app.state.settings)
     return embedder  # type: ignore[no-any-return]
+
+
+def _text_problem(raw: bytes) -> str | None:
+    """Why percent-decoded ``raw`` cannot be a parameter, or None when it can."""
+    try:
+        text = unquote_to_bytes(raw).decode("utf-8")  # strict: no lone surrogates
+    except UnicodeDecodeError:
+        return "is not valid UTF-8"
+    if "\x00" in text:
+        return "contains a NUL character"
+    return None
+
+
+async def check_request_text(request: Request) -> None:
+    """Every route's first dependency: the path and each query parameter must be valid
+    UTF-8 without NUL. PostgreSQL cannot store or compare NUL in text, and the lenient
+    decoding of the server would otherwise turn invalid bytes into U+FFFD silently;
+    rejecting both here keeps them from every route and from the store."""
+    scope = request.scope
+    raw_path = scope.get("raw_path")
+    if raw_path is None:  # servers that give only the decoded path
+        raw_path = scope["path"].encode("utf-8", "surrogatepass").replace(b"%", b"%25")
+    problem = _text_problem(raw_path)
+    if problem:
+        raise HTTPException(400, f"path: {problem}")
+    for pair in scope.get("query_string", b"").split(b"&"):
+        name, _, value = pair.partition(b"=")
+        problem = _text_problem(name)
+        if problem:
+            raise HTTPException(400, f"query: a parameter name {problem}")
+        problem = _text_problem(value)
+        if problem:
+            raise HTTPException(400, f"{unquote_to_bytes(name).decode()[:40]}: {problem}")
 
 
 StoreDep = Annotated[Store, Depends(get_store)]

@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from paperwire.browse.errors import InvalidParameter
-from paperwire.browse.listing import papers_for_period
+from paperwire.browse.listing import MAX_OFFSET, papers_for_period
 from paperwire.browse.periods import parse_period
 from paperwire.config import Settings
 from paperwire.search.query import QueryError
@@ -34,9 +34,13 @@ SORTS = ("publishedAt", "trending")
 
 def _check_page(p: int, limit: int) -> None:
     if p < 0:
-        raise HTTPException(400, f"p: must be 0 or more, got {p}")
+        raise HTTPException(400, f"p: must be 0 or more, got {str(p)[:40]}")
     if not 1 <= limit <= HF_MAX_LIMIT:
-        raise HTTPException(400, f"limit: must be between 1 and {HF_MAX_LIMIT}, got {limit}")
+        raise HTTPException(400, f"limit: must be between 1 and {HF_MAX_LIMIT}, got {str(limit)[:40]}")
+    if p * limit > MAX_OFFSET:
+        raise HTTPException(
+            400, f"p: pages end at {MAX_OFFSET} papers (p × limit), got p={str(p)[:40]}"
+        )
 
 
 @router.get("/api/daily_papers")

@@ -18,6 +18,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.convertors import Convertor, register_url_convertor
 
+from paperwire.browse.cursor import MAX_CURSOR_LENGTH
 from paperwire.browse.listing import (
     Listing,
     papers_by_author,
@@ -62,7 +63,7 @@ DAILY_FEED = {"title": "Daily papers", "href": "/feeds/daily.atom"}
 TRENDING_FEED = {"title": "Trending papers", "href": "/feeds/trending.atom"}
 
 Flag = Annotated[bool, Query(description="only papers with a code repository")]
-Cursor = Annotated[str | None, Query(max_length=400, description="next page (opaque)")]
+Cursor = Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH, description="next page (opaque)")]
 CategoryParam = Annotated[str | None, Query(max_length=60, description="e.g. cs.LG")]
 
 

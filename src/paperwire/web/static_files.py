@@ -38,8 +38,11 @@ def resolve_static(relative: str) -> Path | None:
     is missing, or has a type we do not serve."""
     if not relative or "\x00" in relative or "\\" in relative:
         return None
-    candidate = (STATIC_DIR / relative).resolve()
-    if not candidate.is_relative_to(STATIC_DIR) or not candidate.is_file():
+    try:
+        candidate = (STATIC_DIR / relative).resolve()
+        if not candidate.is_relative_to(STATIC_DIR) or not candidate.is_file():
+            return None
+    except OSError:  # a name the file system refuses (too long…) is simply not ours
         return None
     name = candidate.name
     if candidate.suffix.lower() not in MEDIA_TYPES and name != "LICENSE":

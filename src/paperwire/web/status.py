@@ -3,11 +3,12 @@ success, counts and last error, and the latest announcement days per category.""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from paperwire.browse.periods import days_before
 from paperwire.models import AnnouncementDay, SourceRun
 from paperwire.redact import redact_secrets
 from paperwire.web.deps import StoreDep
@@ -57,7 +58,7 @@ def get_status(
     latest = store.announcement_days(limit=1)
     rows: list[AnnouncementDay] = []
     if latest:
-        since = latest[0].day - timedelta(days=days - 1)
+        since = days_before(latest[0].day, days - 1)
         rows = store.announcement_days(since=since, limit=days * 200)
     return {
         "sources": [source_run_json(run) for run in store.source_runs()],
