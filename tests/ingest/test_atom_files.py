@@ -72,6 +72,7 @@ EXTERNAL = """<?xml version="1.0"?>
         ("external.xml", EXTERNAL, "refused unsafe XML"),
         ("html.xml", "<html><body>rate limited</body></html>", "not an Atom feed"),
         ("broken.json", "{not json", "invalid JSON"),
+        ("nested.json", "[" * 100_000 + "]" * 100_000, "invalid JSON"),
     ],
 )
 def test_bad_file_is_named_and_others_still_import(

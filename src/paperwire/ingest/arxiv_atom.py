@@ -146,7 +146,7 @@ def read_saved_response(raw: bytes, *, where: str) -> bytes:
     if head in (b"{", b"["):
         try:
             record = json.loads(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: deeply nested
             raise IngestError(where, f"invalid JSON recording: {exc}") from exc
         if not isinstance(record, dict) or not isinstance(record.get("body"), str):
             raise IngestError(where, "JSON file is not a recorded response (needs a 'body')")
