@@ -277,7 +277,9 @@ def run_queries(store: Store, corpus: Corpus, *, queries: int, exact_queries: in
     return results
 
 
-def bench_sqlite(corpus: Corpus, args: argparse.Namespace) -> dict[str, Any]:
+def open_sqlite_bench(corpus: Corpus, *, rebuild_hnsw: bool = False) -> tuple[Store, Any, dict[str, Any]]:
+    """The cached SQLite database of ``corpus`` and its HNSW file, built on first use;
+    also used by ``bench/worst_case_query.py``. Returns (store, vectors, report)."""
     from paperwire.search.ann import HnswVectors
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -304,7 +306,7 @@ def bench_sqlite(corpus: Corpus, args: argparse.Namespace) -> dict[str, Any]:
     store = open_store(url)
     vec_dir = OUT / f"vectors-{corpus.n}-{schema_key()}"
     vectors = HnswVectors(vec_dir, min_vectors=1)
-    if vectors.read_meta(MODEL) is None or args.rebuild_hnsw:
+    if vectors.read_meta(MODEL) is None or rebuild_hnsw:
         shutil.rmtree(vec_dir, ignore_errors=True)
         t = time.perf_counter()
         added, _ = vectors.sync(store, MODEL)
@@ -313,6 +315,11 @@ def bench_sqlite(corpus: Corpus, args: argparse.Namespace) -> dict[str, Any]:
         (OUT / (db_path.name + ".build.json")).write_text(json.dumps(report["build"]))
     meta = vectors.read_meta(MODEL) or {}
     report["hnsw_bytes"] = (vec_dir / meta.get("file", "x")).stat().st_size if meta else None
+    return store, vectors, report
+
+
+def bench_sqlite(corpus: Corpus, args: argparse.Namespace) -> dict[str, Any]:
+    store, vectors, report = open_sqlite_bench(corpus, rebuild_hnsw=args.rebuild_hnsw)
     if args.build_only:
         store.close()
         return report

@@ -113,3 +113,19 @@ def test_exclusions_never_reach_the_score(indexed: Store) -> None:
     got = search_papers(indexed, embedder, QUERY + " -software", mode="semantic", limit=10)
     scores = {h.paper_id: h.score for h in plain}
     assert all(isinstance(h, Hit) and h.score == scores[h.paper_id] for h in got)
+
+
+def test_hybrid_keyword_half_is_the_exact_keyword_ranking(sample_store: Store) -> None:
+    """Without an embedder hybrid is its keyword half alone: checking exclusions on the
+    best matches gives the order keyword mode gets from the index's own NOT."""
+    query = QUERY + " -software -data -cases"
+    exact = [h.paper_id for h in search_papers(sample_store, None, query, mode="keyword", limit=20)]
+    hybrid = [h.paper_id for h in search_papers(sample_store, None, query, mode="hybrid", limit=20)]
+    assert len(exact) == 20 and hybrid == exact
+    plain = search_papers(sample_store, None, QUERY, mode="keyword", limit=100)
+    assert [h.paper_id for h in plain][:20] != exact  # the exclusions removed some
+    # Exclusions remove papers, they do not change the others' scores (PostgreSQL's
+    # ts_rank counted a negated word as one of the query's).
+    scores = {h.paper_id: h.score for h in plain}
+    for hit in search_papers(sample_store, None, query, mode="keyword", limit=20):
+        assert hit.score == pytest.approx(scores[hit.paper_id], rel=1e-6)

@@ -8,6 +8,7 @@ import hashlib
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -84,9 +85,17 @@ class PostgresSearch(SqlBase):
     ) -> tuple[str, list[Any]]:
         tsquery, q_params = tsquery_sql(query)
         where, f_params = filter_sql(filters)
+        columns, rank = f"{tsquery} AS query", "q.query"
+        if query.excluded:
+            # ts_rank counts a negated word as one of the query's words: ranked by
+            # the rest alone, exclusions only remove papers, as on SQLite and in the
+            # hybrid and semantic modes.
+            rank_tsquery, r_params = tsquery_sql(replace(query, excluded=()))
+            columns, rank = f"{columns}, {rank_tsquery} AS rank", "q.rank"
+            q_params = [*q_params, *r_params]
         sql = (
-            f"SELECT p.id AS id, ts_rank({_WEIGHTS}, p.search_tsv, q.query, 0) AS score "
-            f"FROM papers p, (SELECT {tsquery} AS query) q "
+            f"SELECT p.id AS id, ts_rank({_WEIGHTS}, p.search_tsv, {rank}, 0) AS score "
+            f"FROM papers p, (SELECT {columns}) q "
             f"WHERE p.search_tsv @@ q.query AND {where} "
             f"ORDER BY {keyword_order_sql(order)} LIMIT ?"
         )

@@ -105,10 +105,11 @@ class SearchStore(Protocol):
         """Those of ``paper_ids`` that hold every required part of ``query`` (quoted
         phrases, ``+word``) and none of its excluded parts; its ranked words are ignored.
 
-        One statement per ``ID_CHUNK`` ids, probing the keyword index by row for just
-        these papers: the cost follows the number of candidates and parts, not the size
-        of the corpus or of an excluded word's posting list, so a semantic ranking can
-        honour the keyword constraints in a bounded time.
+        Matched as the keyword index matches (same tokenizer and stemming), but on
+        these papers alone: the cost follows the number of candidates, not the size of
+        the corpus or of an excluded word's posting list, so a ranking can honour the
+        constraints in a bounded time. PostgreSQL tests each candidate's stored
+        ``tsvector``; SQLite matches the candidates' texts in a scratch FTS5 table.
         """
         ...
 
@@ -240,7 +241,7 @@ class SearchQueries(SqlBase):
     def _constraint_sql(self, query: KeywordQuery, count: int) -> tuple[str, list[Any]]:
         """A statement selecting the ``id`` of the papers among ``count`` bound ids
         (bound first) that pass the required and excluded parts, and the parameters
-        after the ids."""
+        after the ids (PostgreSQL; SQLite overrides ``keyword_allowed``)."""
         raise NotImplementedError
 
     def refresh_keyword_index(self, *, limit: int | None = None) -> int:

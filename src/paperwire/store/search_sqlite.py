@@ -30,13 +30,11 @@ from paperwire.store.search_sql import (
     filter_sql,
     keyword_order_sql,
 )
-from paperwire.store.sql import Db, SqlBase
+from paperwire.store.sql import ID_CHUNK, Db, SqlBase, chunks
 
 # Must produce exactly what migration 0003's triggers present on delete.
-_FTS_VALUES = (
-    "p.rowid, p.title, "
-    "(SELECT group_concat(j.value ->> 'name', ' ') FROM json_each(p.authors) AS j), p.abstract"
-)
+_AUTHORS_TEXT = "(SELECT group_concat(j.value ->> 'name', ' ') FROM json_each(p.authors) AS j)"
+_FTS_VALUES = f"p.rowid, p.title, {_AUTHORS_TEXT}, p.abstract"
 _INSERT_FTS = "INSERT INTO papers_fts (rowid, title, authors, abstract) "
 _INSERT_NUMBERED_PAPER = (  # column names are constants
     f"INSERT INTO papers (rowid, {', '.join(PAPER_COLUMNS)}) "
@@ -182,25 +180,50 @@ class SqliteSearch(SqlBase):
         )
         return sql, [fts_expression(query), *params, limit]
 
-    def _constraint_sql(self, query: KeywordQuery, count: int) -> tuple[str, list[Any]]:
-        # FTS5 has no NOT on its own, so without a required part the test is "holds
-        # none of the excluded parts". The correlated subquery probes the index at each
-        # candidate's rowid (FTS5 seeks every phrase's posting list to it) instead of
-        # walking whole posting lists.
-        if query.required:
+    def keyword_allowed(self, paper_ids: Sequence[str], query: KeywordQuery) -> set[str]:
+        """The candidates' texts are indexed afresh in a private in-memory FTS5 table
+        made like ``papers_fts`` (same columns, same tokenizer), and the constraints
+        matched there, in one statement. Probing ``papers_fts`` itself at each
+        candidate costs FTS5 a posting-list seek per phrase, candidate and index
+        segment (20 exclusions, 50 candidates, 20k papers: ~50 ms against ~2 ms)."""
+        ids = list(dict.fromkeys(paper_ids))
+        if not ids or not (query.required or query.excluded):
+            return set(ids)
+        rows: list[dict[str, Any]] = []
+        with self._reading() as db:
+            for part in chunks(ids, ID_CHUNK):
+                rows += db.fetchall(
+                    f"SELECT p.id AS id, p.title AS title, {_AUTHORS_TEXT} AS authors, "
+                    f"p.abstract AS abstract FROM papers p WHERE p.id IN ({', '.join('?' * len(part))})",
+                    part,
+                )
+        if query.required:  # FTS5 has no NOT on its own: else match the excluded parts
             expression = fts_expression(
                 KeywordQuery(required=query.required, excluded=query.excluded)
             )
-            test = "EXISTS"
         else:
             expression = " OR ".join(fts_phrase(words) for words in query.excluded)
-            test = "NOT EXISTS"
-        sql = (
-            f"SELECT p.id AS id FROM papers p WHERE p.id IN ({', '.join('?' * count)}) "
-            f"AND {test} (SELECT 1 FROM papers_fts "
-            "WHERE papers_fts MATCH ? AND papers_fts.rowid = p.rowid)"
-        )
-        return sql, [expression]
+        scratch = self._candidate_index()
+        scratch.execute("BEGIN")
+        try:
+            scratch.executemany(
+                "INSERT INTO candidates (rowid, title, authors, abstract) VALUES (?, ?, ?, ?)",
+                [(k, r["title"], r["authors"], r["abstract"]) for k, r in enumerate(rows)],
+            )
+            matched = {
+                rows[hit[0]]["id"]
+                for hit in scratch.execute(
+                    "SELECT rowid FROM candidates WHERE candidates MATCH ?", (expression,)
+                )
+            }
+        finally:
+            scratch.execute("ROLLBACK")  # the table is empty again for the next call
+        return matched if query.required else {r["id"] for r in rows} - matched
+
+    def _candidate_index(self) -> sqlite3.Connection:
+        """This thread's in-memory database holding an empty FTS5 table ``candidates``
+        declared like ``papers_fts`` (``SqliteStore`` keeps one per thread)."""
+        raise NotImplementedError
 
     def _index_written_papers(self, db: Db, *, count: int) -> None:
         self._refresh_keyword(db, limit=count + UPSERT_CATCHUP)

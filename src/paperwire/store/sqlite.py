@@ -149,6 +149,24 @@ class SqliteStore(SqliteSearch, SqlStore):
                 self._readers.append(conn)
         return conn
 
+    def _candidate_index(self) -> sqlite3.Connection:
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            # Declared as the live keyword index is (read from the schema, not
+            # repeated here), so both tokenize and stem alike.
+            row = self._reader().execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'papers_fts'"
+            ).fetchone()
+            if row is None:
+                raise RuntimeError("the keyword index papers_fts is missing: run `paperwire db upgrade`")
+            declaration = row[0].split(" USING ", 1)[1]
+            scratch = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            scratch.execute(f"CREATE VIRTUAL TABLE candidates USING {declaration}")
+            self._local.scratch = scratch
+            with self._readers_lock:
+                self._readers.append(scratch)
+        return scratch  # type: ignore[no-any-return]
+
     @contextmanager
     def _reading(self) -> Iterator[SqliteDb]:
         conn = self._reader()
