@@ -1,6 +1,14 @@
 import pytest
 
-from paperwire.arxiv_ids import InvalidArxivId, is_arxiv_id, normalize_arxiv_id, parse_arxiv_id
+from paperwire.arxiv_ids import (
+    MAX_VERSION,
+    InvalidArxivId,
+    is_arxiv_category,
+    is_arxiv_id,
+    is_key_shaped,
+    normalize_arxiv_id,
+    parse_arxiv_id,
+)
 
 
 @pytest.mark.parametrize(
@@ -87,3 +95,46 @@ def test_long_input_is_shortened_in_message() -> None:
     with pytest.raises(InvalidArxivId) as info:
         parse_arxiv_id("x" * 500)
     assert len(str(info.value)) < 150
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "２１０１.００００１",  # fullwidth digits: int() reads them, so they were a second key
+        "2101.０0001",
+        "٢١٠١.٠٠٠٠١",  # Arabic-Indic
+        "hep-th/９９01001",
+        "2101.00001v２",
+        "2101.00001v²",
+    ],
+)
+def test_ids_are_ascii_digits_only(text: str) -> None:
+    with pytest.raises(InvalidArxivId):
+        parse_arxiv_id(text)
+
+
+def test_a_version_too_large_for_a_database_integer_is_refused() -> None:
+    assert parse_arxiv_id("2101.00001v999999").version == MAX_VERSION
+    for digits in ("1000000", "9" * 31, "9" * 5000):  # past 4,300 digits int() itself raises
+        with pytest.raises(InvalidArxivId, match=r"version number too large \(at most 999,999\)") as info:
+            parse_arxiv_id(f"https://arxiv.org/abs/2101.00001v{digits}")
+        assert str(info.value).startswith("'https://arxiv.org/abs/2101.00001v")
+
+
+@pytest.mark.parametrize("code", ["cs.CV", "hep-th", "q-bio.NC", "cond-mat.stat-mech", "math-ph", "physics.atom-ph", "econ.EM"])
+def test_real_categories_have_the_category_shape(code: str) -> None:
+    assert is_arxiv_category(code)
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["", "cs LG", "cs.LG ", "cs.LG\n", "<b>", "cs.LG.x", "1cs", "cs.L1", "ｃｓ.LG", "a" * 21, "cs." + "A" * 21, "cs$LG"],
+)
+def test_other_text_is_no_category(code: str) -> None:
+    assert not is_arxiv_category(code)
+
+
+def test_key_shape_is_an_id_without_version() -> None:
+    assert is_key_shaped("2101.00001") and is_key_shaped("hep-th/9901001") and is_key_shaped("math.GT/0309136")
+    assert not is_key_shaped("2101.00001v1") and not is_key_shaped("２１０１.００００１")
+    assert not is_key_shaped("pmid:1")
