@@ -54,13 +54,13 @@ def utc_today() -> date:
 
 def check_limit(limit: int, *, parameter: str = "limit") -> int:
     if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidParameter(parameter, f"must be between 1 and {MAX_LIMIT}, got {limit}")
+        raise InvalidParameter(parameter, f"must be between 1 and {MAX_LIMIT}, got {str(limit)[:40]}")
     return limit
 
 
 def check_offset(offset: int, *, parameter: str = "offset") -> int:
     if not 0 <= offset <= MAX_OFFSET:
-        raise InvalidParameter(parameter, f"must be between 0 and {MAX_OFFSET}, got {offset}")
+        raise InvalidParameter(parameter, f"must be between 0 and {MAX_OFFSET}, got {str(offset)[:40]}")
     return offset
 
 
