@@ -35,6 +35,7 @@ def create_app(
         static_files,
         status,
     )
+    from paperwire.web.body_limit import BodyLimitMiddleware
     from paperwire.web.hosts import TrustedHostMiddleware
     from paperwire.web.security import SecurityHeadersMiddleware
 
@@ -67,6 +68,7 @@ def create_app(
     caching.install(app, max_age=settings.cache_max_age)  # 304s before the page cache
     # Before the caches: a forged Host reaches no cached answer and no route.
     app.add_middleware(TrustedHostMiddleware, allowed=settings.trusted_hosts())
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # 413
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: 304s get the headers too
     # Order matters: specific routes before the catch-all /api/papers/{id:path} and
     # /papers/{id:path} (old-style arXiv ids contain a slash).
