@@ -267,7 +267,10 @@ def test_oai_cli_stores_the_good_records_of_a_page(replay: ReplayServer, databas
     page = (
         '<?xml version="1.0" encoding="UTF-8"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
         "<responseDate>2026-11-03T09:12:44Z</responseDate><request>x</request><ListRecords>"
-        + "".join(records) + "</ListRecords></OAI-PMH>"
+        + "".join(records)
+        # the list is complete (no token); a count no database integer holds is unknown
+        + f'<resumptionToken cursor="٠" completeListSize="{HUGE_VERSION}"/>'
+        + "</ListRecords></OAI-PMH>"
     )
     route(replay, FIRST, Reply(200, page, content_type="text/xml"), Reply(200, page, content_type="text/xml"))
     oai = {"PAPERWIRE_OAI_URL": replay.base_url + "/oai"}

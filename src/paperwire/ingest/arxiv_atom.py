@@ -37,10 +37,9 @@ def _text(el: Element | None) -> str:
 
 
 def _int(el: Element | None) -> int | None:
-    try:
-        return int(_text(el)) if el is not None else None
-    except ValueError:
-        return None
+    """ASCII digits of a sane size, else unknown (paging only reads these)."""
+    value = _text(el)
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 15 else None
 
 
 def _when(value: str, *, where: str, what: str) -> datetime | None:

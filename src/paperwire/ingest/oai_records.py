@@ -59,10 +59,10 @@ def _text(el: Element | None) -> str:
 
 
 def _int_attr(el: Element, name: str) -> int | None:
-    try:
-        return int(el.get(name, ""))
-    except ValueError:
-        return None
+    """A count the server announces (stored with the harvest state): ASCII digits that
+    fit a database integer, else unknown."""
+    value = el.get(name, "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 15 else None
 
 
 def _day(value: str) -> date | None:
