@@ -106,13 +106,23 @@ class Hit:
 
 @dataclass(frozen=True, slots=True)
 class SearchFilters:
-    """Filters applied before ranking, by every ranker and listing."""
+    """Filters with one meaning for every listing, feed and ranker (applied before
+    ranking), written as SQL once, in ``store/filters.py``:
 
-    categories: tuple[str, ...] = ()  # any of these (primary or cross-list)
-    date_from: date | None = None  # on the listed day (announcement, else first version)
-    date_until: date | None = None  # inclusive
+    * ``categories``: any of them, primary or cross-list; an archive name (no dot:
+      ``cs``, ``math``, ``astro-ph``) also matches its subcategories (``cs.AI``).
+    * ``author``: an author of that whole name, or, for a single word, of that family
+      name (a name's last word: ``Hopper`` matches ``Grace Hopper``); case and runs of
+      spaces are ignored (names are compared as ``author_key``s).
+    * ``date_from`` / ``date_until``: the listed day (announcement, else first
+      version), inclusive. ``has_code``, ``source``: equal.
+    """
+
+    categories: tuple[str, ...] = ()
+    date_from: date | None = None
+    date_until: date | None = None
     has_code: bool | None = None
-    author: str | None = None  # matches an author name, case-insensitive
+    author: str | None = None
     source: str | None = None
 
     @property

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from paperwire.models import DataVersion, Paper, SearchFilters
 from paperwire.store.codec import row_to_paper
-from paperwire.store.sql import Db, SqlBase, author_key
+from paperwire.store.filters import NO_FILTER, category_match, filter_sql
+from paperwire.store.sql import Db, SqlBase
 
 MEMO_ENTRIES = 256  # counts kept per store object
 
@@ -93,46 +95,26 @@ def listing_where(
     table: str = "papers",
     drive_from_categories: bool = False,
 ) -> tuple[str, list[Any]]:
-    """The WHERE clause (always non-empty) shared by listings, counts and facets."""
-    clauses = [f"{table}.listed_day IS NOT NULL"]
-    params: list[Any] = []
+    """The WHERE clause (always non-empty) shared by listings, counts and facets: the
+    day range ``start..end`` narrowed by the filters' own dates, then the filters in
+    the one filter language (``filters.py``). The author filter is looked up in its
+    index: an author has few papers, so collecting them beats walking the days."""
     f = filters or SearchFilters()
     lower = max((d for d in (start, f.date_from) if d is not None), default=None)
     upper = min((d for d in (end, f.date_until) if d is not None), default=None)
-    if lower is not None:
-        clauses.append(f"{table}.listed_day >= ?")
-        params.append(lower)
-    if upper is not None:
-        clauses.append(f"{table}.listed_day <= ?")
-        params.append(upper)
-    if f.categories:
-        marks = ", ".join("?" * len(f.categories))
-        if drive_from_categories:
-            # Few papers in these categories: collect them, then sort (an index lookup each).
-            clauses.append(
-                f"{table}.id IN (SELECT paper_id FROM paper_categories WHERE category IN ({marks}))"
-            )
-        else:
-            # Walk the day index newest first and probe each paper's categories (primary
-            # key): stops after one page for a common category or a bounded day range.
-            clauses.append(
-                "EXISTS (SELECT 1 FROM paper_categories pc "
-                f"WHERE pc.paper_id = {table}.id AND pc.category IN ({marks}))"
-            )
-        params.extend(f.categories)
-    if f.has_code is not None:
-        clauses.append(f"{table}.has_code = ?")
-        params.append(1 if f.has_code else 0)
-    if f.author:
-        clauses.append(f"{table}.id IN (SELECT paper_id FROM paper_authors WHERE name_key = ?)")
-        params.append(author_key(f.author))
-    if f.source:
-        clauses.append(f"{table}.source = ?")
-        params.append(f.source)
+    where, params = filter_sql(
+        replace(f, date_from=lower, date_until=upper),
+        alias=table,
+        by_category_index=drive_from_categories,
+        by_author_index=True,
+    )
+    clauses = [f"{table}.listed_day IS NOT NULL"]
+    if where != NO_FILTER:
+        clauses.append(where)
     if after is not None:
         # Row-value comparison: one index range on (listed_day, id), both dialects.
         clauses.append(f"({table}.listed_day, {table}.id) < (?, ?)")
-        params.extend([after[0], after[1]])
+        params = [*params, after[0], after[1]]
     return " AND ".join(clauses), params
 
 
@@ -184,11 +166,11 @@ class ListingQueries(SqlBase):
             return False
         if counting:
             return True
-        marks = ", ".join("?" * len(filters.categories))
+        cond, params = category_match(filters.categories, column="category")
         row = db.fetchone(
-            f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM paper_categories WHERE category IN ({marks}) "
+            f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM paper_categories WHERE {cond} "
             f"LIMIT {int(self.few_in_category) + 1}) AS t",
-            list(filters.categories),
+            params,
         )
         return row is not None and int(row["n"]) <= self.few_in_category
 

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from paperwire.models import Hit, KeywordQuery, SearchFilters
+from paperwire.store.filters import NO_FILTER, filter_sql
 from paperwire.store.search_sql import (
     KeywordOrder,
-    filter_sql,
     keyword_order_sql,
 )
 from paperwire.store.sql import Db, SqlBase
@@ -208,7 +208,7 @@ class PostgresSearch(SqlBase):
         planner picks an exact scan when the filters leave few candidates."""
         dim = len(vector)
         where, params = filter_sql(filters)
-        join = "" if where == "1=1" else " JOIN papers p ON p.id = e.paper_id"
+        join = "" if where == NO_FILTER else " JOIN papers p ON p.id = e.paper_id"
         conds = [f"e.model = {model_literal(model)}", where]
         args: list[Any] = [self._vector_param(vector), *params]
         if min_seq is not None:

@@ -1,7 +1,7 @@
 """Search: keyword index, embeddings and vectors; dialect-specific parts live in search_sqlite.py / search_postgres.py.
 
-Filters (``filter_sql``) are shared by every ranker so that they apply before ranking,
-inside the query that ranks.
+Filters (``filters.filter_sql``, the one filter language of listings and rankers) apply
+before ranking, inside the query that ranks.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from paperwire.models import Hit, KeywordQuery, SearchFilters
-from paperwire.store.sql import ID_CHUNK, Db, SqlBase, author_key, chunks
+from paperwire.store.filters import NO_FILTER, filter_sql
+from paperwire.store.sql import ID_CHUNK, Db, SqlBase, chunks
 
 KeywordOrder = Literal["relevance", "date"]
 
@@ -22,55 +23,6 @@ KeywordOrder = Literal["relevance", "date"]
 TITLE_WEIGHT = 4.0
 AUTHORS_WEIGHT = 2.0
 ABSTRACT_WEIGHT = 1.0
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def filter_sql(filters: SearchFilters | None, *, alias: str = "p") -> tuple[str, list[Any]]:
-    """A WHERE fragment (``1=1`` when there is nothing to filter) and its parameters
-    for ``papers AS alias``: the same filters for every ranker, applied before ranking.
-
-    A category without a dot (``cs``, ``math``) also matches its subcategories; the
-    author filter matches a whole name or a family name, case- and space-insensitive.
-    """
-    if filters is None or filters.empty:
-        return "1=1", []
-    clauses: list[str] = []
-    params: list[Any] = []
-    if filters.categories:
-        ors = []
-        for category in filters.categories:
-            ors.append("c.category = ?")
-            params.append(category)
-            if "." not in category:
-                ors.append("c.category LIKE ? ESCAPE '\\'")
-                params.append(_like_escape(category) + ".%")
-        clauses.append(
-            f"EXISTS (SELECT 1 FROM paper_categories c WHERE c.paper_id = {alias}.id "
-            f"AND ({' OR '.join(ors)}))"
-        )
-    if filters.date_from is not None:
-        clauses.append(f"{alias}.listed_day >= ?")
-        params.append(filters.date_from)
-    if filters.date_until is not None:
-        clauses.append(f"{alias}.listed_day <= ?")
-        params.append(filters.date_until)
-    if filters.has_code is not None:
-        clauses.append(f"{alias}.has_code = ?")
-        params.append(1 if filters.has_code else 0)
-    if filters.author:
-        key = author_key(filters.author)
-        clauses.append(
-            f"EXISTS (SELECT 1 FROM paper_authors a WHERE a.paper_id = {alias}.id "
-            "AND (a.name_key = ? OR a.name_key LIKE ? ESCAPE '\\'))"
-        )
-        params.extend([key, "% " + _like_escape(key)])
-    if filters.source is not None:
-        clauses.append(f"{alias}.source = ?")
-        params.append(filters.source)
-    return " AND ".join(clauses), params
 
 
 def keyword_order_sql(order: KeywordOrder, *, alias: str = "p") -> str:
@@ -395,7 +347,8 @@ class SearchQueries(SqlBase):
         # ``+e.model``: look rows up by their seq key; SQLite would otherwise walk the
         # model's whole (model, paper_id) index checking each seq (22 ms vs 0.3 ms, 100k).
         where, params = filter_sql(filters)
-        join = "" if where == "1=1" else " JOIN papers p ON p.id = e.paper_id"
+        join = "" if where == NO_FILTER else " JOIN papers p ON p.id = e.paper_id"
+        model_column = "+e.model" if self.dialect == "sqlite" else "e.model"
         found: dict[int, tuple[str, np.ndarray]] = {}
         with self._reading() as db:
             for part in chunks([int(s) for s in seqs], ID_CHUNK):
@@ -403,7 +356,7 @@ class SearchQueries(SqlBase):
                 for row in db.fetchall(
                     f"SELECT e.seq, e.paper_id, {self._vector_column()} AS v "
                     f"FROM paper_embeddings e{join} "
-                    f"WHERE +e.model = ? AND e.seq IN ({marks}) AND {where}",
+                    f"WHERE {model_column} = ? AND e.seq IN ({marks}) AND {where}",
                     [model, *part, *params],
                 ):
                     found[int(row["seq"])] = (row["paper_id"], self._decode_vector(row["v"]))

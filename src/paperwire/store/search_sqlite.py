@@ -22,12 +22,12 @@ import orjson
 
 from paperwire.models import Hit, KeywordQuery, SearchFilters
 from paperwire.store.codec import PAPER_COLUMNS
+from paperwire.store.filters import NO_FILTER, filter_sql
 from paperwire.store.search_sql import (
     ABSTRACT_WEIGHT,
     AUTHORS_WEIGHT,
     TITLE_WEIGHT,
     KeywordOrder,
-    filter_sql,
     keyword_order_sql,
 )
 from paperwire.store.sql import ID_CHUNK, Db, SqlBase, chunks
@@ -160,7 +160,7 @@ class SqliteSearch(SqlBase):
         order: KeywordOrder,
     ) -> tuple[str, list[Any]]:
         where, params = filter_sql(filters)
-        if where == "1=1" and order == "relevance":
+        if where == NO_FILTER and order == "relevance":
             # Rank inside the FTS5 table first and read only the top rows of ``papers``:
             # joining every match first cost one random read of a large row per match
             # (8,000 matches at 1M papers: ~170 ms against ~35 ms; docs/benchmarks.md).
@@ -316,7 +316,7 @@ class SqliteSearch(SqlBase):
     ) -> list[Hit]:
         """Exact: sqlite-vec's distance over every candidate row (filters first)."""
         where, params = filter_sql(filters)
-        join = "" if where == "1=1" else " JOIN papers p ON p.id = e.paper_id"
+        join = "" if where == NO_FILTER else " JOIN papers p ON p.id = e.paper_id"
         # Newer rows only (what an ANN file does not cover yet): walk the seq key, not
         # the model index (the unary + keeps SQLite from choosing it).
         conds = ["e.model = ?" if min_seq is None else "+e.model = ?", where]
