@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
 from paperwire.models import Paper, UpsertCounts
+from paperwire.store.announcements_sql import AnnouncementStore
 from paperwire.store.bulk_sql import BulkLoadStore
 from paperwire.store.harvest_sql import HarvestStore
 from paperwire.store.leases_sql import LeaseStore
@@ -51,6 +52,7 @@ class PaperStore(Protocol):
 @runtime_checkable
 class Store(
     PaperStore,
+    AnnouncementStore,
     BulkLoadStore,
     HarvestStore,
     LeaseStore,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from paperwire.store.announcements_sql import AnnouncementQueries
 from paperwire.store.bulk_sql import BulkLoadQueries
 from paperwire.store.harvest_sql import HarvestQueries
 from paperwire.store.listing_sql import ListingQueries
@@ -12,6 +13,7 @@ from paperwire.store.search_sql import SearchQueries
 class SqlStore(
     BulkLoadQueries,  # builds on PaperQueries (its fallback upserts) and LeaseQueries
     HarvestQueries,
+    AnnouncementQueries,
     RunQueries,
     SearchQueries,
     ListingQueries,
