@@ -16,6 +16,8 @@ paperwire's own rankers change:
 
 ``CachingEmbedder`` wraps an embedder and keeps every vector it made in
 ``bench/out/`` keyed by model name and a hash of the text, so a rerun embeds nothing.
+Delete ``bench/out/search_quality/embeddings`` (or pass ``--no-cache``) after changing
+how a model embeds without changing its name.
 """
 
 from __future__ import annotations
@@ -149,7 +151,10 @@ class CachingEmbedder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         keys = [self.key(t) for t in texts]
-        todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self.vectors}.items())
+        # in the order given: an int8 ONNX model quantises activations per batch, so a
+        # vector depends (cosine ~0.99) on the texts embedded with it; a first run then
+        # stores exactly what the uncached embedder returns
+        todo = list({k: t for k, t in zip(keys, texts, strict=True) if k not in self.vectors}.items())
         if todo:
             made = self.inner.embed([t for _, t in todo])
             for (k, _), vector in zip(todo, made, strict=True):
