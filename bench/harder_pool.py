@@ -15,7 +15,8 @@ pool it was judged from. After a ranker changes, ``--unjudged`` lists only the p
 papers a query's ``judged`` does not hold yet: judge those, add them to ``judged`` (and
 to ``relevant`` where they are), so the figures do not undercount the new ranker.
 
-Run: ``PYTHONPATH=src python bench/harder_pool.py [--medline PATH] [--depth 15] [--unjudged]``
+Run: ``PYTHONPATH=src python bench/harder_pool.py [--medline PATH] [--depth 15] [--unjudged]
+[--postgres URL]``
 """
 
 from __future__ import annotations
@@ -58,13 +59,14 @@ def main() -> None:
     parser.add_argument("--depth", type=int, default=15)
     parser.add_argument("--data-dir", type=Path, default=Path("./data"))
     parser.add_argument("--unjudged", action="store_true", help="list only papers not judged yet")
+    parser.add_argument("--postgres", help="pool PostgreSQL's rankings: an empty database URL")
     args = parser.parse_args()
     cache = OUT / "embeddings"
     embedder = CachingEmbedder(build_embedder(Settings(embedder="onnx", data_dir=args.data_dir)), cache)
     baseline = CachingEmbedder(SentenceEmbedder(), cache)
     data = json.loads(HARDER.read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory() as tmp:
-        store = harder_store(f"sqlite:///{tmp}/pool.db", args.medline)
+        store = harder_store(args.postgres or f"sqlite:///{tmp}/pool.db", args.medline)
         rankers = harder_rankers(store, embedder, baseline, limit=args.depth)
         papers = {p.id: p for p in store.get_papers([p.id for p in store.latest_papers(limit=100_000)])}
         ids = sorted(papers)
