@@ -128,7 +128,7 @@ def convert_only(path: Path) -> tuple[int, float]:
     cycle collector off as the importer runs it)."""
     import gc
 
-    from paperwire.ingest.snapshot import record_to_paper
+    from paperwire.ingest.snapshot_convert import record_to_paper
 
     gc.disable()
     t0 = time.perf_counter()
@@ -149,7 +149,7 @@ def writer_breakdown(path: Path, lines: int) -> None:
     import gc
 
     import paperwire.store.sqlite as sqlite_backend
-    from paperwire.ingest.snapshot import convert_lines
+    from paperwire.ingest.snapshot_convert import convert_lines
     from paperwire.store import open_store, upgrade_database
     from paperwire.store.codec import bulk_rows
 

@@ -37,7 +37,8 @@ STORE_INTERNALS_ALLOWED: frozenset[tuple[str, str]] = frozenset(
         ("paperwire.ingest.medline", "paperwire.store.base"),
         ("paperwire.ingest.sample", "paperwire.store.base"),
         ("paperwire.ingest.snapshot", "paperwire.store.base"),
-        ("paperwire.ingest.snapshot", "paperwire.store.codec"),
+        ("paperwire.ingest.snapshot_pipeline", "paperwire.store.codec"),
+        ("paperwire.ingest.snapshot_writer", "paperwire.store.codec"),
         ("paperwire.worker", "paperwire.store.base"),
         ("paperwire.worker", "paperwire.store.harvest_sql"),
     }

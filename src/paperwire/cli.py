@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
 from paperwire.config import Settings
+
+if TYPE_CHECKING:
+    from paperwire.ingest.report import ImportReport
 
 app = typer.Typer(help="paperwire: gather, search and deliver research papers.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
@@ -32,19 +35,30 @@ def _open_store(upgrade: bool = True):  # type: ignore[no-untyped-def]
     return open_store(s.database_url)
 
 
-def print_summary(report_dict: dict[str, object], *, as_json: bool, what: str) -> None:
-    """One summary line (or JSON) at the end of every ingest; errors go to stderr."""
-    errors = report_dict.get("errors") or []
-    assert isinstance(errors, list)
-    for err in errors:
+def report_ingest(
+    report: ImportReport, *, what: str, as_json: bool, errors_expected: bool = False
+) -> None:
+    """How every ingest ends: its notes and errors on stderr, one summary line (or
+    ``report.as_dict()`` as JSON) on stdout, and exit code 1 unless ``report.ok``.
+    ``errors_expected``: problems that are part of the input (the bundled sample
+    includes recorded arXiv error feeds on purpose) are neither shown nor a failure."""
+    summary = report.as_dict()
+    for note in report.notes:
+        typer.echo(f"note: {note}", err=True)
+    if errors_expected:
+        summary["errors"] = []
+    for err in cast(list[str], summary["errors"]):
         typer.echo(f"error: {err}", err=True)
     if as_json:
-        typer.echo(json.dumps(report_dict))
+        typer.echo(json.dumps(summary))
     else:
+        counts = report.counts
         typer.echo(
-            f"{what}: added {report_dict['added']}, updated {report_dict['updated']}, "
-            f"unchanged {report_dict['unchanged']}, failed {report_dict['failed']}"
+            f"{what}: added {counts.added}, updated {counts.updated}, "
+            f"unchanged {counts.unchanged}, failed {counts.failed}"
         )
+    if not (report.ok or errors_expected):
+        raise typer.Exit(1)
 
 
 @db_app.command("upgrade")
@@ -72,13 +86,11 @@ def ingest_atom(
     try:
         with progress_over(len(files), "atom files", enabled=not as_json) as advance:
             report = run_source(
-                store, "atom", lambda: import_atom_files(store, files, on_file=lambda _p: advance())
+                store, "atom", lambda: import_atom_files(store, files, on_progress=advance)
             )
     finally:
         store.close()
-    print_summary(report.as_dict(), as_json=as_json, what="atom")
-    if not report.ok:
-        raise typer.Exit(1)
+    report_ingest(report, what="atom", as_json=as_json)
 
 
 @ingest_app.command("sample")
@@ -97,10 +109,7 @@ def ingest_sample(
     if report is None:
         typer.echo("sample: database already has papers, nothing loaded")
         return
-    # The recordings include arXiv error feeds on purpose; they are expected here.
-    d = report.as_dict()
-    d["errors"] = []
-    print_summary(d, as_json=as_json, what="sample")
+    report_ingest(report, what="sample", as_json=as_json, errors_expected=True)
 
 
 # --- ingest arxiv / ingest oai: the arXiv API and OAI-PMH, over the network -----------
@@ -146,14 +155,12 @@ def ingest_arxiv(
         with progress_over(total, "arXiv API", enabled=not as_json) as advance:
             report = run_source(store, "arxiv", lambda: ingest_arxiv_query(
                 store, api, query=query, ids=id_list, max_results=max_results,
-                page_size=page_size, sort_by=sort_by, sort_order=sort_order, on_page=advance,
+                page_size=page_size, sort_by=sort_by, sort_order=sort_order, on_progress=advance,
             ))
     finally:
         store.close()
         http.close()
-    print_summary(report.as_dict(), as_json=as_json, what="arxiv")
-    if not report.ok:
-        raise typer.Exit(1)
+    report_ingest(report, what="arxiv", as_json=as_json)
 
 
 def _parse_day(value: str | None, option: str):  # type: ignore[no-untyped-def]
@@ -196,19 +203,15 @@ def ingest_oai(
                 f"oai:{set_spec or 'all'}",
                 lambda: harvest_oai(
                     store, oai, set_spec=set_spec, from_date=from_date, until=until_date,
-                    prefix=prefix, on_page=advance,
+                    prefix=prefix, on_progress=advance,
                 ),
             )
     finally:
         store.close()
         http.close()
-    for note in report.notes:
-        typer.echo(f"note: {note}", err=True)
     if not report.completed:
         typer.echo("the harvest stopped; run the same command again to resume it", err=True)
-    print_summary(report.as_dict(), as_json=as_json, what="oai")
-    if not report.ok:
-        raise typer.Exit(1)
+    report_ingest(report, what="oai", as_json=as_json)
 
 
 # --- ingest snapshot / ingest medline: bulk files -------------------------------------
@@ -237,20 +240,12 @@ def ingest_snapshot(
     store = _open_store()
     try:
         with progress_over(total, f"snapshot {file.name}", enabled=not as_json, unit="bytes") as advance:
-            done = [0]
-
-            def on_progress(position: int) -> None:
-                advance(position - done[0])
-                done[0] = position
-
             report = run_source(store, "snapshot", lambda: import_snapshot(
-                store, file, batch_size=batch_size, on_progress=on_progress, workers=workers
+                store, file, batch_size=batch_size, on_progress=advance, workers=workers
             ))
     finally:
         store.close()
-    print_summary(report.as_dict(), as_json=as_json, what="snapshot")
-    if not report.ok:
-        raise typer.Exit(1)
+    report_ingest(report, what="snapshot", as_json=as_json)
 
 
 @ingest_app.command("medline")
@@ -273,15 +268,7 @@ def ingest_medline(
             ))
     finally:
         store.close()
-    if report.deletions and not as_json:
-        typer.echo(
-            f"note: {report.deletions} PMIDs listed in <DeleteCitation>; "
-            f"{report.deleted} of them were stored and are now deleted",
-            err=True,
-        )
-    print_summary(report.as_dict(), as_json=as_json, what="medline")
-    if not report.ok:
-        raise typer.Exit(1)
+    report_ingest(report, what="medline", as_json=as_json)
 
 
 # --- ingest announcements / worker: daily listings, scheduled jobs --------------------
@@ -310,7 +297,7 @@ def ingest_announcements_cmd(
                 "announcements",
                 lambda: ingest_announcements(
                     store, fetcher, categories, base_url=s.announcements_url,
-                    on_category=lambda _c: advance(),
+                    on_progress=advance,
                 ),
             )
     finally:
@@ -320,9 +307,7 @@ def ingest_announcements_cmd(
         for day in report.days:
             what = f"announced, {day.papers} listed" if day.status == "announced" else "no announcement"
             typer.echo(f"{day.category} {day.day.isoformat()}: {what}")
-    print_summary(report.as_dict(), as_json=as_json, what="announcements")
-    if not report.ok:
-        raise typer.Exit(1)
+    report_ingest(report, what="announcements", as_json=as_json)
 
 
 @app.command()
@@ -399,7 +384,7 @@ def index(
         with progress_over(total, f"embedding ({embedder.name})", enabled=not as_json) as advance:
             report = index_papers(
                 store, embedder, batch_size=batch_size,
-                on_batch=lambda r: advance(r.last_batch), vectors=vectors,
+                on_progress=advance, vectors=vectors,
             )
     finally:
         store.close()

@@ -1,11 +1,20 @@
-"""A rich progress bar on a terminal, silence elsewhere (pipes, CI, --json)."""
+"""How long jobs report progress, and a rich progress bar that shows it on a terminal
+(silence elsewhere: pipes, CI, --json).
+
+One convention everywhere: a long job takes ``on_progress: Progress | None`` and calls
+``on_progress(n)`` each time ``n`` more units are done (bytes of the file read, records,
+files, categories, papers embedded): increments, never a running total, so the caller
+can hand them straight to a bar's ``advance`` or add them up.
+"""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
+
+Progress = Callable[[int], None]
 
 
 class Advance(Protocol):

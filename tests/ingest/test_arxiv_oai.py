@@ -127,7 +127,7 @@ def test_three_page_harvest_and_idempotent_rerun(replay: ReplayServer, store: St
     route_three_pages(replay)
     oai = oai_for(replay)
     seen_pages: list[int] = []
-    report = harvest_oai(store, oai, set_spec="cs", from_date=date(2026, 11, 1), on_page=seen_pages.append)
+    report = harvest_oai(store, oai, set_spec="cs", from_date=date(2026, 11, 1), on_progress=seen_pages.append)
     assert report.ok and report.completed
     assert report.counts.as_dict() == {"added": 7, "updated": 0, "unchanged": 0, "failed": 0}
     assert (report.pages, report.records, report.deleted) == (3, 8, 1)
@@ -291,7 +291,7 @@ def test_a_second_harvest_of_the_same_set_waits_its_turn(replay: ReplayServer, s
             rivals.append(harvest_oai(store, oai, set_spec="cs", from_date=date(2026, 11, 1)))
             assert len(replay.requests) == requests_before  # the rival fetched nothing
 
-    report = harvest_oai(store, oai, set_spec="cs", from_date=date(2026, 11, 1), on_page=start_a_rival)
+    report = harvest_oai(store, oai, set_spec="cs", from_date=date(2026, 11, 1), on_progress=start_a_rival)
     assert report.ok and report.completed and report.counts.added == 7
     [rival] = rivals
     assert not rival.ok and not rival.completed  # type: ignore[attr-defined]

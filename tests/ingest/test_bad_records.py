@@ -29,7 +29,10 @@ JUST_TOO_LONG = "a" * 100_001
 
 
 def summary(out: str) -> dict[str, Any]:
-    return json.loads(out.strip().splitlines()[-1])
+    found: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    # every importer's --json summary has the same common keys (ingest/report.py)
+    assert {"added", "updated", "unchanged", "failed", "error_count", "errors", "notes"} <= set(found)
+    return found
 
 
 # --- the arXiv metadata snapshot ---------------------------------------------------

@@ -34,7 +34,9 @@ def test_ingest_arxiv_query_and_ids(replay, tmp_path: Path) -> None:  # type: ig
     api = {"PAPERWIRE_ARXIV_API_URL": replay.base_url + "/api/query"}
     first = run_cli(["ingest", "arxiv", "--query", "testing", "--max", "20", "--page-size", "10", "--json"], url, **api)
     assert first.returncode == 0, first.stderr
-    assert json.loads(first.stdout) == {"added": 20, "updated": 0, "unchanged": 0, "failed": 0, "errors": []}
+    assert json.loads(first.stdout) == {
+        "added": 20, "updated": 0, "unchanged": 0, "failed": 0, "error_count": 0, "errors": [], "notes": [],
+    }
     again = run_cli(["ingest", "arxiv", "-q", "testing", "--max", "20", "--page-size", "10"], url, **api)
     assert again.returncode == 0
     assert again.stdout.strip() == "arxiv: added 0, updated 0, unchanged 20, failed 0"

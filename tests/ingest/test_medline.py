@@ -148,7 +148,7 @@ def test_unsafe_xml_is_refused(sqlite_store: Store, tmp_path: Path, content: str
     path = tmp_path / "evil.xml"
     path.write_text(content)
     report = import_medline(sqlite_store, [path, EXCERPT_GZ])
-    assert any(str(path) in e and "refused unsafe XML" in e for e in report.file_errors)
+    assert any(str(path) in e and "refused unsafe XML" in e for e in report.stops)
     assert sqlite_store.get_paper("pmid:1") is None
     assert report.counts.added == 60  # the next file still imports
     assert not report.ok
@@ -163,8 +163,8 @@ def test_malformed_and_truncated_files_keep_what_was_read(sqlite_store: Store, t
     truncated = tmp_path / "cut.xml.gz"
     truncated.write_bytes(gzip.compress(gzip.decompress(data))[: len(data) // 2])
     report = import_medline(sqlite_store, [broken, truncated])
-    assert len(report.file_errors) == 2
-    malformed, cut_file = report.file_errors
+    assert len(report.stops) == 2
+    malformed, cut_file = report.stops
     assert str(broken) in malformed and "malformed XML at line" in malformed
     assert str(truncated) in cut_file and "truncated" in cut_file
     assert sqlite_store.get_paper("pmid:10704411") is not None  # before the break: kept
@@ -173,7 +173,7 @@ def test_malformed_and_truncated_files_keep_what_was_read(sqlite_store: Store, t
 
 def test_missing_file_is_reported(sqlite_store: Store, tmp_path: Path) -> None:
     report = import_medline(sqlite_store, [tmp_path / "nope.xml.gz"])
-    assert "nope.xml.gz" in report.file_errors[0] and "cannot read" in report.file_errors[0]
+    assert "nope.xml.gz" in report.stops[0] and "cannot read" in report.stops[0]
 
 
 def _update_file(path: Path, body: str) -> Path:

@@ -12,14 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paperwire.ingest.snapshot import (
-    _line_chunks,
-    _spans,
-    _squash,
-    import_snapshot,
-    parse_created,
-    record_to_paper,
-)
+from paperwire.ingest.snapshot import import_snapshot
+from paperwire.ingest.snapshot_convert import _squash, parse_created, record_to_paper
+from paperwire.ingest.snapshot_pipeline import line_chunks, span_chunks
 from paperwire.models import UpsertCounts
 from paperwire.store import Store
 
@@ -123,7 +118,8 @@ def test_imports_a_good_file_in_batches(store: Store, tmp_path: Path) -> None:
     assert report.counts == UpsertCounts(added=25)
     assert report.lines == 25
     assert store.count_papers() == 25
-    assert seen == sorted(seen) and seen[-1] == path.stat().st_size and len(seen) >= 3
+    # increments of the bytes read, as every importer reports progress (progress.py)
+    assert all(n > 0 for n in seen) and sum(seen) == path.stat().st_size and len(seen) >= 3
     got = store.get_paper("0704.0001")
     assert got is not None and got.version == 2 and got.doi == "10.1103/PhysRevD.76.013009"
 
@@ -241,9 +237,9 @@ def test_spans_read_by_converters_hold_the_lines_line_chunks_yield(
     path = tmp_path_factory.mktemp("spans") / "snap.jsonl"
     path.write_bytes(b"\n".join(lines) + (b"\n" if last_newline and lines else b""))
     with path.open("rb") as fh:
-        expected = [(first + i, line) for first, got in _line_chunks(fh, chunk) for i, line in enumerate(got)]
+        expected = [(first + i, line) for first, got in line_chunks(fh, chunk) for i, line in enumerate(got)]
     with path.open("rb") as fh:
-        spans = list(_spans(fh, str(path), chunk))
+        spans = list(span_chunks(fh, str(path), chunk))
     assert [(first + i, line) for first, span in spans for i, line in enumerate(span.read())] == expected
     assert all(len(span.read()) == span.count for _, span in spans)
 

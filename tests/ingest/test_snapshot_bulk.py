@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from paperwire.ingest.snapshot import convert_lines, import_snapshot
+from paperwire.ingest.snapshot import import_snapshot
+from paperwire.ingest.snapshot_convert import convert_lines
 from paperwire.models import SearchFilters, UpsertCounts
 from paperwire.search.keyword import keyword_search
 from paperwire.search.query import parse_query

@@ -8,7 +8,7 @@ import pytest
 
 from paperwire.models import SearchFilters
 from paperwire.search.embed import HashEmbedder
-from paperwire.search.index import IndexReport, index_papers, paper_text
+from paperwire.search.index import index_papers, paper_text
 from paperwire.search.semantic import semantic_search, similar_papers
 from paperwire.store import Store
 from tests.search.vectors import newest_seq
@@ -23,12 +23,16 @@ def test_index_is_resumable_after_a_crash_between_batches(sample_store: Store) -
     total = sample_store.count_papers()
     assert sample_store.count_papers_to_embed(embedder.name) == total
 
-    def crash_after_two(report: IndexReport) -> None:
-        if report.batches == 2:
+    batches: list[int] = []
+
+    def crash_after_two(papers: int) -> None:
+        batches.append(papers)
+        if len(batches) == 2:
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        index_papers(sample_store, embedder, batch_size=10, on_batch=crash_after_two)
+        index_papers(sample_store, embedder, batch_size=10, on_progress=crash_after_two)
+    assert batches == [10, 10]
     # Both committed batches survived the crash; nothing else was written.
     assert sample_store.count_embeddings(embedder.name) == 20
     assert sample_store.count_papers_to_embed(embedder.name) == total - 20
@@ -171,13 +175,13 @@ def test_first_indexing_defers_the_vector_index_even_when_interrupted(sample_sto
     postgres = sample_store.dialect == "postgresql"
     during: list[bool] = []
 
-    def crash_after_two(report: IndexReport) -> None:
+    def crash_after_two(papers: int) -> None:
         during.append(_has_hnsw_index(sample_store, embedder.name))
-        if report.batches == 2:
+        if len(during) == 2:
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        index_papers(sample_store, embedder, batch_size=10, on_batch=crash_after_two)
+        index_papers(sample_store, embedder, batch_size=10, on_progress=crash_after_two)
     assert during == [False, False]  # deferred while the first load ran
     assert sample_store.count_embeddings(embedder.name) == 20
     assert _has_hnsw_index(sample_store, embedder.name) is postgres  # built in the cleanup

@@ -12,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from paperwire.ingest.arxiv_rss import DEFAULT_FEED_URL, DayListing, feed_url, parse_listing
 from paperwire.ingest.errors import IngestError
 from paperwire.ingest.links import with_links
 from paperwire.ingest.polite import PoliteFetcher
+from paperwire.ingest.report import ImportReport
 from paperwire.models import AnnouncementDay, Paper, UpsertCounts
+from paperwire.progress import Progress
 from paperwire.store.base import Store
 
 
@@ -26,19 +29,14 @@ def utc_now() -> datetime:
 
 
 @dataclass(slots=True)
-class AnnouncementReport:
-    counts: UpsertCounts = field(default_factory=UpsertCounts)
-    errors: list[str] = field(default_factory=list)
+class AnnouncementReport(ImportReport):
+    """Also each category's day: announced (with how many papers) or not."""
+
     days: list[AnnouncementDay] = field(default_factory=list)
+    skipped: ClassVar[str] = "items left out"
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def as_dict(self) -> dict[str, object]:
+    def details(self) -> dict[str, object]:
         return {
-            **self.counts.as_dict(),
-            "errors": list(self.errors),
             "days": [
                 {"category": d.category, "day": d.day.isoformat(), "status": d.status, "papers": d.papers}
                 for d in self.days
@@ -106,20 +104,21 @@ def ingest_announcements(
     *,
     base_url: str = DEFAULT_FEED_URL,
     clock: Callable[[], datetime] = utc_now,
-    on_category: Callable[[str], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> AnnouncementReport:
-    """Fetch and store today's listing of each category; a bad one does not stop the rest."""
+    """Fetch and store today's listing of each category; a bad one does not stop the rest.
+    ``on_progress(1)`` after each category."""
     report = AnnouncementReport()
     for category in dict.fromkeys(categories):  # each once, in the given order
         try:
             listing = fetch_listing(fetcher, category, base_url=base_url, today=clock)
             day, counts = store_listing(store, listing, fetched_at=clock())
-            report.counts += counts + UpsertCounts(failed=len(listing.failures))
-            report.errors.extend(listing.failures)  # items left out; the day's others are stored
+            report.counts += counts
+            for failure in listing.failures:  # items left out; the day's others are stored
+                report.add_error(failure)
             report.days.append(day)
         except IngestError as exc:
-            report.errors.append(str(exc))
-            report.counts += UpsertCounts(failed=1)
-        if on_category:
-            on_category(category)
+            report.add_stop(str(exc), failed=1)
+        if on_progress:
+            on_progress(1)
     return report

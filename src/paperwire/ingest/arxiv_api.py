@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 from paperwire.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from paperwire.ingest.arxiv_atom import AtomPage, parse_atom_page
 from paperwire.ingest.errors import ArxivApiError, IngestError
-from paperwire.ingest.files import ImportReport
 from paperwire.ingest.http import HttpClient
 from paperwire.ingest.polite import FetchError, PoliteFetcher, describe_url
-from paperwire.models import Paper, UpsertCounts
+from paperwire.ingest.report import ImportReport
+from paperwire.models import Paper
+from paperwire.progress import Progress
 from paperwire.store.base import Store
 
 if TYPE_CHECKING:
@@ -234,12 +235,12 @@ def ingest_arxiv_query(
     page_size: int = 100,
     sort_by: str = "relevance",
     sort_order: str = "descending",
-    on_page: Callable[[int], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> ImportReport:
     """Search (``query``) or look up (``ids``) and upsert, one transaction per page.
 
     A failure stops the run and is reported; pages already stored stay stored, and a
-    rerun upserts the same papers as unchanged. ``on_page(n)`` is told each page's size.
+    rerun upserts the same papers as unchanged. ``on_progress(n)`` is told each page's size.
     """
     if (query is None) == (ids is None):
         raise ValueError("give exactly one of query or ids")
@@ -255,19 +256,18 @@ def ingest_arxiv_query(
                 sort_order=sort_order,
             ):
                 report.counts += store.upsert_papers(page.papers)
-                report.errors.extend(message for _, message in page.failures)
-                report.counts += UpsertCounts(failed=len(page.failures))
-                if on_page:
-                    on_page(len(page.papers) + len(page.failures))
+                for _, message in page.failures:
+                    report.add_error(message)
+                if on_progress:
+                    on_progress(len(page.papers) + len(page.failures))
         else:
             lookup = fetch_papers_by_ids(api, ids or [], page_size=page_size)
             report.counts += store.upsert_papers(lookup.found.values())
             problems = lookup.problems()
-            report.errors.extend(problems)
-            report.counts += UpsertCounts(failed=len(problems))
-            if on_page:
-                on_page(len(lookup.found) + len(problems))
+            for problem in problems:
+                report.add_error(problem)
+            if on_progress:
+                on_progress(len(lookup.found) + len(problems))
     except IngestError as exc:
-        report.errors.append(str(exc))
-        report.counts += UpsertCounts(failed=1)
+        report.add_stop(str(exc), failed=1)
     return report

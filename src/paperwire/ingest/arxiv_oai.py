@@ -27,7 +27,7 @@ Entry point: ``harvest_oai(store, oai, set_spec=…, from_date=…, until=…, p
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +35,8 @@ from paperwire.ingest.errors import IngestError
 from paperwire.ingest.http import HttpClient
 from paperwire.ingest.oai_records import PREFIXES, OaiError, OaiPage, parse_oai_page
 from paperwire.ingest.polite import FetchError, PoliteFetcher, describe_url
-from paperwire.models import UpsertCounts
+from paperwire.ingest.report import ImportReport
+from paperwire.progress import Progress
 from paperwire.store.base import Store
 from paperwire.store.harvest_sql import HarvestKey
 from paperwire.store.leases_sql import new_owner
@@ -89,7 +90,7 @@ class OaiClient:
 
 
 @dataclass(slots=True)
-class HarvestReport:
+class HarvestReport(ImportReport):
     """What one run did. ``completed`` is False when the run stopped early; the
     stored state then says where the next run resumes."""
 
@@ -97,9 +98,6 @@ class HarvestReport:
     prefix: str
     from_date: date | None = None
     until: date | None = None
-    counts: UpsertCounts = field(default_factory=UpsertCounts)
-    errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
     pages: int = 0  # pages stored by this run
     records: int = 0  # records in them (papers, deleted and failed)
     deleted: int = 0
@@ -112,13 +110,10 @@ class HarvestReport:
 
     @property
     def ok(self) -> bool:
-        return (self.completed or self.stopped_at_page_limit) and not self.errors
+        return (self.completed or self.stopped_at_page_limit) and self.error_count == 0
 
-    def as_dict(self) -> dict[str, object]:
+    def details(self) -> dict[str, object]:
         return {
-            **self.counts.as_dict(),
-            "errors": list(self.errors),
-            "notes": list(self.notes),
             "set": self.set_spec,
             "prefix": self.prefix,
             "from": self.from_date.isoformat() if self.from_date else None,
@@ -153,11 +148,11 @@ def harvest_oai(
     from_date: date | None = None,
     until: date | None = None,
     prefix: str = "arXiv",
-    on_page: Callable[[int], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> HarvestReport:
     """Harvest one (set, prefix) window, resuming an interrupted one. Never raises for
     network or data problems: they end the run and are in ``report.errors``.
-    ``on_page(n)`` is told the number of records of each stored page."""
+    ``on_progress(n)`` is told the number of records of each stored page."""
     if prefix not in PREFIXES:
         raise ValueError(f"prefix {prefix!r}: expected one of {', '.join(PREFIXES)}")
     if from_date and until and from_date > until:
@@ -168,10 +163,10 @@ def harvest_oai(
     owner = new_owner()
     if not store.acquire_lease(lease, owner, seconds=LEASE_SECONDS):
         report = HarvestReport(key.set_spec, prefix, from_date, until)
-        report.errors.append(f"{label}: {_held_by(store, lease)}; nothing was done, run it again later")
+        report.add_stop(f"{label}: {_held_by(store, lease)}; nothing was done, run it again later")
         return report
     try:
-        return _harvest(store, oai, key, label, from_date, until, on_page, renew=lambda: (
+        return _harvest(store, oai, key, label, from_date, until, on_progress, renew=lambda: (
             store.acquire_lease(lease, owner, seconds=LEASE_SECONDS)
         ))
     finally:
@@ -197,7 +192,7 @@ def _harvest(
     label: str,
     from_date: date | None,
     until: date | None,
-    on_page: Callable[[int], None] | None,
+    on_progress: Progress | None,
     *,
     renew: Callable[[], bool],
 ) -> HarvestReport:
@@ -244,24 +239,24 @@ def _harvest(
                 page_no = 1
                 seen_tokens.clear()  # a new list may well hand out the same tokens again
                 continue
-            report.errors.append(f"{label}, page {page_no}: {exc}")
+            report.add_stop(f"{label}, page {page_no}: {exc}")
             return report
         except IngestError as exc:
-            report.errors.append(f"{label}, page {page_no}: {exc}")
+            report.add_stop(f"{label}, page {page_no}: {exc}")
             return report
         if page.no_records:
             report.notes.append("noRecordsMatch: nothing new in this window")
             break
         if page.token and page.token in seen_tokens:
-            report.errors.append(
+            report.add_stop(
                 f"{label}, page {page_no}: the server sent resumption token {page.token!r} "
                 f"again (first with page {seen_tokens[page.token]}), so it is going round in "
                 "a loop; stopped after the last stored page"
             )
             return report
         report.counts += store.upsert_papers(page.papers)
-        report.counts += UpsertCounts(failed=len(page.failures))
-        report.errors.extend(page.failures)
+        for failure in page.failures:
+            report.add_error(failure)
         state = store.advance_harvest(
             key,
             token=page.token,
@@ -273,8 +268,8 @@ def _harvest(
         report.pages += 1
         report.records += page.records
         report.deleted += len(page.deleted)
-        if on_page:
-            on_page(page.records)
+        if on_progress:
+            on_progress(page.records)
         if not page.token:
             break
         seen_tokens[page.token] = page_no
@@ -286,7 +281,7 @@ def _harvest(
             )
             return report
         if not renew():  # stalled past the lease and another run took over: stop here
-            report.errors.append(
+            report.add_stop(
                 f"{label}, page {page_no + 1}: {_held_by(store, lease_name(key))} "
                 "(this run lost its lease); stopped after the last stored page"
             )

@@ -3,35 +3,23 @@ so is a bad entry in a good file (the file's other entries are stored)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 
 from paperwire.ingest.arxiv_atom import parse_atom_page, read_saved_response
 from paperwire.ingest.errors import IngestError
-from paperwire.models import UpsertCounts
+from paperwire.ingest.report import ImportReport
+from paperwire.progress import Progress
 from paperwire.store.base import Store
-
-
-@dataclass(slots=True)
-class ImportReport:
-    counts: UpsertCounts = field(default_factory=UpsertCounts)
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def as_dict(self) -> dict[str, object]:
-        return {**self.counts.as_dict(), "errors": list(self.errors)}
 
 
 def import_atom_files(
     store: Store,
     paths: Iterable[Path],
     *,
-    on_file: Callable[[Path], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> ImportReport:
+    """Import saved Atom responses; ``on_progress(1)`` after each file."""
     report = ImportReport()
     for path in paths:
         where = str(path)
@@ -39,14 +27,12 @@ def import_atom_files(
             raw = path.read_bytes()
             page = parse_atom_page(read_saved_response(raw, where=where), where=where)
             report.counts += store.upsert_papers(page.papers)
-            report.errors.extend(message for _, message in page.failures)
-            report.counts += UpsertCounts(failed=len(page.failures))
+            for _, message in page.failures:
+                report.add_error(message)
         except IngestError as exc:
-            report.errors.append(str(exc))
-            report.counts += UpsertCounts(failed=1)
+            report.add_stop(str(exc), failed=1)
         except OSError as exc:
-            report.errors.append(f"{where}: cannot read file ({exc.strerror or exc})")
-            report.counts += UpsertCounts(failed=1)
-        if on_file:
-            on_file(path)
+            report.add_stop(f"{where}: cannot read file ({exc.strerror or exc})", failed=1)
+        if on_progress:
+            on_progress(1)
     return report

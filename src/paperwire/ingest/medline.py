@@ -14,25 +14,25 @@ file order, after the articles before them are written; a rerun deletes nothing 
 
 from __future__ import annotations
 
-import gzip
-import zlib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, cast
+from typing import cast
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLPullParser
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
+from paperwire.ingest.compressed import COMPRESSION_ERRORS, open_maybe_gzip
 from paperwire.ingest.errors import RECORD_ERRORS, IngestError
 from paperwire.ingest.links import finish_paper
-from paperwire.models import Author, Paper, UpsertCounts
+from paperwire.ingest.report import MAX_REPORTED_ERRORS, ImportReport
+from paperwire.models import Author, Paper
+from paperwire.progress import Progress
 from paperwire.store.base import Store
 
 DEFAULT_BATCH_SIZE = 2000
-MAX_REPORTED_ERRORS = 20
 _CHUNK = 1 << 16
 
 _MONTHS = {m: i for i, m in enumerate(
@@ -42,51 +42,16 @@ _SEASONS = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}
 
 
 @dataclass(slots=True)
-class MedlineReport:
-    """What an import of one or more files did.
+class MedlineReport(ImportReport):
+    """What an import of one or more files did; a file that stopped early (malformed,
+    unsafe, truncated, unreadable) is one of ``stops``."""
 
-    ``errors`` holds the first few bad records (``error_count`` counts all of them);
-    ``file_errors`` names every file that stopped early (malformed, unsafe, truncated).
-    """
-
-    counts: UpsertCounts = field(default_factory=UpsertCounts)
-    errors: list[str] = field(default_factory=list)
-    error_count: int = 0
-    file_errors: list[str] = field(default_factory=list)
     articles: int = 0
     deletions: int = 0  # PMIDs listed in <DeleteCitation>
     deleted: int = 0  # of those, papers that were stored and are now deleted
-    max_reported: int = MAX_REPORTED_ERRORS
-    shown: int = 0  # record errors kept in ``errors``
 
-    @property
-    def ok(self) -> bool:
-        return self.error_count == 0 and not self.file_errors
-
-    def add_error(self, message: str) -> None:
-        self.error_count += 1
-        if self.shown < self.max_reported:
-            self.shown += 1
-            self.errors.append(message)
-
-    def add_file_error(self, message: str) -> None:
-        """A file that stopped early: always listed (in ``errors`` too, for run records)."""
-        self.file_errors.append(message)
-        self.errors.append(message)
-
-    def as_dict(self) -> dict[str, object]:
-        errors = list(self.errors)
-        hidden = self.error_count - self.shown
-        if hidden > 0:
-            errors.append(f"… and {hidden} more bad records (all counted as failed)")
-        return {
-            **self.counts.as_dict(),
-            "articles": self.articles,
-            "deletions_listed": self.deletions,
-            "deleted": self.deleted,
-            "error_count": self.error_count,
-            "errors": errors,
-        }
+    def details(self) -> dict[str, object]:
+        return {"articles": self.articles, "deletions_listed": self.deletions, "deleted": self.deleted}
 
 
 class _ArticleBuilder(TreeBuilder):
@@ -285,16 +250,6 @@ def article_to_paper(record: Element, *, where: str) -> Paper:
     return finish_paper(paper, where=where)
 
 
-def _open(path: Path) -> tuple[IO[bytes], IO[bytes]]:
-    """(stream to parse, raw file whose position measures progress); gzip by magic bytes."""
-    raw = path.open("rb")
-    if raw.read(2) == b"\x1f\x8b":
-        raw.seek(0)
-        return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
-    raw.seek(0)
-    return raw, raw
-
-
 def _new_parser() -> tuple[XMLPullParser, _ArticleBuilder]:
     builder = _ArticleBuilder()
     parser = DefusedXMLParser(target=builder, forbid_dtd=False, forbid_entities=True, forbid_external=True)
@@ -308,7 +263,7 @@ def _import_file(
     report: MedlineReport,
     *,
     batch_size: int,
-    on_progress: Callable[[int], None] | None,
+    on_progress: Progress | None,
 ) -> None:
     name = str(path)
     first_article = report.articles
@@ -337,10 +292,8 @@ def _import_file(
                     batch.append(article_to_paper(elem, where=f"{name}:{line}"))
                 except IngestError as exc:
                     report.add_error(str(exc))
-                    report.counts += UpsertCounts(failed=1)
                 except RECORD_ERRORS as exc:  # unforeseen: still only this record
                     report.add_error(f"{name}:{line}: unusable record ({type(exc).__name__}: {str(exc)[:200]})")
-                    report.counts += UpsertCounts(failed=1)
             elif tag == "DeleteCitation":
                 pmids = [f"pmid:{(e.text or '').strip()}" for e in elem.iterfind("PMID")]
                 report.deletions += len(pmids)
@@ -354,7 +307,7 @@ def _import_file(
             del builder.root[:]
 
     try:
-        stream, raw = _open(path)
+        stream, raw = open_maybe_gzip(path)
         with stream, raw:
             done = 0
             while True:
@@ -370,16 +323,16 @@ def _import_file(
             pull.close()
             drain()
     except DefusedXmlException as exc:
-        report.add_file_error(f"{name}: refused unsafe XML ({type(exc).__name__}: {exc})")
+        report.add_stop(f"{name}: refused unsafe XML ({type(exc).__name__}: {exc})")
     except ParseError as exc:
         line, col = exc.position
-        report.add_file_error(f"{name}: malformed XML at line {line}, column {col}: {exc}")
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        report.add_file_error(
+        report.add_stop(f"{name}: malformed XML at line {line}, column {col}: {exc}")
+    except COMPRESSION_ERRORS as exc:
+        report.add_stop(
             f"{name}: truncated or damaged compressed file, stopped after {report.articles - first_article} articles ({exc})"
         )
     except OSError as exc:
-        report.add_file_error(f"{name}: cannot read file ({exc.strerror or exc})")
+        report.add_stop(f"{name}: cannot read file ({exc.strerror or exc})")
     finally:
         flush()  # what was read before a break is kept
 
@@ -389,10 +342,11 @@ def import_medline(
     paths: Iterable[Path],
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: Progress | None = None,
     max_reported: int = MAX_REPORTED_ERRORS,
 ) -> MedlineReport:
-    """Import MEDLINE XML files; ``on_progress(n)`` with the bytes read since the last call.
+    """Import MEDLINE XML files; ``on_progress(n)`` with the bytes of the files read since
+    the last call (``progress.py``).
 
     A bad record is reported with its file and line and skipped; a file that cannot be
     parsed further (malformed, unsafe, truncated) stops there, keeping what came before.
@@ -402,4 +356,9 @@ def import_medline(
     report = MedlineReport(max_reported=max_reported)
     for path in paths:
         _import_file(store, path, report, batch_size=batch_size, on_progress=on_progress)
+    if report.deletions:
+        report.notes.append(
+            f"{report.deletions} PMIDs listed in <DeleteCitation>; "
+            f"{report.deleted} of them were stored and are now deleted"
+        )
     return report

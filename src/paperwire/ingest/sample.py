@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from paperwire.ingest.files import ImportReport, import_atom_files
+from paperwire.ingest.files import import_atom_files
+from paperwire.ingest.report import ImportReport
 from paperwire.store.base import Store
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample" / "arxiv_api"

@@ -8,25 +8,35 @@ The worker calls this after every ingest; the web process never embeds documents
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from paperwire.models import UpsertCounts
+from paperwire.progress import Progress
 from paperwire.search.embed import Embedder
 from paperwire.store import Store
 
 
 @dataclass(slots=True)
 class IndexReport:
-    """What a run did; ``on_batch`` receives it after each committed batch."""
+    """What a run did. Recorded as a source run (``ingest.jobs.run_source``) like an
+    import: vectors written count as added, and embedding reports no per-paper errors
+    (a failure raises)."""
 
     model: str
     embedded: int = 0  # vectors written
     batches: int = 0
-    last_batch: int = 0  # papers in the batch just committed
     seconds: float = 0.0
     ann_added: int = 0  # vectors added to the SQLite HNSW index afterwards
     ann_rebuilt: bool = False
+
+    @property
+    def counts(self) -> UpsertCounts:
+        return UpsertCounts(added=self.embedded)
+
+    @property
+    def errors(self) -> list[str]:
+        return []
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -57,9 +67,11 @@ def index_papers(
     embedder: Embedder,
     *,
     batch_size: int = 64,
-    on_batch: Callable[[IndexReport], None] | None = None,
+    on_progress: Progress | None = None,
     vectors: VectorSync | None = None,
 ) -> IndexReport:
+    """Embed what has no current embedding; ``on_progress(n)`` after each committed
+    batch of ``n`` papers."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     started = time.perf_counter()
@@ -70,7 +82,7 @@ def index_papers(
     # finished, and a run after an interruption writes into it as usual.
     first_load = store.count_embeddings(embedder.name) == 0
     try:
-        _embed_all(store, embedder, report, batch_size, on_batch, defer_index=first_load)
+        _embed_all(store, embedder, report, batch_size, on_progress, defer_index=first_load)
     finally:
         store.ensure_vector_index(embedder.name)
     if vectors is not None:
@@ -84,7 +96,7 @@ def _embed_all(
     embedder: Embedder,
     report: IndexReport,
     batch_size: int,
-    on_batch: Callable[[IndexReport], None] | None,
+    on_progress: Progress | None,
     *,
     defer_index: bool,
 ) -> None:
@@ -105,7 +117,7 @@ def _embed_all(
             defer_index=defer_index,
         )
         report.batches += 1
-        report.last_batch = len(rows)
         after = rows[-1][0]
-        if on_batch is not None:
-            on_batch(report)
+        if on_progress is not None:
+            on_progress(len(rows))
+
