@@ -40,7 +40,6 @@ STORE_INTERNALS_ALLOWED: frozenset[tuple[str, str]] = frozenset(
         ("paperwire.ingest.snapshot_pipeline", "paperwire.store.codec"),
         ("paperwire.ingest.snapshot_writer", "paperwire.store.codec"),
         ("paperwire.worker", "paperwire.store.base"),
-        ("paperwire.worker", "paperwire.store.harvest_sql"),
     }
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -107,3 +108,43 @@ def test_oai_job_stops_at_the_page_limit_and_the_next_run_continues(store: Store
         assert store.count_papers() == 7
     finally:
         client.close()
+
+
+# --- one function per job: the CLI command and the worker job behave alike ----------
+
+
+def test_cli_starts_a_first_oai_harvest_where_the_worker_does(replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.ingest.test_cli_net import run_cli
+
+    replay.add("/oai", oai_page("no_records.xml"))
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    before = datetime.now(UTC).date()
+    result = run_cli(
+        ["ingest", "oai", "--set", "cs", "--json"], url,
+        PAPERWIRE_OAI_URL=replay.base_url + "/oai", PAPERWIRE_WORKER_OAI_FIRST_DAYS="5",
+    )
+    after = datetime.now(UTC).date()
+    assert result.returncode == 0, result.stderr
+    [request] = replay.requests
+    sent_from = parse_qs(request.query)["from"][0]  # not all of arXiv: 5 days back
+    assert sent_from in {(day - timedelta(days=5)).isoformat() for day in (before, after)}
+    assert json.loads(result.stdout)["from"] == sent_from
+
+
+def test_worker_index_job_fills_the_keyword_index_first(sqlite_store: Store, tmp_path: Path) -> None:
+    from paperwire.models import Paper
+
+    papers = [Paper(id=f"2101.0000{i}", title=f"Sparse attention number {i}", abstract="Token pruning.")
+              for i in range(1, 4)]
+    sqlite_store.upsert_papers(papers, defer_index=True)  # as a bulk import leaves them
+    assert sqlite_store.keyword_backlog() == 3
+    settings = Settings(embedder="hash", data_dir=tmp_path, worker_sources="index@1d")
+    client = HttpxClient()
+    try:
+        [outcome] = Worker(sqlite_store, jobs_from_settings(settings, client=client)).run_due()
+    finally:
+        client.close()
+    assert outcome.ok, outcome.error
+    assert sqlite_store.keyword_backlog() == 0  # searchable by keyword, not only embedded
+    run = sqlite_store.get_source_run("index")
+    assert run is not None and run.status == "ok" and run.counts.added == 3

@@ -177,14 +177,13 @@ def _parse_day(value: str | None, option: str):  # type: ignore[no-untyped-def]
 @ingest_app.command("oai")
 def ingest_oai(
     set_spec: Annotated[str | None, typer.Option("--set", help="OAI set: cs, math, physics:hep-th, … (omit: every set).")] = None,
-    from_: Annotated[str | None, typer.Option("--from", help="First datestamp, YYYY-MM-DD (default: where the last complete harvest of this set got).")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="First datestamp, YYYY-MM-DD (default: where the last complete harvest of this set got; a first harvest starts PAPERWIRE_WORKER_OAI_FIRST_DAYS back).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Last datestamp, YYYY-MM-DD.")] = None,
     prefix: Annotated[str, typer.Option("--prefix", help="Metadata format: arXiv or arXivRaw.")] = "arXiv",
     as_json: JsonOpt = False,
 ) -> None:
     """Harvest arXiv over OAI-PMH; an interrupted harvest resumes at its last completed page."""
-    from paperwire.ingest.arxiv_oai import OaiClient, harvest_oai
-    from paperwire.ingest.jobs import run_source
+    from paperwire.ingest.jobs import oai_job, oai_source, run_source
     from paperwire.ingest.oai_records import PREFIXES
     from paperwire.progress import progress_over
 
@@ -196,14 +195,13 @@ def ingest_oai(
     http = _http_client()
     store = _open_store()
     try:
-        oai = OaiClient.from_settings(settings(), http)
         with progress_over(None, f"OAI-PMH {set_spec or 'all'}", enabled=not as_json) as advance:
             report = run_source(
                 store,
-                f"oai:{set_spec or 'all'}",
-                lambda: harvest_oai(
-                    store, oai, set_spec=set_spec, from_date=from_date, until=until_date,
-                    prefix=prefix, on_progress=advance,
+                oai_source(set_spec),
+                lambda: oai_job(
+                    store, settings(), http, set_spec=set_spec, from_date=from_date,
+                    until=until_date, prefix=prefix, on_progress=advance,
                 ),
             )
     finally:
@@ -281,24 +279,19 @@ def ingest_announcements_cmd(
 ) -> None:
     """Fetch today's arXiv listing of each category (new, cross-lists, replacements);
     a day without announcement (weekend, holiday) is recorded as such."""
-    from paperwire.ingest.announcements import ingest_announcements
-    from paperwire.ingest.jobs import run_source
-    from paperwire.ingest.polite import PoliteFetcher
+    from paperwire.ingest.jobs import announcements_fetcher, announcements_job, run_source
     from paperwire.progress import progress_over
 
     s = settings()
     store = _open_store()
     client = _http_client()
-    fetcher = PoliteFetcher.from_settings(s, client, delay=s.announcements_delay)
+    fetcher = announcements_fetcher(s, client)
     try:
         with progress_over(len(categories), "categories", enabled=not as_json) as advance:
             report = run_source(
                 store,
                 "announcements",
-                lambda: ingest_announcements(
-                    store, fetcher, categories, base_url=s.announcements_url,
-                    on_progress=advance,
-                ),
+                lambda: announcements_job(store, s, fetcher, categories, on_progress=advance),
             )
     finally:
         client.close()
@@ -368,24 +361,21 @@ def index(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Papers embedded and committed together.")] = 64,
     as_json: JsonOpt = False,
 ) -> None:
-    """Embed papers that have no embedding yet (resumable: each batch is committed)."""
+    """Bring the search indexes up to date: the keyword index, then embed papers that have
+    no embedding yet (resumable: each batch is committed), as the worker's index job."""
+    from paperwire.ingest.jobs import run_source
     from paperwire.progress import progress_over
-    from paperwire.search.index import index_papers
+    from paperwire.search.index import index_job
 
     s = settings()
     embedder = build_cli_embedder(s)
     store = _open_store()
     try:
-        from paperwire.search.ann import open_vector_index
-
-        store.refresh_keyword_index()  # what a bulk import (defer_index) left unindexed
-        vectors = open_vector_index(s, store)
         total = store.count_papers_to_embed(embedder.name)
         with progress_over(total, f"embedding ({embedder.name})", enabled=not as_json) as advance:
-            report = index_papers(
-                store, embedder, batch_size=batch_size,
-                on_progress=advance, vectors=vectors,
-            )
+            report = run_source(store, "index", lambda: index_job(
+                store, embedder, s, batch_size=batch_size, on_progress=advance
+            ))
     finally:
         store.close()
     if as_json:

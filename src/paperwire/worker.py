@@ -1,15 +1,16 @@
-"""``paperwire worker``: run the configured ingestion (and later indexing) jobs on a
-schedule.
+"""``paperwire worker``: run the configured ingestion and indexing jobs on a schedule.
 
 The schedule comes from ``PAPERWIRE_WORKER_SOURCES``, entries separated by ``;``::
 
     announcements:cs.CV,cs.LG@1h; announcements:math.AG@6h
 
 ``kind[:arguments][@interval]``; the interval is ``N`` + ``s``/``m``/``h``/``d``
-(default ``PAPERWIRE_WORKER_INTERVAL``). Every job goes through
-``ingest.jobs.run_source`` — the same function as the CLI command — so its runs show
-in ``GET /status``; a job is due when its source's last start is older than its
-interval, so a restarted worker (or cron with ``--once``) does not rerun what just ran.
+(default ``PAPERWIRE_WORKER_INTERVAL``). Each job kind runs the same function as its
+CLI command (``ingest.jobs``: ``announcements_job``, ``oai_job``; ``index_job``) and is
+recorded by ``ingest.jobs.run_source`` under the same name, so its runs show in
+``GET /status``; a job is due when its source's last start is older than its interval,
+so a restarted worker (or cron with ``--once``) does not rerun what just ran, nor what
+the CLI just ran.
 
 On SQLite run one worker. Jobs are idempotent, so on PostgreSQL they could go through a
 PostgreSQL-backed queue (e.g. procrastinate) to spread them over several workers;
@@ -24,12 +25,23 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from paperwire.config import Settings
 from paperwire.ingest.http import HttpClient
-from paperwire.ingest.jobs import SourceReport, run_source, utc_now
-from paperwire.models import UpsertCounts
+from paperwire.ingest.jobs import (
+    SourceReport,
+    announcements_fetcher,
+    announcements_job,
+    oai_job,
+    oai_source,
+    run_source,
+    utc_now,
+)
 from paperwire.store.base import Store
+
+if TYPE_CHECKING:
+    from paperwire.search.embed import Embedder
 
 log = logging.getLogger("paperwire.worker")
 
@@ -191,18 +203,13 @@ def _announcements_jobs(
 ) -> list[Job]:
     """One job for all the categories, recorded as ``announcements`` like the CLI.
     Its fetcher is built once, so the spacing holds from one run to the next too."""
-    from paperwire.ingest.announcements import ingest_announcements
-    from paperwire.ingest.polite import PoliteFetcher
-
     if not spec.args:
         raise ScheduleError("PAPERWIRE_WORKER_SOURCES: 'announcements' needs categories, e.g. announcements:cs.CV,cs.LG@1h")
     categories = list(spec.args)
-    fetcher = PoliteFetcher.from_settings(settings, client, delay=settings.announcements_delay)
+    fetcher = announcements_fetcher(settings, client)
 
     def run(store: Store) -> SourceReport:
-        return ingest_announcements(
-            store, fetcher, categories, base_url=settings.announcements_url, clock=clock
-        )
+        return announcements_job(store, settings, fetcher, categories, clock=clock)
 
     return [Job(name="announcements", every=spec.every, run=run)]
 
@@ -210,55 +217,34 @@ def _announcements_jobs(
 def _oai_jobs(
     spec: JobSpec, *, settings: Settings, client: HttpClient, clock: Callable[[], datetime]
 ) -> list[Job]:
-    """One job per OAI set, recorded as ``oai:<set>`` like ``paperwire ingest oai --set``.
-    Each run continues where the last complete harvest of the set got (or resumes an
-    interrupted one); the very first starts ``PAPERWIRE_WORKER_OAI_FIRST_DAYS`` back,
-    never at the beginning of arXiv."""
+    """One job per OAI set, recorded as ``oai:<set>`` like ``paperwire ingest oai --set``
+    (``oai_job`` says where each run starts)."""
     if not spec.args:
         raise ScheduleError("PAPERWIRE_WORKER_SOURCES: 'oai' needs sets, e.g. oai:cs,math@1d")
 
     def job_for(set_spec: str) -> Job:
         def run(store: Store) -> SourceReport:
-            from paperwire.ingest.arxiv_oai import SOURCE, OaiClient, harvest_oai
-            from paperwire.store.harvest_sql import HarvestKey
+            return oai_job(store, settings, client, set_spec=set_spec, clock=clock)
 
-            from_date = None
-            if store.get_harvest(HarvestKey(SOURCE, set_spec, "arXiv")) is None:
-                from_date = clock().date() - timedelta(days=settings.worker_oai_first_days)
-            oai = OaiClient.from_settings(settings, client)
-            return harvest_oai(store, oai, set_spec=set_spec, from_date=from_date)
-
-        return Job(name=f"oai:{set_spec}", every=spec.every, run=run)
+        return Job(name=oai_source(set_spec), every=spec.every, run=run)
 
     return [job_for(set_spec) for set_spec in spec.args]
-
-
-@dataclass(slots=True)
-class _IndexRunReport:
-    """``index_papers``' report seen as a source run: vectors written count as added."""
-
-    counts: UpsertCounts
-    errors: list[str]
 
 
 def _index_jobs(
     spec: JobSpec, *, settings: Settings, client: HttpClient, clock: Callable[[], datetime]
 ) -> list[Job]:
-    """Embed papers without a current embedding; also runs right after an ingest job
-    that changed papers. The embedder is built on first use and kept."""
-    built: dict[str, object] = {}
+    """``index_job``, like ``paperwire index``; also runs right after an ingest job that
+    changed papers. The embedder is built on first use and kept."""
+    built: list[Embedder] = []
 
     def run(store: Store) -> SourceReport:
-        from paperwire.search.ann import open_vector_index
         from paperwire.search.embedders import build_embedder
-        from paperwire.search.index import index_papers
+        from paperwire.search.index import index_job
 
-        if "embedder" not in built:
-            built["embedder"] = build_embedder(settings)
-        report = index_papers(
-            store, built["embedder"], vectors=open_vector_index(settings, store)  # type: ignore[arg-type]
-        )
-        return _IndexRunReport(counts=UpsertCounts(added=report.embedded), errors=[])
+        if not built:
+            built.append(build_embedder(settings))
+        return index_job(store, built[0], settings)
 
     return [Job(name="index", every=spec.every, run=run, follows_ingest=True)]
 

@@ -163,6 +163,30 @@ def test_next_harvest_continues_from_last_datestamp(replay: ReplayServer, sqlite
     assert state is not None and state.harvested_until == date(2026, 11, 3)
 
 
+def test_first_from_starts_only_a_first_harvest(replay: ReplayServer, sqlite_store: Store) -> None:
+    route_three_pages(replay)  # the first harvest is asked for from 2026-11-01
+    later = {"verb": "ListRecords", "metadataPrefix": "arXiv", "set": "cs", "from": "2026-11-03"}
+    route(replay, later, ok("no_records.xml"))
+    oai = oai_for(replay)
+    first = harvest_oai(sqlite_store, oai, set_spec="cs", first_from=date(2026, 11, 1))
+    assert first.ok and first.from_date == date(2026, 11, 1) and first.counts.added == 7
+    assert sent(replay)[0] == {k: [v] for k, v in FIRST.items()}
+    # once the set has a harvest, a run without from_date continues where it got
+    again = harvest_oai(sqlite_store, oai, set_spec="cs", first_from=date(2026, 10, 1))
+    assert again.ok and again.from_date == date(2026, 11, 3)
+    assert sent(replay)[-1]["from"] == ["2026-11-03"]
+
+
+def test_first_from_past_until_harvests_up_to_until(replay: ReplayServer, sqlite_store: Store) -> None:
+    whole = {"verb": "ListRecords", "metadataPrefix": "arXiv", "set": "cs", "until": "2026-10-01"}
+    route(replay, whole, ok("no_records.xml"))
+    report = harvest_oai(
+        sqlite_store, oai_for(replay), set_spec="cs", until=date(2026, 10, 1), first_from=date(2026, 11, 1)
+    )
+    assert report.ok and report.from_date is None  # asked to end before first_from: all up to until
+    assert sent(replay) == [{k: [v] for k, v in whole.items()}]
+
+
 @pytest.mark.parametrize("failure", ["http500", "dropped"])
 def test_harvest_dies_at_page_2_and_rerun_resumes(replay: ReplayServer, store: Store, failure: str) -> None:
     broken = Reply(500, "internal error", content_type="text/plain") if failure == "http500" else Reply(drop=True)

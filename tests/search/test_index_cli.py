@@ -36,5 +36,14 @@ def test_index_command_embeds_once_and_builds_the_hnsw_file(database_url: str, t
     second = run(["index"], database_url, data)
     assert second.returncode == 0, second.stderr
     assert "embedded 0 papers with hash-384" in second.stdout
+    from paperwire.store import open_store
+
+    store = open_store(database_url)
+    try:  # recorded like the worker's index job, under the same name
+        run_record = store.get_source_run("index")
+        assert run_record is not None and run_record.runs == 2 and run_record.status == "ok"
+        assert run_record.counts.added == 0  # the last run's counts: nothing new
+    finally:
+        store.close()
     bad = run(["index", "--batch-size", "0"], database_url, data)
     assert bad.returncode == 2 and "batch-size" in bad.stderr

@@ -10,7 +10,9 @@ Entry point: ``harvest_oai(store, oai, set_spec=…, from_date=…, until=…, p
   a run resumes with, the window is harvested again from its ``from`` date: upserts are
   idempotent, so papers already stored count as unchanged.
 - Without ``from_date`` a new harvest starts at the newest datestamp the last complete
-  harvest of that (set, prefix) reached (inclusive: OAI datestamps are days).
+  harvest of that (set, prefix) reached (inclusive: OAI datestamps are days); the first
+  harvest of a (set, prefix) starts at ``first_from`` (``ingest.jobs.oai_job`` makes
+  that ``PAPERWIRE_WORKER_OAI_FIRST_DAYS`` back; None: at the beginning of arXiv).
 - ``noRecordsMatch`` means nothing new: a success with 0 records.
 - 503 + Retry-After (and 429/5xx/timeouts) are waited out by the ``PoliteFetcher``.
 - A run fetches at most ``oai.max_pages`` pages (``PAPERWIRE_OAI_MAX_PAGES``); it then
@@ -148,6 +150,7 @@ def harvest_oai(
     from_date: date | None = None,
     until: date | None = None,
     prefix: str = "arXiv",
+    first_from: date | None = None,
     on_progress: Progress | None = None,
 ) -> HarvestReport:
     """Harvest one (set, prefix) window, resuming an interrupted one. Never raises for
@@ -166,7 +169,7 @@ def harvest_oai(
         report.add_stop(f"{label}: {_held_by(store, lease)}; nothing was done, run it again later")
         return report
     try:
-        return _harvest(store, oai, key, label, from_date, until, on_progress, renew=lambda: (
+        return _harvest(store, oai, key, label, from_date, until, first_from, on_progress, renew=lambda: (
             store.acquire_lease(lease, owner, seconds=LEASE_SECONDS)
         ))
     finally:
@@ -192,6 +195,7 @@ def _harvest(
     label: str,
     from_date: date | None,
     until: date | None,
+    first_from: date | None,
     on_progress: Progress | None,
     *,
     renew: Callable[[], bool],
@@ -210,7 +214,11 @@ def _harvest(
         resumed_at = state.pages_done + 1
     else:
         if from_date is None and state is not None:
-            from_date = state.harvested_until
+            from_date = state.harvested_until  # where the last complete harvest got
+        elif from_date is None and not (first_from and until and first_from > until):
+            # The first harvest of the set; one told to end before first_from takes all
+            # up to its end, as asked.
+            from_date = first_from
         state = store.start_harvest(key, from_date=from_date, until_date=until)
         resumed_at = None
     report = HarvestReport(key.set_spec, prefix, from_date, until, resumed_at_page=resumed_at)

@@ -2,19 +2,24 @@
 
 Each batch is embedded and committed on its own, keyed by paper id, so an interrupted
 run loses at most one batch and a rerun continues where it stopped without duplicates.
-The worker calls this after every ingest; the web process never embeds documents.
+``index_job`` is what ``paperwire index`` and the worker's ``index`` job both run (the
+worker also runs it after every ingest that changed papers); the web process never
+embeds documents.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from paperwire.models import UpsertCounts
 from paperwire.progress import Progress
 from paperwire.search.embed import Embedder
 from paperwire.store import Store
+
+if TYPE_CHECKING:
+    from paperwire.config import Settings
 
 
 @dataclass(slots=True)
@@ -121,3 +126,22 @@ def _embed_all(
         if on_progress is not None:
             on_progress(len(rows))
 
+
+def index_job(
+    store: Store,
+    embedder: Embedder,
+    settings: Settings,
+    *,
+    batch_size: int = 64,
+    on_progress: Progress | None = None,
+) -> IndexReport:
+    """The one indexing job, for ``paperwire index`` and the worker alike: first the
+    keyword index (what a bulk import left for later, ``defer_index``), then the
+    embeddings, then the SQLite ANN file of ``settings`` (none on PostgreSQL)."""
+    from paperwire.search.ann import open_vector_index
+
+    store.refresh_keyword_index()
+    return index_papers(
+        store, embedder, batch_size=batch_size, on_progress=on_progress,
+        vectors=open_vector_index(settings, store),
+    )
