@@ -12,6 +12,8 @@ import pytest
 from paperwire.app import create_app
 from paperwire.config import Settings
 from paperwire.models import DataVersion
+from paperwire.search.embed import HashEmbedder
+from paperwire.search.index import index_papers
 from paperwire.store import Store
 from paperwire.web.caching import compute_etag, etag_matches, is_cacheable, last_modified
 from tests.browse.helpers import calendar_papers, paper_on
@@ -71,6 +73,25 @@ def test_a_change_to_the_papers_changes_the_validator(web: tuple[httpx.Client, S
     after = client.get("/api/daily?month=2024-01", headers={"If-None-Match": first.headers["etag"]})
     assert after.status_code == 200 and after.headers["etag"] != first.headers["etag"]
     assert after.json()["total"] == first.json()["total"] + 1
+
+
+def test_indexing_embeddings_changes_the_paper_pages_validator(
+    web: tuple[httpx.Client, Store],
+) -> None:
+    # A paper page shows similar papers, found through embeddings written after the
+    # papers: a client holding the page from before must not be told 304.
+    client, store = web
+    first = client.get("/papers/2401.00001")
+    assert first.status_code == 200 and "No similar papers found yet." in first.text
+    before = store.data_version()
+    index_papers(store, HashEmbedder())
+    assert store.data_version().version > before.version
+    after = client.get("/papers/2401.00001", headers={"If-None-Match": first.headers["etag"]})
+    assert after.status_code == 200 and after.headers["etag"] != first.headers["etag"]
+    assert "No similar papers found yet." not in after.text
+    assert client.get(
+        "/papers/2401.00001", headers={"If-None-Match": after.headers["etag"]}
+    ).status_code == 304
 
 
 def test_validators_differ_per_url_and_cookie(web: tuple[httpx.Client, Store]) -> None:
