@@ -28,7 +28,11 @@ from pathlib import Path
 
 from paperwire.models import Author, Paper
 from paperwire.store import open_store, upgrade_database
-from paperwire.store.sqlite import SqliteStore
+from paperwire.store.factory import sqlite_path
+from paperwire.store.sql import Db
+from paperwire.store.sqlite import SqliteConnections
+from paperwire.store.sqlite_dialect import SqliteDialect
+from paperwire.store.sqlstore import SqlStore
 
 
 def sample_words() -> list[str]:
@@ -72,10 +76,10 @@ _ROW_TRIGGER = (
 )
 
 
-class RowTriggerStore(SqliteStore):
+class RowTriggerDialect(SqliteDialect):
     """The index kept by a per-row trigger instead of the batched statement."""
 
-    def _index_written_papers(self, db, *, count):  # type: ignore[no-untyped-def]
+    def index_written_papers(self, db: Db, *, count: int) -> None:
         db.execute(
             "UPDATE search_state SET value = (SELECT max(rowid) FROM papers) "
             "WHERE name = 'papers_fts_rowid'"
@@ -83,7 +87,7 @@ class RowTriggerStore(SqliteStore):
         self._refresh_keyword(db, limit=0)  # re-index updated rows (queued by 0003's trigger)
 
 
-def timed_import(store: SqliteStore, papers: list[Paper], batch: int, *, defer: bool) -> float:
+def timed_import(store: SqlStore, papers: list[Paper], batch: int, *, defer: bool) -> float:
     t0 = time.perf_counter()
     for start in range(0, len(papers), batch):
         store.upsert_papers(papers[start : start + batch], defer_index=defer)
@@ -93,7 +97,9 @@ def timed_import(store: SqliteStore, papers: list[Paper], batch: int, *, defer: 
 def run_variant(name: str, papers: list[Paper], updates: list[Paper], batch: int, tmp: Path) -> dict[str, float]:
     url = f"sqlite:///{tmp / (name.replace(' ', '_') + '.db')}"
     upgrade_database(url)
-    store = (RowTriggerStore if name == "row trigger" else SqliteStore).from_url(url)
+    connections = SqliteConnections(sqlite_path(url))
+    dialect = (RowTriggerDialect if name == "row trigger" else SqliteDialect)(connections)
+    store = SqlStore(connections, dialect)
     if name == "row trigger":
         with store._writing() as db:
             db.execute(_ROW_TRIGGER)

@@ -157,7 +157,7 @@ def test_category_listing_same_either_way(calendar_store: Store) -> None:
                 return out
 
     small = pages()
-    calendar_store.few_in_category = 0  # type: ignore[attr-defined]  # every category is "big"
+    calendar_store.listings.few_in_category = 0  # type: ignore[attr-defined]  # every category is "big"
     assert pages() == small and sum(len(p) for p in small) == 7
 
 

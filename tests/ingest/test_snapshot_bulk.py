@@ -288,7 +288,7 @@ def test_bulk_rows_are_stored_exactly_as_upserts_store_them(
 
 
 def journal_mode(store: Store) -> str:
-    return str(store._writer.execute("PRAGMA journal_mode").fetchone()[0])  # type: ignore[attr-defined]
+    return str(store.connections.writer.execute("PRAGMA journal_mode").fetchone()[0])  # type: ignore[attr-defined]
 
 
 def test_a_bulk_load_writes_through_a_rollback_journal_and_returns_to_wal(
@@ -303,7 +303,7 @@ def test_a_bulk_load_writes_through_a_rollback_journal_and_returns_to_wal(
     assert import_snapshot(sqlite_store, path, workers=0).counts == UpsertCounts(added=4)
     assert journal_mode(sqlite_store) == "wal"
     # foreign keys, off around each bulk transaction, are on again for what follows
-    assert sqlite_store._writer.execute("PRAGMA foreign_keys").fetchone()[0] == 1  # type: ignore[attr-defined]
+    assert sqlite_store.connections.writer.execute("PRAGMA foreign_keys").fetchone()[0] == 1  # type: ignore[attr-defined]
 
 
 def test_a_bulk_load_stays_in_wal_while_another_connection_reads(

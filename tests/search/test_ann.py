@@ -136,7 +136,7 @@ def test_below_threshold_no_index_is_built(sqlite_store: Store, tmp_path: Path) 
 
 @pytest.mark.parametrize("bad", ["x' OR '1'='1", "a b"])
 def test_postgres_rejects_odd_model_names(bad: str) -> None:
-    from paperwire.store.search_postgres import model_literal
+    from paperwire.store.postgres_dialect import model_literal
 
     with pytest.raises(ValueError, match="model name"):
         model_literal(bad)

@@ -160,7 +160,7 @@ def _has_hnsw_index(store: Store, model: str) -> bool:
     """PostgreSQL: does pgvector's index for ``model`` exist? (SQLite has none.)"""
     if store.dialect != "postgresql":
         return False
-    from paperwire.store.search_postgres import hnsw_index_name
+    from paperwire.store.postgres_dialect import hnsw_index_name
 
     with store._reading() as db:  # type: ignore[attr-defined]
         row = db.fetchone("SELECT 1 AS x FROM pg_indexes WHERE indexname = ?", (hnsw_index_name(model),))

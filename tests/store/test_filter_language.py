@@ -57,6 +57,7 @@ CASES: list[tuple[SearchFilters, set[int]]] = [
     (SearchFilters(categories=("astro-ph",)), {5}),
     (SearchFilters(categories=("math", "cs.CV")), {3, 5}),  # any of them
     (SearchFilters(categories=("stat.ml",)), set()),  # categories are case-sensitive
+    (SearchFilters(categories=("CS",)), set()),
     (SearchFilters(author="Grace Hopper"), {1, 7}),  # a whole name, not a longer one
     (SearchFilters(author="  GRACE   hopper "), {1, 7}),
     (SearchFilters(author="hopper"), {1, 2, 3, 7}),  # a family name, and a lone name

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from paperwire.models import AnnouncementDay, AnnouncementEntry, Paper, UpsertCounts
-from paperwire.store.sql import SqlBase
+from paperwire.store.dialect import Dialect
+from paperwire.store.papers_sql import Papers
+from paperwire.store.sql import Connections, Part
 
 # Listing order of a day's entries, as on arXiv's own pages.
 _TYPE_ORDER = "CASE announce_type WHEN 'new' THEN 0 WHEN 'cross' THEN 1 WHEN 'replace' THEN 2 ELSE 3 END"
@@ -79,8 +81,13 @@ def _row_to_day(row: dict[str, Any]) -> AnnouncementDay:
     )
 
 
-class AnnouncementQueries(SqlBase):
-    """SQL shared by SQLite and PostgreSQL for this part."""
+class Announcements(Part):
+    """Announcement days, written once for both backends; a day's papers are written
+    by the papers part, in the same transaction."""
+
+    def __init__(self, connections: Connections, dialect: Dialect, *, papers: Papers) -> None:
+        super().__init__(connections, dialect)
+        self.papers = papers
 
     def record_announcement_day(
         self,
@@ -89,17 +96,19 @@ class AnnouncementQueries(SqlBase):
         papers: Iterable[Paper] = (),
         entries: Sequence[AnnouncementEntry] = (),
     ) -> UpsertCounts:
-        with self._writing() as db:
+        with self.connections.writing() as db:
             # Papers first (joins this transaction), so entries can reference them.
-            counts = cast(Any, self).upsert_papers(papers) if papers else UpsertCounts()
+            counts = self.papers.upsert_papers(papers) if papers else UpsertCounts()
             db.execute(
                 "DELETE FROM announcement_entries WHERE day = ? AND category = ?",
                 (day.day, day.category),
             )
-            db.executemany(
-                "INSERT INTO announcement_entries (day, category, paper_id, announce_type, version) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            self.dialect.insert_rows(
+                db,
+                "announcement_entries",
+                ("day", "category", "paper_id", "announce_type", "version"),
                 [(day.day, day.category, e.paper_id, e.announce_type, e.version) for e in entries],
+                on_conflict="ON CONFLICT DO NOTHING",
             )
             db.execute(
                 "INSERT INTO announcement_days (category, day, status, papers, fetched_at) "
@@ -107,7 +116,7 @@ class AnnouncementQueries(SqlBase):
                 "status = excluded.status, papers = excluded.papers, fetched_at = excluded.fetched_at",
                 (day.category, day.day, day.status, day.papers, day.fetched_at),
             )
-        return cast(UpsertCounts, counts)
+        return counts
 
     def announcement_status(self, day: date, categories: Sequence[str] | None = None) -> str | None:
         sql = "SELECT status FROM announcement_days WHERE day = ?"
@@ -115,7 +124,7 @@ class AnnouncementQueries(SqlBase):
         if categories:
             sql += f" AND category IN ({', '.join('?' * len(categories))})"
             params.extend(categories)
-        with self._reading() as db:
+        with self.connections.reading() as db:
             statuses = {row["status"] for row in db.fetchall(sql, params)}
         if not statuses:
             return None
@@ -144,7 +153,7 @@ class AnnouncementQueries(SqlBase):
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY day DESC, category LIMIT ?"
-        with self._reading() as db:
+        with self.connections.reading() as db:
             rows = db.fetchall(sql, [*params, limit])
         return [_row_to_day(r) for r in rows]
 
@@ -155,7 +164,7 @@ class AnnouncementQueries(SqlBase):
             sql += " AND category = ?"
             params.append(category)
         sql += f" ORDER BY category, {_TYPE_ORDER}, paper_id"  # constant
-        with self._reading() as db:
+        with self.connections.reading() as db:
             rows = db.fetchall(sql, params)
         return [
             AnnouncementEntry(

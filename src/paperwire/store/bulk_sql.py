@@ -6,7 +6,7 @@ trigger exist than without them, and building those indexes once, sorted, at the
 cheaper than maintaining them row by row (docs/benchmarks.md). So a bulk load into an
 *empty* papers table drops them, inserts plain rows, and recreates them at the end.
 PostgreSQL does the same with its secondary indexes (the keyword GIN index among them),
-and its rows go in by ``COPY`` (``PostgresDb.executemany``) without a staging table.
+and its rows go in by ``COPY`` (``Dialect.insert_rows``) without a staging table.
 
 Crash safety: the statements that made the dropped indexes and triggers are saved in
 ``bulk_load_saved`` in the same transaction that drops them, so a load killed midway
@@ -21,65 +21,23 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from paperwire.models import UpsertCounts
-from paperwire.store.codec import PAPER_COLUMNS, BulkRows, papers_from_bulk_rows
-from paperwire.store.leases_sql import LeaseQueries, holder_is_dead, live_holder, new_owner
-from paperwire.store.papers_sql import PaperQueries
-from paperwire.store.sql import Db
-
-_INSERT_PAPER = (  # column names are constants
-    f"INSERT INTO papers ({', '.join(PAPER_COLUMNS)}) VALUES ({', '.join('?' * len(PAPER_COLUMNS))})"
+from paperwire.store.codec import (
+    AUTHOR_COLUMNS,
+    CATEGORY_COLUMNS,
+    BulkRows,
+    papers_from_bulk_rows,
 )
-_INSERT_CATEGORY = "INSERT INTO paper_categories (paper_id, position, category) VALUES (?, ?, ?)"
-_INSERT_AUTHOR = "INSERT INTO paper_authors (paper_id, position, name, name_key) VALUES (?, ?, ?, ?)"
-_TABLES = ("papers", "paper_categories", "paper_authors")
-# Insert-time triggers that only bump the data version, per row on SQLite: one bump at
-# the end replaces them. PostgreSQL's fire once per statement (three a batch): kept.
-_DROPPED_TRIGGERS = ("papers_data_version_insert",)
-_TABLE_MARKS = ", ".join("?" * len(_TABLES))
+from paperwire.store.dialect import Dialect
+from paperwire.store.leases_sql import Leases, holder_is_dead, live_holder, new_owner
+from paperwire.store.papers_sql import Papers
+from paperwire.store.sql import Connections, Part
 
-# (name, kind, ddl) of what a bulk load sets aside, per dialect: the secondary indexes
-# of the paper tables (never one that backs a primary key or unique constraint: those
-# decide whether a batch holds a stored id), and SQLite's per-row insert trigger.
-_SET_ASIDE: dict[str, tuple[str, tuple[str, ...]]] = {
-    "sqlite": (
-        f"SELECT name, type AS kind, sql AS ddl FROM sqlite_master "
-        f"WHERE tbl_name IN ({_TABLE_MARKS}) AND sql IS NOT NULL "
-        "AND (type = 'index' OR (type = 'trigger' AND name IN "
-        f"({', '.join('?' * len(_DROPPED_TRIGGERS))})))",
-        (*_TABLES, *_DROPPED_TRIGGERS),
-    ),
-    "postgresql": (
-        "SELECT i.relname AS name, 'index' AS kind, pg_get_indexdef(i.oid) AS ddl "
-        "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
-        "JOIN pg_class t ON t.oid = x.indrelid "
-        f"WHERE t.relname IN ({_TABLE_MARKS}) AND pg_table_is_visible(t.oid) "
-        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
-        _TABLES,
-    ),
-}
 # Held by a running bulk load, so that another store neither starts a second one nor
 # restores the first's indexes as a killed load's leftovers. A killed holder on this
 # machine is taken over at once (``acquire_lease``); one elsewhere lapses after this
 # long without a batch.
 _BULK_LEASE = "bulk-load"
 _BULK_LEASE_SECONDS = 1800.0  # renewed by every batch; the rebuild at the end fits
-
-# Whether a saved object exists again (restoring twice, or after a crash mid-restore).
-_EXISTS = {
-    "sqlite": "SELECT 1 AS one FROM sqlite_master WHERE type = ? AND name = ?",
-    "postgresql": "SELECT 1 AS one FROM pg_class WHERE 'index' = ? AND relname = ? "
-    "AND pg_table_is_visible(oid)",
-}
-# Around the rebuild, PostgreSQL: at least 256 MB of sort memory for the index builds
-# (the GIN keyword index above all), in this transaction only, and fresh planner statistics for
-# tables that went from empty to full (autovacuum would get there, later).
-_BEFORE_REBUILD = {
-    "postgresql": (
-        "SELECT set_config('maintenance_work_mem', '256MB', true) "  # true: this transaction
-        "WHERE pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes('256MB')",
-    )
-}
-_AFTER_REBUILD = {"postgresql": (f"ANALYZE {', '.join(_TABLES)}",)}
 
 
 class BulkLoadStore(Protocol):
@@ -91,8 +49,8 @@ class BulkLoadStore(Protocol):
     bulk_load_writers: int
 
     def begin_bulk_load(self) -> bool:
-        """Prepare a bulk load; ``False`` if the papers table is not empty (or the
-        backend has no bulk path): then write with ``upsert_papers`` as usual."""
+        """Prepare a bulk load; ``False`` if the papers table is not empty (or another
+        load is running): then write with ``upsert_papers`` as usual."""
         ...
 
     def insert_bulk_rows(self, rows: BulkRows) -> UpsertCounts | None:
@@ -120,24 +78,29 @@ class BulkLoadStore(Protocol):
         ...
 
 
-class BulkLoadQueries(PaperQueries, LeaseQueries):
-    bulk_load_writers = 1
-    _bulk_owner: str | None = None  # this store's lease on a running bulk load
+class BulkLoad(Part):
+    """The bulk load, written once for both backends; a batch that meets a stored id
+    is written by the papers part, and one load at a time holds a lease."""
+
+    def __init__(self, connections: Connections, dialect: Dialect, *, papers: Papers, leases: Leases) -> None:
+        super().__init__(connections, dialect)
+        self.papers = papers
+        self.leases = leases
+        self.bulk_load_writers = dialect.bulk_load_writers
+        self._bulk_owner: str | None = None  # this store's lease on a running bulk load
 
     def begin_bulk_load(self) -> bool:
-        if self.dialect not in _SET_ASIDE:
-            return False
         # One bulk load at a time: a second import while one runs (into a still empty
         # table) would otherwise take the first's indexes for a killed load's leftovers
         # and restore them mid-load. It gets False and upserts instead.
         owner = new_owner()
-        if not self.acquire_lease(_BULK_LEASE, owner, seconds=_BULK_LEASE_SECONDS):
+        if not self.leases.acquire_lease(_BULK_LEASE, owner, seconds=_BULK_LEASE_SECONDS):
             return False
         self._bulk_owner = owner
         self.restore_bulk_load()
-        with self._writing() as db:
+        with self.connections.writing() as db:
             empty = db.fetchone("SELECT 1 AS one FROM papers LIMIT 1") is None
-            saved = db.fetchall(*_SET_ASIDE[self.dialect]) if empty else []
+            saved = db.fetchall(*self.dialect.set_aside_sql()) if empty else []
             for row in saved:
                 db.execute(
                     "INSERT INTO bulk_load_saved (name, kind, ddl) VALUES (?, ?, ?)",
@@ -147,12 +110,12 @@ class BulkLoadQueries(PaperQueries, LeaseQueries):
         if not empty:
             self._end_bulk_lease()
             return False
-        self._bulk_journal(bulk=True)
+        self.dialect.bulk_journal(bulk=True)
         return True
 
     def _end_bulk_lease(self) -> None:
         if self._bulk_owner is not None:
-            self.release_lease(_BULK_LEASE, self._bulk_owner)
+            self.leases.release_lease(_BULK_LEASE, self._bulk_owner)
             self._bulk_owner = None
 
     def insert_bulk_rows(self, rows: BulkRows) -> UpsertCounts | None:
@@ -160,38 +123,32 @@ class BulkLoadQueries(PaperQueries, LeaseQueries):
         if not papers:
             return UpsertCounts()
         try:
-            with self._bulk_writing() as db:
-                self._insert_bulk_papers(db, papers)
-                db.executemany(_INSERT_CATEGORY, categories)
-                db.executemany(_INSERT_AUTHOR, authors)
+            with self.dialect.bulk_writing() as db:
+                self.dialect.insert_bulk_papers(db, papers)
+                self.dialect.insert_rows(db, "paper_categories", CATEGORY_COLUMNS, categories)
+                self.dialect.insert_rows(db, "paper_authors", AUTHOR_COLUMNS, authors)
                 if self._bulk_owner is not None:
                     # Renewed by each batch, in its transaction, last: the lease row stays
                     # locked until commit, and two PostgreSQL writers must not wait on it
                     # before their papers are in (the data-version trigger's row is
                     # held from there on anyway).
-                    self.acquire_lease(_BULK_LEASE, self._bulk_owner, seconds=_BULK_LEASE_SECONDS)
-        except self.bulk_conflict_errors:
+                    self.leases.acquire_lease(_BULK_LEASE, self._bulk_owner, seconds=_BULK_LEASE_SECONDS)
+        except self.dialect.bulk_conflict_errors:
             return None  # an id already stored (a repeated record): rolled back
         return UpsertCounts(added=len(papers))
-
-    def _insert_bulk_papers(self, db: Db, rows: Sequence[Sequence[Any]]) -> None:
-        """Insert a bulk load's papers rows (``codec.PAPER_COLUMNS`` order) in its
-        transaction. SQLite numbers them and fills its FTS5 keyword index from them
-        (``search_sqlite``); PostgreSQL's keyword index is a generated column."""
-        db.executemany(_INSERT_PAPER, rows)
 
     def upsert_bulk_rows(
         self, rows: BulkRows, *, stored_later: Sequence[Sequence[tuple[Any, ...]]] = ()
     ) -> UpsertCounts:
         ids = {row[0] for row in rows[0]}
         again = [[row for row in later if row[0] in ids] for later in stored_later]
-        with self._writing():  # the upserts below join this one transaction
+        with self.connections.writing():  # the upserts below join this one transaction
             # Not stored before that later batch (its insert would have failed), so
             # deleting puts these ids back as a sequential load would have found them.
-            self.delete_papers(row[0] for part in again for row in part)
-            counts = self.upsert_papers(papers_from_bulk_rows(rows[0]), defer_index=True)
+            self.papers.delete_papers(row[0] for part in again for row in part)
+            counts = self.papers.upsert_papers(papers_from_bulk_rows(rows[0]), defer_index=True)
             for part in filter(None, again):
-                counts += self.upsert_papers(papers_from_bulk_rows(part), defer_index=True)
+                counts += self.papers.upsert_papers(papers_from_bulk_rows(part), defer_index=True)
                 counts += UpsertCounts(added=-len(part))  # their own insert counted them
         return counts
 
@@ -200,27 +157,27 @@ class BulkLoadQueries(PaperQueries, LeaseQueries):
             self.restore_bulk_load()  # the index builds also write their pages once
         finally:
             try:
-                self._bulk_journal(bulk=False)
+                self.dialect.bulk_journal(bulk=False)
             finally:
                 self._end_bulk_lease()
 
     def restore_bulk_load(self) -> int:
         # Read in the writer's transaction, not through a reader: on SQLite an open
         # reader connection would keep the load from switching its journal.
-        with self._writing() as db:
+        with self.connections.writing() as db:
             saved = db.fetchall("SELECT name, kind, ddl FROM bulk_load_saved ORDER BY kind, name")
             if not saved:
                 return 0
             holder = live_holder(db, _BULK_LEASE)
             if holder and holder[0] != self._bulk_owner and not holder_is_dead(holder[0]):
                 return 0  # a load running elsewhere: what it set aside is not leftovers
-            for statement in _BEFORE_REBUILD.get(self.dialect, ()):
+            for statement in self.dialect.before_rebuild():
                 db.execute(statement)
             for row in saved:
-                if not db.fetchone(_EXISTS[self.dialect], (row["kind"], row["name"])):
+                if not db.fetchone(self.dialect.exists_sql(), (row["kind"], row["name"])):
                     db.execute(row["ddl"])
             db.execute("DELETE FROM bulk_load_saved")
-            for statement in _AFTER_REBUILD.get(self.dialect, ()):
+            for statement in self.dialect.after_rebuild():
                 db.execute(statement)
             # the one bump that replaces the dropped insert trigger's per-row bumps
             db.execute(

@@ -38,6 +38,8 @@ PAPER_COLUMNS = (
     "listed_day",
     "fingerprint",
 )
+CATEGORY_COLUMNS = ("paper_id", "position", "category")
+AUTHOR_COLUMNS = ("paper_id", "position", "name", "name_key")
 
 
 def _author_dict(author: Author) -> dict[str, str]:

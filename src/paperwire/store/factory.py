@@ -1,8 +1,9 @@
-"""Choose a backend from the database URL."""
+"""Choose a backend from the database URL and build the store on it."""
 
 from __future__ import annotations
 
 from paperwire.store.base import Store
+from paperwire.store.sqlstore import SqlStore
 
 
 def open_store(database_url: str, *, query_timeout: float = 0) -> Store:
@@ -13,13 +14,17 @@ def open_store(database_url: str, *, query_timeout: float = 0) -> Store:
     if query_timeout < 0:
         raise ValueError(f"query_timeout must be 0 or more seconds, got {query_timeout}")
     if database_url.startswith("sqlite:"):
-        from paperwire.store.sqlite import SqliteStore
+        from paperwire.store.sqlite import SqliteConnections
+        from paperwire.store.sqlite_dialect import SqliteDialect
 
-        return SqliteStore.from_url(database_url, query_timeout=query_timeout)
+        sqlite = SqliteConnections(sqlite_path(database_url), query_timeout=query_timeout)
+        return SqlStore(sqlite, SqliteDialect(sqlite))
     if database_url.startswith(("postgresql:", "postgres:", "postgresql+psycopg:")):
-        from paperwire.store.postgres import PostgresStore
+        from paperwire.store.postgres import PostgresConnections
+        from paperwire.store.postgres_dialect import PostgresDialect
 
-        return PostgresStore.from_url(database_url, query_timeout=query_timeout)
+        postgres = PostgresConnections(postgres_conninfo(database_url), query_timeout=query_timeout)
+        return SqlStore(postgres, PostgresDialect(postgres))
     raise ValueError(
         f"unsupported database URL {database_url!r}: use sqlite:///path.db or postgresql://…"
     )

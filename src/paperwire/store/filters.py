@@ -22,10 +22,13 @@ table before filling a page (bench/listing_queries.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paperwire.models import SearchFilters
 from paperwire.store.sql import author_key
+
+if TYPE_CHECKING:
+    from paperwire.store.dialect import Dialect
 
 NO_FILTER = "1=1"
 
@@ -40,10 +43,12 @@ def is_archive(category: str) -> bool:
     return "." not in category
 
 
-def category_match(categories: Sequence[str], *, column: str) -> tuple[str, list[Any]]:
+def category_match(
+    categories: Sequence[str], dialect: Dialect, *, column: str
+) -> tuple[str, list[Any]]:
     """A condition on a ``paper_categories.category`` column: any of ``categories``,
     an archive with its subcategories. Written as equality and prefix tests on the
-    column alone, so the category index can answer it."""
+    column alone (``Dialect.starts_with``), so the category index can answer it."""
     exact = [c for c in categories if not is_archive(c)]
     archives = [c for c in categories if is_archive(c)]
     ors: list[str] = []
@@ -53,8 +58,9 @@ def category_match(categories: Sequence[str], *, column: str) -> tuple[str, list
         ors.append(f"{column} IN ({', '.join('?' * len(categories))})")
         params.extend([*exact, *archives])
     for archive in archives:
-        ors.append(f"{column} LIKE ? ESCAPE '\\'")
-        params.append(like_escape(archive) + ".%")
+        cond, args = dialect.starts_with(column, archive + ".")
+        ors.append(cond)
+        params.extend(args)
     return " OR ".join(ors) or "1=0", params
 
 
@@ -69,6 +75,7 @@ def author_match(name: str, *, column: str) -> tuple[str, list[Any]]:
 
 def filter_sql(
     filters: SearchFilters | None,
+    dialect: Dialect,
     *,
     alias: str = "p",
     by_category_index: bool = False,
@@ -83,10 +90,10 @@ def filter_sql(
     params: list[Any] = []
     if filters.categories:
         if by_category_index:
-            cond, args = category_match(filters.categories, column="category")
+            cond, args = category_match(filters.categories, dialect, column="category")
             clauses.append(f"{alias}.id IN (SELECT paper_id FROM paper_categories WHERE {cond})")
         else:
-            cond, args = category_match(filters.categories, column="c.category")
+            cond, args = category_match(filters.categories, dialect, column="c.category")
             clauses.append(
                 "EXISTS (SELECT 1 FROM paper_categories c "
                 f"WHERE c.paper_id = {alias}.id AND ({cond}))"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from paperwire.store.sql import Db, SqlBase
+from paperwire.store.sql import Db, Part
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +115,8 @@ def _row_to_state(row: dict[str, Any]) -> HarvestState:
 _KEY_WHERE = "source = ? AND set_spec = ? AND prefix = ?"
 
 
-class HarvestQueries(SqlBase):
-    """SQL shared by SQLite and PostgreSQL for this part."""
+class Harvests(Part):
+    """Harvest state, written once for both backends."""
 
     def _harvest_row(self, db: Db, key: HarvestKey) -> HarvestState | None:
         row = db.fetchone(
@@ -126,14 +126,14 @@ class HarvestQueries(SqlBase):
         return _row_to_state(row) if row else None
 
     def get_harvest(self, key: HarvestKey) -> HarvestState | None:
-        with self._reading() as db:
+        with self.connections.reading() as db:
             return self._harvest_row(db, key)
 
     def start_harvest(
         self, key: HarvestKey, *, from_date: date | None, until_date: date | None
     ) -> HarvestState:
         now = datetime.now(UTC)
-        with self._writing() as db:
+        with self.connections.writing() as db:
             db.execute(
                 "INSERT INTO harvest_state (source, set_spec, prefix, from_date, until_date, "
                 "resumption_token, page_cursor, complete_list_size, pages_done, records_done, "
@@ -161,7 +161,7 @@ class HarvestQueries(SqlBase):
         records: int,
         max_datestamp: date | None,
     ) -> HarvestState:
-        with self._writing() as db:
+        with self.connections.writing() as db:
             old = self._harvest_row(db, key)
             if old is None or not old.in_progress:
                 raise LookupError(f"no harvest in progress for {key}")
@@ -187,7 +187,7 @@ class HarvestQueries(SqlBase):
 
     def complete_harvest(self, key: HarvestKey) -> HarvestState:
         now = datetime.now(UTC)
-        with self._writing() as db:
+        with self.connections.writing() as db:
             old = self._harvest_row(db, key)
             if old is None:
                 raise LookupError(f"no harvest for {key}")

@@ -14,7 +14,7 @@ import time
 import uuid
 from typing import Protocol
 
-from paperwire.store.sql import Db, SqlBase
+from paperwire.store.sql import Db, Part
 
 
 def new_owner() -> str:
@@ -54,10 +54,12 @@ class LeaseStore(Protocol):
         ...
 
 
-class LeaseQueries(SqlBase):
+class Leases(Part):
+    """Leases, written once for both backends."""
+
     def acquire_lease(self, name: str, owner: str, *, seconds: float) -> bool:
         now = time.time()
-        with self._writing() as db:
+        with self.connections.writing() as db:
             # One statement, so two contenders cannot both see the lease free.
             db.execute(
                 "INSERT INTO leases (name, owner, expires) VALUES (?, ?, ?) "
@@ -74,11 +76,11 @@ class LeaseQueries(SqlBase):
         return holder == owner
 
     def lease_holder(self, name: str) -> tuple[str, float] | None:
-        with self._reading() as db:
+        with self.connections.reading() as db:
             return live_holder(db, name)
 
     def release_lease(self, name: str, owner: str) -> None:
-        with self._writing() as db:
+        with self.connections.writing() as db:
             db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
 
 

@@ -17,8 +17,9 @@ from typing import Any, Protocol
 
 from paperwire.models import DataVersion, Paper, SearchFilters
 from paperwire.store.codec import row_to_paper
+from paperwire.store.dialect import Dialect
 from paperwire.store.filters import NO_FILTER, category_match, filter_sql
-from paperwire.store.sql import Db, SqlBase
+from paperwire.store.sql import Connections, Db, Part
 
 MEMO_ENTRIES = 256  # counts kept per store object
 
@@ -87,6 +88,7 @@ def _as_utc(value: Any) -> datetime:
 
 
 def listing_where(
+    dialect: Dialect,
     *,
     start: date | None,
     end: date | None,
@@ -104,6 +106,7 @@ def listing_where(
     upper = min((d for d in (end, f.date_until) if d is not None), default=None)
     where, params = filter_sql(
         replace(f, date_from=lower, date_until=upper),
+        dialect,
         alias=table,
         by_category_index=drive_from_categories,
         by_author_index=True,
@@ -118,11 +121,16 @@ def listing_where(
     return " AND ".join(clauses), params
 
 
-class ListingQueries(SqlBase):
-    """SQL shared by SQLite and PostgreSQL for listings."""
+class Listings(Part):
+    """Listings, written once for both backends."""
 
     # At most this many papers: an all-time category page starts from the category's rows.
     few_in_category = 2000
+
+    def __init__(self, connections: Connections, dialect: Dialect) -> None:
+        super().__init__(connections, dialect)
+        self._memo_cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._memo_lock = threading.Lock()
 
     def list_papers(
         self,
@@ -134,16 +142,17 @@ class ListingQueries(SqlBase):
         offset: int = 0,
         limit: int = 50,
     ) -> list[Paper]:
-        with self._reading() as db:
+        with self.connections.reading() as db:
             few = self._few_in_categories(db, start=start, end=end, filters=filters)
         where, params = listing_where(
+            self.dialect,
             start=start, end=end, filters=filters, after=after, drive_from_categories=few
         )
         sql = (
             f"SELECT * FROM papers WHERE {where} "  # clauses are constants
             "ORDER BY papers.listed_day DESC, papers.id DESC LIMIT ? OFFSET ?"
         )
-        with self._reading() as db:
+        with self.connections.reading() as db:
             rows = db.fetchall(sql, [*params, limit, offset])
         return [row_to_paper(r) for r in rows]
 
@@ -166,7 +175,7 @@ class ListingQueries(SqlBase):
             return False
         if counting:
             return True
-        cond, params = category_match(filters.categories, column="category")
+        cond, params = category_match(filters.categories, self.dialect, column="category")
         row = db.fetchone(
             f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM paper_categories WHERE {cond} "
             f"LIMIT {int(self.few_in_category) + 1}) AS t",
@@ -178,16 +187,13 @@ class ListingQueries(SqlBase):
         """Counts are costly on a month of a big database and change only with the data:
         keep the last few per data version (read from the database, so every worker
         process sees a write at once)."""
-        cache: OrderedDict[tuple[Any, ...], Any] = self.__dict__.setdefault(
-            "_listing_memo", OrderedDict()
-        )
-        lock: threading.Lock = self.__dict__.setdefault("_listing_memo_lock", threading.Lock())
+        cache = self._memo_cache
         full_key = (self.data_version().version, *key)
-        with lock:
+        with self._memo_lock:
             if full_key in cache:
                 return cache[full_key]
         value = compute()
-        with lock:
+        with self._memo_lock:
             cache[full_key] = value
             while len(cache) > MEMO_ENTRIES:
                 cache.popitem(last=False)
@@ -201,11 +207,12 @@ class ListingQueries(SqlBase):
         filters: SearchFilters | None = None,
     ) -> int:
         def compute() -> int:
-            with self._reading() as db:
+            with self.connections.reading() as db:
                 few = self._few_in_categories(
                     db, start=start, end=end, filters=filters, counting=True
                 )
                 where, params = listing_where(
+                    self.dialect,
                     start=start, end=end, filters=filters, drive_from_categories=few
                 )
                 row = db.fetchone(f"SELECT COUNT(*) AS n FROM papers WHERE {where}", params)
@@ -221,11 +228,12 @@ class ListingQueries(SqlBase):
         filters: SearchFilters | None = None,
     ) -> dict[str, int]:
         def compute() -> dict[str, int]:
-            with self._reading() as db:
+            with self.connections.reading() as db:
                 few = self._few_in_categories(
                     db, start=start, end=end, filters=filters, counting=True
                 )
                 where, params = listing_where(
+                    self.dialect,
                     start=start, end=end, filters=filters, drive_from_categories=few
                 )
                 rows = db.fetchall(
@@ -239,14 +247,14 @@ class ListingQueries(SqlBase):
         return dict(self._memo(("categories", start, end, filters), compute))
 
     def newest_listed_day(self) -> date | None:
-        with self._reading() as db:
+        with self.connections.reading() as db:
             row = db.fetchone("SELECT MAX(listed_day) AS d FROM papers")
         return _as_date(row["d"]) if row and row["d"] is not None else None
 
     def adjacent_listed_days(
         self, start: date, end: date | None = None
     ) -> tuple[date | None, date | None]:
-        with self._reading() as db:
+        with self.connections.reading() as db:
             before = db.fetchone("SELECT MAX(listed_day) AS d FROM papers WHERE listed_day < ?", (start,))
             after = db.fetchone(
                 "SELECT MIN(listed_day) AS d FROM papers WHERE listed_day > ?", (end or start,)
@@ -256,7 +264,7 @@ class ListingQueries(SqlBase):
         return prev_day, next_day
 
     def data_version(self) -> DataVersion:
-        with self._reading() as db:
+        with self.connections.reading() as db:
             row = db.fetchone(
                 "SELECT COALESCE(SUM(version), 0) AS v, MAX(changed_at) AS t FROM data_versions"
             )

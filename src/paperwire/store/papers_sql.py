@@ -1,12 +1,14 @@
-"""Papers: upsert and lookup, written once for both backends."""
+"""The papers part: upsert, lookup and deletion of papers, written once for both backends."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from paperwire.models import Paper, UpsertCounts
 from paperwire.store.codec import (
+    AUTHOR_COLUMNS,
+    CATEGORY_COLUMNS,
     PAPER_COLUMNS,
     EncodedPaper,
     author_rows,
@@ -15,18 +17,47 @@ from paperwire.store.codec import (
     merge_announcement,
     row_to_paper,
 )
-from paperwire.store.sql import ID_CHUNK, Db, SqlBase, chunks
+from paperwire.store.sql import ID_CHUNK, Db, Part, chunks
 
-_INSERT_PAPER = (  # column names are constants
-    f"INSERT INTO papers ({', '.join(PAPER_COLUMNS)}) VALUES ({', '.join('?' * len(PAPER_COLUMNS))}) "
+_UPDATE_PAPER = (  # column names are constants
     "ON CONFLICT (id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in PAPER_COLUMNS if c != "id")
     + ", modified_at = CURRENT_TIMESTAMP"
 )
 
 
-class PaperQueries(SqlBase):
+class PaperStore(Protocol):
     """Papers: upsert and lookup."""
+
+    def upsert_papers(self, papers: Iterable[Paper], *, defer_index: bool = False) -> UpsertCounts:
+        """Insert or update in one transaction: all of the batch or none of it.
+
+        A newer version replaces an older; an older version never overwrites a newer;
+        identical content counts as unchanged. The keyword index is brought up to date
+        in the same transaction unless ``defer_index``: bulk imports pass it (indexing
+        is the slowest part of a SQLite write) and call ``refresh_keyword_index()`` once
+        at the end.
+        """
+        ...
+
+    def delete_papers(self, paper_ids: Iterable[str]) -> int:
+        """Remove these papers and everything hanging off them (categories, authors,
+        embeddings, keyword entries) in one transaction; how many existed."""
+        ...
+
+    def get_paper(self, paper_id: str) -> Paper | None: ...
+
+    def get_papers(self, paper_ids: list[str]) -> list[Paper]:
+        """Papers in the order of ``paper_ids``; unknown ids are left out."""
+        ...
+
+    def latest_papers(self, *, limit: int = 50, offset: int = 0) -> list[Paper]: ...
+
+    def count_papers(self, *, source: str | None = None) -> int: ...
+
+
+class Papers(Part):
+    """Papers: upsert, lookup and deletion."""
 
     def upsert_papers(self, papers: Iterable[Paper], *, defer_index: bool = False) -> UpsertCounts:
         batch: dict[str, Paper] = {}
@@ -35,7 +66,7 @@ class PaperQueries(SqlBase):
         if not batch:
             return UpsertCounts()
         counts = {"added": 0, "updated": 0, "unchanged": 0}
-        with self._writing() as db:
+        with self.connections.writing() as db:
             existing = self._existing(db, list(batch))
             rows, changed_ids = [], []
             for paper in batch.values():
@@ -48,10 +79,10 @@ class PaperQueries(SqlBase):
                     rows.append(encoded.row())
                     changed_ids.append(paper.id)
             if rows:
-                db.executemany(_INSERT_PAPER, rows)
+                self.dialect.insert_rows(db, "papers", PAPER_COLUMNS, rows, on_conflict=_UPDATE_PAPER)
                 self._write_children(db, [batch[i] for i in changed_ids], replace=bool(existing))
                 if not defer_index:
-                    self._index_written_papers(db, count=len(rows))
+                    self.dialect.index_written_papers(db, count=len(rows))
         return UpsertCounts(**counts)
 
     def _existing(self, db: Db, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -73,21 +104,17 @@ class PaperQueries(SqlBase):
                 marks = ", ".join("?" * len(part))
                 db.execute(f"DELETE FROM paper_categories WHERE paper_id IN ({marks})", part)
                 db.execute(f"DELETE FROM paper_authors WHERE paper_id IN ({marks})", part)
-        db.executemany(
-            "INSERT INTO paper_categories (paper_id, position, category) VALUES (?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
-            category_rows(papers),
+        self.dialect.insert_rows(
+            db, "paper_categories", CATEGORY_COLUMNS, category_rows(papers), on_conflict="ON CONFLICT DO NOTHING"
         )
-        db.executemany(
-            "INSERT INTO paper_authors (paper_id, position, name, name_key) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
-            author_rows(papers),
+        self.dialect.insert_rows(
+            db, "paper_authors", AUTHOR_COLUMNS, author_rows(papers), on_conflict="ON CONFLICT DO NOTHING"
         )
 
     def delete_papers(self, paper_ids: Iterable[str]) -> int:
         ids = list(dict.fromkeys(paper_ids))
         deleted = 0
-        with self._writing() as db:
+        with self.connections.writing() as db:
             for part in chunks(ids, ID_CHUNK):
                 marks = ", ".join("?" * len(part))
                 found = db.fetchone(f"SELECT count(*) AS n FROM papers WHERE id IN ({marks})", part)
@@ -98,13 +125,13 @@ class PaperQueries(SqlBase):
         return deleted
 
     def get_paper(self, paper_id: str) -> Paper | None:
-        with self._reading() as db:
+        with self.connections.reading() as db:
             row = db.fetchone("SELECT * FROM papers WHERE id = ?", (paper_id,))
         return row_to_paper(row) if row else None
 
     def get_papers(self, paper_ids: list[str]) -> list[Paper]:
         by_id: dict[str, Paper] = {}
-        with self._reading() as db:
+        with self.connections.reading() as db:
             for part in chunks(paper_ids, ID_CHUNK):
                 marks = ", ".join("?" * len(part))
                 for row in db.fetchall(f"SELECT * FROM papers WHERE id IN ({marks})", part):
@@ -112,7 +139,7 @@ class PaperQueries(SqlBase):
         return [by_id[i] for i in paper_ids if i in by_id]
 
     def latest_papers(self, *, limit: int = 50, offset: int = 0) -> list[Paper]:
-        with self._reading() as db:
+        with self.connections.reading() as db:
             rows = db.fetchall(
                 "SELECT * FROM papers ORDER BY listed_day DESC NULLS LAST, submitted DESC NULLS LAST, id DESC "
                 "LIMIT ? OFFSET ?",
@@ -121,7 +148,7 @@ class PaperQueries(SqlBase):
         return [row_to_paper(r) for r in rows]
 
     def count_papers(self, *, source: str | None = None) -> int:
-        with self._reading() as db:
+        with self.connections.reading() as db:
             if source is None:
                 row = db.fetchone("SELECT COUNT(*) AS n FROM papers")
             else:

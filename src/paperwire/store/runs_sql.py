@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from paperwire.models import SourceRun, UpsertCounts
-from paperwire.store.sql import SqlBase
+from paperwire.store.sql import Part
 
 
 class RunStore(Protocol):
@@ -53,11 +53,11 @@ def _row_to_run(row: dict[str, Any]) -> SourceRun:
     )
 
 
-class RunQueries(SqlBase):
-    """SQL shared by SQLite and PostgreSQL for this part."""
+class Runs(Part):
+    """Source runs, written once for both backends."""
 
     def start_source_run(self, source: str, *, started_at: datetime) -> None:
-        with self._writing() as db:
+        with self.connections.writing() as db:
             db.execute(
                 "INSERT INTO source_runs (source, status, last_started, runs) VALUES (?, 'running', ?, 1) "
                 "ON CONFLICT (source) DO UPDATE SET status = 'running', "
@@ -74,7 +74,7 @@ class RunQueries(SqlBase):
         error: str | None = None,
     ) -> None:
         ok = error is None
-        with self._writing() as db:
+        with self.connections.writing() as db:
             db.execute(
                 "INSERT INTO source_runs (source, status, runs) VALUES (?, 'running', 1) "
                 "ON CONFLICT (source) DO NOTHING",
@@ -104,11 +104,11 @@ class RunQueries(SqlBase):
             )
 
     def get_source_run(self, source: str) -> SourceRun | None:
-        with self._reading() as db:
+        with self.connections.reading() as db:
             row = db.fetchone("SELECT * FROM source_runs WHERE source = ?", (source,))
         return _row_to_run(row) if row else None
 
     def source_runs(self) -> list[SourceRun]:
-        with self._reading() as db:
+        with self.connections.reading() as db:
             rows = db.fetchall("SELECT * FROM source_runs ORDER BY source")
         return [_row_to_run(r) for r in rows]

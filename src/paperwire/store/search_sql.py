@@ -1,4 +1,5 @@
-"""Search: keyword index, embeddings and vectors; dialect-specific parts live in search_sqlite.py / search_postgres.py.
+"""The search part: keyword index, embeddings and vectors. What the backends do their
+own way (FTS5 or ``tsvector``, sqlite-vec or pgvector) is asked of the ``Dialect``.
 
 Filters (``filters.filter_sql``, the one filter language of listings and rankers) apply
 before ranking, inside the query that ranks.
@@ -7,28 +8,13 @@ before ranking, inside the query that ranks.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from paperwire.models import Hit, KeywordQuery, SearchFilters
-from paperwire.store.filters import NO_FILTER, filter_sql
-from paperwire.store.sql import ID_CHUNK, Db, SqlBase, chunks
-
-KeywordOrder = Literal["relevance", "date"]
-
-# FTS5 bm25 field weights (title > authors > abstract). On the dev set in
-# tests/data/search_dev, 2:1:1 … 10:5:1 all scored within 0.005 nDCG@10 of each other;
-# PostgreSQL's weights are in search_postgres.py.
-TITLE_WEIGHT = 4.0
-AUTHORS_WEIGHT = 2.0
-ABSTRACT_WEIGHT = 1.0
-
-
-def keyword_order_sql(order: KeywordOrder, *, alias: str = "p") -> str:
-    if order == "date":
-        return f"{alias}.listed_day DESC NULLS LAST, score DESC, {alias}.id"
-    return f"score DESC, {alias}.id"
+from paperwire.store.dialect import KeywordOrder
+from paperwire.store.sql import ID_CHUNK, Db, Part, chunks
 
 
 class SearchStore(Protocol):
@@ -150,8 +136,8 @@ class SearchStore(Protocol):
         ...
 
 
-class SearchQueries(SqlBase):
-    """SQL shared by SQLite and PostgreSQL for this part."""
+class Search(Part):
+    """Keyword ranking and vectors, written once for both backends."""
 
     # --- keyword -----------------------------------------------------------------------
     def keyword_ranking(
@@ -164,67 +150,29 @@ class SearchQueries(SqlBase):
     ) -> list[Hit]:
         if query.empty or limit <= 0:
             return []
-        sql, params = self._keyword_sql(query, filters=filters, limit=limit, order=order)
-        with self._reading() as db:
+        sql, params = self.dialect.keyword_sql(query, filters=filters, limit=limit, order=order)
+        with self.connections.reading() as db:
             rows = db.fetchall(sql, params)
         return [Hit(row["id"], float(row["score"])) for row in rows]
-
-    def _keyword_sql(
-        self,
-        query: KeywordQuery,
-        *,
-        filters: SearchFilters | None,
-        limit: int,
-        order: KeywordOrder,
-    ) -> tuple[str, list[Any]]:
-        raise NotImplementedError
 
     def keyword_allowed(self, paper_ids: Sequence[str], query: KeywordQuery) -> set[str]:
         ids = list(dict.fromkeys(paper_ids))
         if not ids or not (query.required or query.excluded):
             return set(ids)
-        found: set[str] = set()
-        with self._reading() as db:
-            for part in chunks(ids, ID_CHUNK):
-                sql, params = self._constraint_sql(query, len(part))
-                found.update(row["id"] for row in db.fetchall(sql, [*part, *params]))
-        return found
-
-    def _constraint_sql(self, query: KeywordQuery, count: int) -> tuple[str, list[Any]]:
-        """A statement selecting the ``id`` of the papers among ``count`` bound ids
-        (bound first) that pass the required and excluded parts, and the parameters
-        after the ids (PostgreSQL; SQLite overrides ``keyword_allowed``)."""
-        raise NotImplementedError
+        return self.dialect.keyword_allowed(ids, query)
 
     def refresh_keyword_index(self, *, limit: int | None = None) -> int:
-        return 0
+        return self.dialect.refresh_keyword_index(limit=limit)
 
     def keyword_backlog(self) -> int:
-        return 0
-
+        return self.dialect.keyword_backlog()
 
     # --- embeddings --------------------------------------------------------------------
-
-    def _vector_param(self, vector: np.ndarray) -> Any:
-        raise NotImplementedError
-
-    def _vector_column(self) -> str:
-        """SQL for the stored vector in the form ``_decode_vector`` reads."""
-        return "vector"
-
-    def _decode_vector(self, value: Any) -> np.ndarray:
-        raise NotImplementedError
-
-    def _vector_placeholder(self) -> str:
-        return "?"
-
-    def _after_embeddings_saved(self, db: Db, model: str, dim: int) -> None:
-        """Hook for the backend's vector index (PostgreSQL builds its HNSW index)."""
 
     def papers_to_embed(
         self, model: str, *, after: str | None = None, limit: int = 100
     ) -> list[tuple[str, str, str, str]]:
-        with self._reading() as db:
+        with self.connections.reading() as db:
             rows = db.fetchall(
                 "SELECT p.id, p.fingerprint, p.title, p.abstract FROM papers p "
                 "LEFT JOIN paper_embeddings e ON e.model = ? AND e.paper_id = p.id "
@@ -235,7 +183,7 @@ class SearchQueries(SqlBase):
         return [(r["id"], r["fingerprint"], r["title"], r["abstract"]) for r in rows]
 
     def count_papers_to_embed(self, model: str) -> int:
-        with self._reading() as db:
+        with self.connections.reading() as db:
             row = db.fetchone(
                 "SELECT COUNT(*) AS n FROM papers p "
                 "LEFT JOIN paper_embeddings e ON e.model = ? AND e.paper_id = p.id "
@@ -257,13 +205,13 @@ class SearchQueries(SqlBase):
         if len(dims) != 1:
             raise ValueError(f"embeddings for {model!r} have mixed dimensions {sorted(dims)}")
         dim = dims.pop()
-        with self._writing() as db:
+        with self.connections.writing() as db:
             known = self.embedding_dim_in(db, model)
             if known is not None and known != dim:
                 raise ValueError(
                     f"model {model!r} has {known}-dimensional vectors stored; got {dim}"
                 )
-            self._write_embeddings(db, model, rows)
+            self.dialect.write_embeddings(db, model, rows)
             db.execute(
                 "INSERT INTO embedding_models (model, dim, updated_at) "
                 "VALUES (?, ?, CURRENT_TIMESTAMP) "
@@ -271,40 +219,26 @@ class SearchQueries(SqlBase):
                 (model, dim),
             )
             if not defer_index:
-                self._after_embeddings_saved(db, model, dim)
+                self.dialect.ensure_vector_index(db, model, dim)
         return len(rows)
 
-    def _write_embeddings(
-        self, db: Db, model: str, rows: Sequence[tuple[str, str, np.ndarray]]
-    ) -> None:
-        """Replace the rows' vectors (in the order given, so ``seq`` follows it)."""
-        ids = [r[0] for r in rows]
-        for part in chunks(ids, ID_CHUNK):
-            marks = ", ".join("?" * len(part))
-            db.execute(
-                f"DELETE FROM paper_embeddings WHERE model = ? AND paper_id IN ({marks})",
-                [model, *part],
-            )
-        vp = self._vector_placeholder()
-        db.executemany(
-            "INSERT INTO paper_embeddings (paper_id, model, fingerprint, vector) "
-            f"SELECT ?, ?, ?, {vp} WHERE EXISTS (SELECT 1 FROM papers WHERE id = ?)",
-            [(pid, model, fp, self._vector_param(vec), pid) for pid, fp, vec in rows],
-        )
-
     def ensure_vector_index(self, model: str) -> bool:
-        return False
+        with self.connections.writing() as db:
+            dim = self.embedding_dim_in(db, model)
+            if dim is None:
+                return False
+            return self.dialect.ensure_vector_index(db, model, dim)
 
     def embedding_dim_in(self, db: Db, model: str) -> int | None:
         row = db.fetchone("SELECT dim FROM embedding_models WHERE model = ?", (model,))
         return int(row["dim"]) if row else None
 
     def embedding_dim(self, model: str) -> int | None:
-        with self._reading() as db:
+        with self.connections.reading() as db:
             return self.embedding_dim_in(db, model)
 
     def count_embeddings(self, model: str, *, after_seq: int = 0) -> int:
-        with self._reading() as db:
+        with self.connections.reading() as db:
             row = db.fetchone(
                 "SELECT COUNT(*) AS n FROM paper_embeddings WHERE model = ? AND seq > ?",
                 (model, after_seq),
@@ -312,54 +246,65 @@ class SearchQueries(SqlBase):
         return int(row["n"]) if row else 0
 
     def embedding_model(self) -> str | None:
-        with self._reading() as db:
+        with self.connections.reading() as db:
             row = db.fetchone(
                 "SELECT model FROM embedding_models ORDER BY updated_at DESC, model LIMIT 1"
             )
         return row["model"] if row else None
 
     def get_embedding(self, model: str, paper_id: str) -> np.ndarray | None:
-        with self._reading() as db:
+        with self.connections.reading() as db:
             row = db.fetchone(
-                f"SELECT {self._vector_column()} AS v FROM paper_embeddings "
+                f"SELECT {self.dialect.vector_column} AS v FROM paper_embeddings "
                 "WHERE model = ? AND paper_id = ?",
                 (model, paper_id),
             )
-        return self._decode_vector(row["v"]) if row else None
+        return self.dialect.decode_vector(row["v"]) if row else None
 
     def embeddings_after(
         self, model: str, *, after_seq: int, limit: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        with self._reading() as db:
+        with self.connections.reading() as db:
             rows = db.fetchall(
-                f"SELECT seq, {self._vector_column()} AS v FROM paper_embeddings "
+                f"SELECT seq, {self.dialect.vector_column} AS v FROM paper_embeddings "
                 "WHERE model = ? AND seq > ? ORDER BY seq LIMIT ?",
                 (model, after_seq, limit),
             )
         if not rows:
             return np.zeros(0, dtype=np.uint64), np.zeros((0, 0), dtype=np.float32)
         seqs = np.array([r["seq"] for r in rows], dtype=np.uint64)
-        return seqs, np.stack([self._decode_vector(r["v"]) for r in rows])
+        return seqs, np.stack([self.dialect.decode_vector(r["v"]) for r in rows])
 
     def vectors_for_seqs(
         self, model: str, seqs: Sequence[int], *, filters: SearchFilters | None = None
     ) -> dict[int, tuple[str, np.ndarray]]:
-        # ``+e.model``: look rows up by their seq key; SQLite would otherwise walk the
-        # model's whole (model, paper_id) index checking each seq (22 ms vs 0.3 ms, 100k).
-        where, params = filter_sql(filters)
-        join = "" if where == NO_FILTER else " JOIN papers p ON p.id = e.paper_id"
-        model_column = "+e.model" if self.dialect == "sqlite" else "e.model"
+        # Rows are looked up by their seq key: SQLite would otherwise walk the model's
+        # whole (model, paper_id) index checking each seq (22 ms vs 0.3 ms, 100k).
+        join, conds, params = self.dialect.vector_candidates(filters)
+        model_is = f"{self.dialect.unindexed('e.model')} = ?"
         found: dict[int, tuple[str, np.ndarray]] = {}
-        with self._reading() as db:
+        with self.connections.reading() as db:
             for part in chunks([int(s) for s in seqs], ID_CHUNK):
                 marks = ", ".join("?" * len(part))
                 for row in db.fetchall(
-                    f"SELECT e.seq, e.paper_id, {self._vector_column()} AS v "
+                    f"SELECT e.seq, e.paper_id, {self.dialect.vector_column} AS v "
                     f"FROM paper_embeddings e{join} "
-                    f"WHERE {model_column} = ? AND e.seq IN ({marks}) AND {where}",
+                    f"WHERE {model_is} AND e.seq IN ({marks}) AND {' AND '.join(conds)}",
                     [model, *part, *params],
                 ):
-                    found[int(row["seq"])] = (row["paper_id"], self._decode_vector(row["v"]))
+                    found[int(row["seq"])] = (row["paper_id"], self.dialect.decode_vector(row["v"]))
         return found
 
-    # --- end embeddings -----------------------------------------------------------------
+    def nearest_papers(
+        self,
+        model: str,
+        vector: np.ndarray,
+        *,
+        limit: int,
+        filters: SearchFilters | None = None,
+        exclude: Sequence[str] = (),
+        min_seq: int | None = None,
+    ) -> list[Hit]:
+        return self.dialect.nearest_papers(
+            model, vector, limit=limit, filters=filters, exclude=exclude, min_seq=min_seq
+        )

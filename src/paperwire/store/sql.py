@@ -1,12 +1,16 @@
-"""Common ground of the SQL backends: the ``Db`` surface both drivers are adapted to,
-and ``SqlBase``, which every query mixin builds on. Statements use ``?`` placeholders;
-the PostgreSQL backend rewrites them to ``%s``."""
+"""Common ground of the store's parts: the ``Db`` surface both drivers are adapted to,
+``Connections`` (how a backend hands one out, to read or inside a write transaction)
+and ``Part``, what every part of the store is built on. Statements use ``?``
+placeholders; the PostgreSQL driver rewrites them to ``%s``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from paperwire.store.dialect import Dialect
 
 ID_CHUNK = 500  # stay below SQLite's bound-parameter limit
 
@@ -49,29 +53,24 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-class SqlBase:
-    """What every query mixin can rely on: the two context managers of the backend."""
+class Connections(Protocol):
+    """A backend's connections: ``reading()`` gives this thread's reader (readers run in
+    parallel, under the store's deadline when it has one); ``writing()`` runs one write
+    transaction and joins the outer one when nested, so parts can call each other
+    inside a transaction (a single serialized writer on SQLite)."""
 
-    dialect = "sql"
-    # What the driver raises when a bulk load's batch meets an id already stored, or
-    # being stored by a transaction beside it (``BulkLoadStore.bulk_load_writers``).
-    bulk_conflict_errors: tuple[type[Exception], ...] = ()
+    def reading(self) -> AbstractContextManager[Db]: ...
 
-    def _reading(self) -> AbstractContextManager[Db]:
-        raise NotImplementedError
+    def writing(self) -> AbstractContextManager[Db]: ...
 
-    def _writing(self) -> AbstractContextManager[Db]:
-        raise NotImplementedError
+    def close(self) -> None: ...
 
-    def _bulk_writing(self) -> AbstractContextManager[Db]:
-        """A write transaction for rows that are consistent by construction (a bulk
-        load's papers with their own category and author rows); SQLite skips the
-        foreign-key lookups in it."""
-        return self._writing()
 
-    def _bulk_journal(self, *, bulk: bool) -> None:
-        """Switch the database's journal for a bulk load (``bulk``) and back; SQLite."""
+class Part:
+    """One part of the store (papers, listings, search, …): it gets the backend's
+    connections and its ``Dialect``, where everything SQLite and PostgreSQL do
+    differently is kept, and writes the rest of its SQL once for both."""
 
-    def _index_written_papers(self, db: Db, *, count: int) -> None:
-        """Called by ``upsert_papers`` inside its transaction after writing ``count``
-        rows, so search indexes that are not triggers stay current (SQLite FTS5)."""
+    def __init__(self, connections: Connections, dialect: Dialect) -> None:
+        self.connections = connections
+        self.dialect = dialect

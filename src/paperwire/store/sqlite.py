@@ -1,4 +1,6 @@
-"""SQLite backend: WAL, foreign keys, one serialized writer, parallel readers."""
+"""SQLite connections: WAL, foreign keys, one serialized writer, a read-only reader per
+thread (with the store's deadline), and what every connection gets (date adapters,
+sqlite-vec's functions)."""
 
 from __future__ import annotations
 
@@ -6,24 +8,81 @@ import math
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from paperwire.store.factory import sqlite_path
-from paperwire.store.search_sqlite import (
-    SqliteSearch,
-    install_vector_functions,
-    register_sqlite_vec,
-)
+import numpy as np
+
 from paperwire.store.sql import QueryTimeout
-from paperwire.store.sqlstore import SqlStore
 
 # SQLite calls a reader's deadline check every this many virtual-machine instructions:
 # often enough to stop within a millisecond, rare enough to cost nothing measurable.
 PROGRESS_OPS = 1000
+
+
+_VEC_LOCK = threading.Lock()
+_VEC_STATE: dict[str, bool] = {}
+
+
+def register_sqlite_vec() -> bool:
+    """Make sqlite-vec's functions available to every SQLite connection opened after this.
+
+    Python's ``sqlite3`` is often built without ``enable_load_extension``; registering
+    the extension's entry point with ``sqlite3_auto_extension`` in the same libsqlite3
+    works either way. Returns False when that is impossible (then
+    ``install_vector_functions`` provides a slower pure-Python ``vec_distance_cosine``).
+    """
+    with _VEC_LOCK:
+        if "ok" in _VEC_STATE:
+            return _VEC_STATE["ok"]
+        ok = False
+        try:
+            import ctypes
+            import ctypes.util
+
+            import sqlite_vec
+
+            path = sqlite_vec.loadable_path()
+            if not path.endswith(".so") and not path.endswith(".dylib") and not path.endswith(".dll"):
+                path += ".so"
+            vec = ctypes.CDLL(path)
+            libname = ctypes.util.find_library("sqlite3") or "libsqlite3.so.0"
+            lib = ctypes.CDLL(libname)
+            lib.sqlite3_auto_extension.argtypes = [ctypes.c_void_p]
+            lib.sqlite3_auto_extension.restype = ctypes.c_int
+            rc = lib.sqlite3_auto_extension(ctypes.cast(vec.sqlite3_vec_init, ctypes.c_void_p))
+            ok = rc == 0
+            if ok:  # the libsqlite3 we found must be the one the sqlite3 module uses
+                probe = sqlite3.connect(":memory:")
+                try:
+                    probe.execute("SELECT vec_version()")
+                except sqlite3.OperationalError:
+                    ok = False
+                finally:
+                    probe.close()
+        except (OSError, AttributeError):
+            ok = False
+        _VEC_STATE["ok"] = ok
+        return ok
+
+
+def _cosine_distance(a: bytes | None, b: bytes | None) -> float | None:
+    if a is None or b is None:
+        return None
+    x = np.frombuffer(a, dtype=np.float32)
+    y = np.frombuffer(b, dtype=np.float32)
+    denom = float(np.linalg.norm(x) * np.linalg.norm(y))
+    return 1.0 - float(x @ y) / denom if denom else 1.0
+
+
+def install_vector_functions(conn: sqlite3.Connection) -> None:
+    """Called for each new connection: sqlite-vec when it registered, else a fallback."""
+    if not register_sqlite_vec():
+        conn.create_function("vec_distance_cosine", 2, _cosine_distance, deterministic=True)
+
 
 
 def _adapt_datetime(value: datetime) -> str:
@@ -114,24 +173,24 @@ class SqliteDb:
         self.conn.executemany(sql, rows)
 
 
-class SqliteStore(SqliteSearch, SqlStore):
-    dialect = "sqlite"
-    bulk_conflict_errors = (sqlite3.IntegrityError,)
+class SqliteConnections:
+    """The ``Connections`` of a SQLite file: one writer connection behind a lock, a
+    read-only connection per thread."""
 
     def __init__(self, path: str, *, query_timeout: float = 0) -> None:
         self.path = path
         self.query_timeout = query_timeout
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._write_lock = threading.RLock()
-        self._writer = connect_sqlite(path)
+        self.write_lock = threading.RLock()
+        self.writer = connect_sqlite(path)
         self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
+        self._opened: list[sqlite3.Connection] = []
+        self._opened_lock = threading.Lock()
 
-    @classmethod
-    def from_url(cls, database_url: str, *, query_timeout: float = 0) -> SqliteStore:
-        return cls(sqlite_path(database_url), query_timeout=query_timeout)
+    def _keep(self, conn: sqlite3.Connection) -> None:
+        with self._opened_lock:
+            self._opened.append(conn)
 
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -145,30 +204,26 @@ class SqliteStore(SqliteSearch, SqlStore):
                 conn.set_progress_handler(deadline, PROGRESS_OPS)
                 self._local.deadline = deadline
             self._local.conn = conn
-            with self._readers_lock:
-                self._readers.append(conn)
+            self._keep(conn)
         return conn
 
-    def _candidate_index(self) -> sqlite3.Connection:
-        scratch = getattr(self._local, "scratch", None)
+    def scratch(self, prepare: Callable[[sqlite3.Connection], None]) -> sqlite3.Connection:
+        """This thread's private in-memory database, set up by ``prepare`` when it is
+        first opened; closed with the store."""
+        scratch: sqlite3.Connection | None = getattr(self._local, "scratch", None)
         if scratch is None:
-            # Declared as the live keyword index is (read from the schema, not
-            # repeated here), so both tokenize and stem alike.
-            row = self._reader().execute(
-                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'papers_fts'"
-            ).fetchone()
-            if row is None:
-                raise RuntimeError("the keyword index papers_fts is missing: run `paperwire db upgrade`")
-            declaration = row[0].split(" USING ", 1)[1]
             scratch = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-            scratch.execute(f"CREATE VIRTUAL TABLE candidates USING {declaration}")
+            try:
+                prepare(scratch)
+            except BaseException:
+                scratch.close()
+                raise
             self._local.scratch = scratch
-            with self._readers_lock:
-                self._readers.append(scratch)
-        return scratch  # type: ignore[no-any-return]
+            self._keep(scratch)
+        return scratch
 
     @contextmanager
-    def _reading(self) -> Iterator[SqliteDb]:
+    def reading(self) -> Iterator[SqliteDb]:
         conn = self._reader()
         deadline: Deadline | None = self._local.deadline
         try:
@@ -179,9 +234,9 @@ class SqliteStore(SqliteSearch, SqlStore):
             raise
 
     @contextmanager
-    def _writing(self) -> Iterator[SqliteDb]:
-        with self._write_lock:
-            conn = self._writer
+    def writing(self) -> Iterator[SqliteDb]:
+        with self.write_lock:
+            conn = self.writer
             if conn.in_transaction:  # nested: join the outer transaction
                 yield SqliteDb(conn)
                 return
@@ -193,40 +248,10 @@ class SqliteStore(SqliteSearch, SqlStore):
                 raise
             conn.execute("COMMIT")
 
-    @contextmanager
-    def _bulk_writing(self) -> Iterator[SqliteDb]:
-        # Each child row's parent lookup cost ~2.5 µs a paper in a bulk load, and cannot
-        # fail there: the children come from the same papers, inserted first. The
-        # pragma is ignored inside a transaction, hence set around it, under the lock.
-        with self._write_lock:
-            conn = self._writer
-            nested = conn.in_transaction
-            if not nested:
-                conn.execute("PRAGMA foreign_keys=OFF")
-            try:
-                with self._writing() as db:
-                    yield db
-            finally:
-                if not nested:
-                    conn.execute("PRAGMA foreign_keys=ON")
-
-    def _bulk_journal(self, *, bulk: bool) -> None:
-        # A bulk load fills new pages at the end of the file. A rollback journal writes
-        # each of them once (pages the file did not have need no undo copy), where WAL
-        # writes every page twice, to the log and again at the checkpoint: ~6 µs a
-        # paper (docs/benchmarks.md). The switch needs the file to itself: while another
-        # connection has it open SQLite refuses ("database is locked") and the load
-        # runs in WAL as before; the next connection opened puts WAL back in any case.
-        with self._write_lock:
-            try:
-                self._writer.execute(f"PRAGMA journal_mode={'DELETE' if bulk else 'WAL'}")
-            except sqlite3.OperationalError:
-                pass
-
     def close(self) -> None:
-        with self._readers_lock:
-            for conn in self._readers:
+        with self._opened_lock:
+            for conn in self._opened:
                 conn.close()
-            self._readers.clear()
-        with self._write_lock:
-            self._writer.close()
+            self._opened.clear()
+        with self.write_lock:
+            self.writer.close()

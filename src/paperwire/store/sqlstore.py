@@ -1,22 +1,108 @@
-"""``SqlStore``: every query mixin composed into one class; the backends subclass it."""
+"""``SqlStore``: the store, one object made of parts with one job each, built on a
+backend's ``Connections`` and ``Dialect`` (``factory.open_store`` puts them together).
+
+Each ``Store`` method is its part's own method, bound here once, so callers keep
+writing ``store.upsert_papers(…)`` while the parts never reach into each other: a part
+that needs another (announcements write papers; the bulk load upserts papers and holds
+a lease) is handed it when built.
+"""
 
 from __future__ import annotations
 
-from paperwire.store.announcements_sql import AnnouncementQueries
-from paperwire.store.bulk_sql import BulkLoadQueries
-from paperwire.store.harvest_sql import HarvestQueries
-from paperwire.store.listing_sql import ListingQueries
-from paperwire.store.runs_sql import RunQueries
-from paperwire.store.search_sql import SearchQueries
+from contextlib import AbstractContextManager
+
+from paperwire.store.announcements_sql import Announcements
+from paperwire.store.bulk_sql import BulkLoad
+from paperwire.store.dialect import Dialect
+from paperwire.store.harvest_sql import Harvests
+from paperwire.store.leases_sql import Leases
+from paperwire.store.listing_sql import Listings
+from paperwire.store.papers_sql import Papers
+from paperwire.store.runs_sql import Runs
+from paperwire.store.search_sql import Search
+from paperwire.store.sql import Connections, Db
 
 
-class SqlStore(
-    BulkLoadQueries,  # builds on PaperQueries (its fallback upserts) and LeaseQueries
-    HarvestQueries,
-    AnnouncementQueries,
-    RunQueries,
-    SearchQueries,
-    ListingQueries,
-):
-    """Backends provide ``_reading()`` (parallel readers) and ``_writing()`` (one
-    transaction, a single serialized writer on SQLite); the mixins do the rest."""
+class SqlStore:
+    """Implements ``Store`` on SQLite and PostgreSQL alike; contract tests run on both."""
+
+    def __init__(self, connections: Connections, dialect: Dialect) -> None:
+        self.connections = connections
+        self.sql_dialect = dialect
+        self.dialect = dialect.name
+        self.papers = Papers(connections, dialect)
+        self.listings = Listings(connections, dialect)
+        self.search = Search(connections, dialect)
+        self.announcements = Announcements(connections, dialect, papers=self.papers)
+        self.runs = Runs(connections, dialect)
+        self.harvests = Harvests(connections, dialect)
+        self.leases = Leases(connections, dialect)
+        self.bulk = BulkLoad(connections, dialect, papers=self.papers, leases=self.leases)
+
+        self.upsert_papers = self.papers.upsert_papers
+        self.delete_papers = self.papers.delete_papers
+        self.get_paper = self.papers.get_paper
+        self.get_papers = self.papers.get_papers
+        self.latest_papers = self.papers.latest_papers
+        self.count_papers = self.papers.count_papers
+
+        self.list_papers = self.listings.list_papers
+        self.count_listed = self.listings.count_listed
+        self.listed_category_counts = self.listings.listed_category_counts
+        self.newest_listed_day = self.listings.newest_listed_day
+        self.adjacent_listed_days = self.listings.adjacent_listed_days
+        self.data_version = self.listings.data_version
+
+        self.keyword_ranking = self.search.keyword_ranking
+        self.keyword_allowed = self.search.keyword_allowed
+        self.refresh_keyword_index = self.search.refresh_keyword_index
+        self.keyword_backlog = self.search.keyword_backlog
+        self.papers_to_embed = self.search.papers_to_embed
+        self.count_papers_to_embed = self.search.count_papers_to_embed
+        self.save_embeddings = self.search.save_embeddings
+        self.ensure_vector_index = self.search.ensure_vector_index
+        self.count_embeddings = self.search.count_embeddings
+        self.embedding_model = self.search.embedding_model
+        self.embedding_dim = self.search.embedding_dim
+        self.get_embedding = self.search.get_embedding
+        self.nearest_papers = self.search.nearest_papers
+        self.embeddings_after = self.search.embeddings_after
+        self.vectors_for_seqs = self.search.vectors_for_seqs
+
+        self.record_announcement_day = self.announcements.record_announcement_day
+        self.announcement_status = self.announcements.announcement_status
+        self.announcement_days = self.announcements.announcement_days
+        self.announcement_entries = self.announcements.announcement_entries
+
+        self.start_source_run = self.runs.start_source_run
+        self.finish_source_run = self.runs.finish_source_run
+        self.get_source_run = self.runs.get_source_run
+        self.source_runs = self.runs.source_runs
+
+        self.get_harvest = self.harvests.get_harvest
+        self.start_harvest = self.harvests.start_harvest
+        self.advance_harvest = self.harvests.advance_harvest
+        self.complete_harvest = self.harvests.complete_harvest
+
+        self.acquire_lease = self.leases.acquire_lease
+        self.lease_holder = self.leases.lease_holder
+        self.release_lease = self.leases.release_lease
+
+        self.bulk_load_writers = self.bulk.bulk_load_writers
+        self.begin_bulk_load = self.bulk.begin_bulk_load
+        self.insert_bulk_rows = self.bulk.insert_bulk_rows
+        self.upsert_bulk_rows = self.bulk.upsert_bulk_rows
+        self.end_bulk_load = self.bulk.end_bulk_load
+        self.restore_bulk_load = self.bulk.restore_bulk_load
+
+    def _reading(self) -> AbstractContextManager[Db]:
+        """A reader, for tests and benchmarks that look at the database directly."""
+        return self.connections.reading()
+
+    def _writing(self) -> AbstractContextManager[Db]:
+        """A write transaction, for tests and benchmarks that change the database directly."""
+        return self.connections.writing()
+
+    def close(self) -> None:
+        self.sql_dialect.close()
+        self.connections.close()

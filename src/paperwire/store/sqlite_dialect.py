@@ -1,5 +1,6 @@
-"""Search SQL specific to SQLite: the FTS5 keyword index (migration 0003) and the vector
-functions (sqlite-vec).
+"""``SqliteDialect``: what SQLite does its own way. The FTS5 keyword index (migration
+0003), exact vector search with sqlite-vec, and a bulk load's rollback journal and
+foreign-key switch.
 
 Why batched indexing, not per-row triggers: tokenising a title + abstract costs FTS5
 about 100 µs, several times the rest of an insert (``bench/keyword_ingest.py``), and a
@@ -12,9 +13,10 @@ triggers, which alone still see the text that was indexed.
 
 from __future__ import annotations
 
+import re
 import sqlite3
-import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -22,15 +24,25 @@ import orjson
 
 from paperwire.models import Hit, KeywordQuery, SearchFilters
 from paperwire.store.codec import PAPER_COLUMNS
-from paperwire.store.filters import NO_FILTER, filter_sql
-from paperwire.store.search_sql import (
-    ABSTRACT_WEIGHT,
-    AUTHORS_WEIGHT,
-    TITLE_WEIGHT,
+from paperwire.store.dialect import (
+    BULK_DROPPED_TRIGGERS,
+    BULK_TABLES,
+    Dialect,
     KeywordOrder,
     keyword_order_sql,
 )
-from paperwire.store.sql import ID_CHUNK, Db, SqlBase, chunks
+from paperwire.store.filters import NO_FILTER, filter_sql
+from paperwire.store.sql import ID_CHUNK, Db, chunks
+from paperwire.store.sqlite import SqliteConnections
+
+# FTS5 bm25 field weights (title > authors > abstract). On the dev set in
+# tests/data/search_dev, 2:1:1 … 10:5:1 all scored within 0.005 nDCG@10 of each other;
+# PostgreSQL's weights are in postgres_dialect.py.
+TITLE_WEIGHT = 4.0
+AUTHORS_WEIGHT = 2.0
+ABSTRACT_WEIGHT = 1.0
+_TABLE_MARKS = ", ".join("?" * len(BULK_TABLES))
+_GLOB_SPECIAL = re.compile(r"[*?\[]")
 
 # Must produce exactly what migration 0003's triggers present on delete.
 _AUTHORS_TEXT = "(SELECT group_concat(j.value ->> 'name', ' ') FROM json_each(p.authors) AS j)"
@@ -86,80 +98,92 @@ def fts_expression(query: KeywordQuery) -> str:
     return expression
 
 
-_VEC_LOCK = threading.Lock()
-_VEC_STATE: dict[str, bool] = {}
+class SqliteDialect(Dialect):
+    name = "sqlite"
+    bulk_conflict_errors = (sqlite3.IntegrityError,)
 
+    def __init__(self, connections: SqliteConnections) -> None:
+        super().__init__(connections)
+        self.sqlite = connections
 
-def register_sqlite_vec() -> bool:
-    """Make sqlite-vec's functions available to every SQLite connection opened after this.
+    # --- writing rows ------------------------------------------------------------------
 
-    Python's ``sqlite3`` is often built without ``enable_load_extension``; registering
-    the extension's entry point with ``sqlite3_auto_extension`` in the same libsqlite3
-    works either way. Returns False when that is impossible (then
-    ``install_vector_functions`` provides a slower pure-Python ``vec_distance_cosine``).
-    """
-    with _VEC_LOCK:
-        if "ok" in _VEC_STATE:
-            return _VEC_STATE["ok"]
-        ok = False
-        try:
-            import ctypes
-            import ctypes.util
+    def index_written_papers(self, db: Db, *, count: int) -> None:
+        self._refresh_keyword(db, limit=count + UPSERT_CATCHUP)
 
-            import sqlite_vec
+    # --- bulk load ---------------------------------------------------------------------
 
-            path = sqlite_vec.loadable_path()
-            if not path.endswith(".so") and not path.endswith(".dylib") and not path.endswith(".dll"):
-                path += ".so"
-            vec = ctypes.CDLL(path)
-            libname = ctypes.util.find_library("sqlite3") or "libsqlite3.so.0"
-            lib = ctypes.CDLL(libname)
-            lib.sqlite3_auto_extension.argtypes = [ctypes.c_void_p]
-            lib.sqlite3_auto_extension.restype = ctypes.c_int
-            rc = lib.sqlite3_auto_extension(ctypes.cast(vec.sqlite3_vec_init, ctypes.c_void_p))
-            ok = rc == 0
-            if ok:  # the libsqlite3 we found must be the one the sqlite3 module uses
-                probe = sqlite3.connect(":memory:")
-                try:
-                    probe.execute("SELECT vec_version()")
-                except sqlite3.OperationalError:
-                    ok = False
-                finally:
-                    probe.close()
-        except (OSError, AttributeError):
-            ok = False
-        _VEC_STATE["ok"] = ok
-        return ok
+    @contextmanager
+    def bulk_writing(self) -> Iterator[Db]:
+        # Each child row's parent lookup cost ~2.5 µs a paper in a bulk load, and cannot
+        # fail there: the children come from the same papers, inserted first. The
+        # pragma is ignored inside a transaction, hence set around it, under the lock.
+        with self.sqlite.write_lock:
+            conn = self.sqlite.writer
+            nested = conn.in_transaction
+            if not nested:
+                conn.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with self.sqlite.writing() as db:
+                    yield db
+            finally:
+                if not nested:
+                    conn.execute("PRAGMA foreign_keys=ON")
 
+    def bulk_journal(self, *, bulk: bool) -> None:
+        # A bulk load fills new pages at the end of the file. A rollback journal writes
+        # each of them once (pages the file did not have need no undo copy), where WAL
+        # writes every page twice, to the log and again at the checkpoint: ~6 µs a
+        # paper (docs/benchmarks.md). The switch needs the file to itself: while another
+        # connection has it open SQLite refuses ("database is locked") and the load
+        # runs in WAL as before; the next connection opened puts WAL back in any case.
+        with self.sqlite.write_lock:
+            try:
+                self.sqlite.writer.execute(f"PRAGMA journal_mode={'DELETE' if bulk else 'WAL'}")
+            except sqlite3.OperationalError:
+                pass
 
-def _cosine_distance(a: bytes | None, b: bytes | None) -> float | None:
-    if a is None or b is None:
-        return None
-    x = np.frombuffer(a, dtype=np.float32)
-    y = np.frombuffer(b, dtype=np.float32)
-    denom = float(np.linalg.norm(x) * np.linalg.norm(y))
-    return 1.0 - float(x @ y) / denom if denom else 1.0
+    def set_aside_sql(self) -> tuple[str, Sequence[Any]]:
+        # SQLite's per-row data-version insert trigger goes too: one bump at the end.
+        return (
+            "SELECT name, type AS kind, sql AS ddl FROM sqlite_master "
+            f"WHERE tbl_name IN ({_TABLE_MARKS}) AND sql IS NOT NULL "
+            "AND (type = 'index' OR (type = 'trigger' AND name IN "
+            f"({', '.join('?' * len(BULK_DROPPED_TRIGGERS))})))",
+            (*BULK_TABLES, *BULK_DROPPED_TRIGGERS),
+        )
 
+    def exists_sql(self) -> str:
+        return "SELECT 1 AS one FROM sqlite_master WHERE type = ? AND name = ?"
 
-def install_vector_functions(conn: sqlite3.Connection) -> None:
-    """Called for each new connection: sqlite-vec when it registered, else a fallback."""
-    if not register_sqlite_vec():
-        conn.create_function("vec_distance_cosine", 2, _cosine_distance, deterministic=True)
+    def insert_bulk_papers(self, db: Db, rows: Sequence[Sequence[Any]]) -> None:
+        # Rowids are given, so the keyword index is filled in the load's own transaction
+        # while the other core converts the next batch, instead of in one pass at the
+        # end (the texts come from Python, which is also cheaper than json_each); only
+        # when everything below is indexed, so the mark keeps meaning "every rowid up to
+        # here" (else the refresh at the end catches up).
+        top = db.fetchone("SELECT coalesce(max(rowid), 0) AS top FROM papers")
+        first = int(top["top"] if top else 0) + 1
+        db.executemany(_INSERT_NUMBERED_PAPER, [(first + i, *row) for i, row in enumerate(rows)])
+        if _indexed_up_to(db) != first - 1:
+            return
+        if db.fetchone("SELECT 1 AS one FROM search_pending LIMIT 1"):
+            return
+        db.executemany(
+            _INSERT_FTS + "VALUES (?, ?, ?, ?)",
+            [
+                (first + i, row[_TITLE], _authors_text(row[_AUTHORS]), row[_ABSTRACT])
+                for i, row in enumerate(rows)
+            ],
+        )
+        _set_indexed_up_to(db, first + len(rows) - 1)
 
+    # --- keyword search ----------------------------------------------------------------
 
-class SqliteSearch(SqlBase):
-    """Overrides/extends SearchQueries where sqlite differs."""
-
-    # --- keyword -----------------------------------------------------------------------
-    def _keyword_sql(
-        self,
-        query: KeywordQuery,
-        *,
-        filters: SearchFilters | None,
-        limit: int,
-        order: KeywordOrder,
+    def keyword_sql(
+        self, query: KeywordQuery, *, filters: SearchFilters | None, limit: int, order: KeywordOrder
     ) -> tuple[str, list[Any]]:
-        where, params = filter_sql(filters)
+        where, params = filter_sql(filters, self)
         if where == NO_FILTER and order == "relevance":
             # Rank inside the FTS5 table first and read only the top rows of ``papers``:
             # joining every match first cost one random read of a large row per match
@@ -180,17 +204,14 @@ class SqliteSearch(SqlBase):
         )
         return sql, [fts_expression(query), *params, limit]
 
-    def keyword_allowed(self, paper_ids: Sequence[str], query: KeywordQuery) -> set[str]:
+    def keyword_allowed(self, ids: Sequence[str], query: KeywordQuery) -> set[str]:
         """The candidates' texts are indexed afresh in a private in-memory FTS5 table
         made like ``papers_fts`` (same columns, same tokenizer), and the constraints
         matched there, in one statement. Probing ``papers_fts`` itself at each
         candidate costs FTS5 a posting-list seek per phrase, candidate and index
         segment (20 exclusions, 50 candidates, 20k papers: ~50 ms against ~2 ms)."""
-        ids = list(dict.fromkeys(paper_ids))
-        if not ids or not (query.required or query.excluded):
-            return set(ids)
         rows: list[dict[str, Any]] = []
-        with self._reading() as db:
+        with self.sqlite.reading() as db:
             for part in chunks(ids, ID_CHUNK):
                 rows += db.fetchall(
                     f"SELECT p.id AS id, p.title AS title, {_AUTHORS_TEXT} AS authors, "
@@ -221,34 +242,19 @@ class SqliteSearch(SqlBase):
         return matched if query.required else {r["id"] for r in rows} - matched
 
     def _candidate_index(self) -> sqlite3.Connection:
-        """This thread's in-memory database holding an empty FTS5 table ``candidates``
-        declared like ``papers_fts`` (``SqliteStore`` keeps one per thread)."""
-        raise NotImplementedError
+        return self.sqlite.scratch(self._declare_candidates)
 
-    def _index_written_papers(self, db: Db, *, count: int) -> None:
-        self._refresh_keyword(db, limit=count + UPSERT_CATCHUP)
-
-    def _insert_bulk_papers(self, db: Db, rows: Sequence[Sequence[Any]]) -> None:
-        # Rowids are given, so the keyword index is filled in the load's own transaction
-        # while the other core converts the next batch, instead of in one pass at the
-        # end (the texts come from Python, which is also cheaper than json_each); only
-        # when everything below is indexed, so the mark keeps meaning "every rowid up to
-        # here" (else the refresh at the end catches up).
-        top = db.fetchone("SELECT coalesce(max(rowid), 0) AS top FROM papers")
-        first = int(top["top"] if top else 0) + 1
-        db.executemany(_INSERT_NUMBERED_PAPER, [(first + i, *row) for i, row in enumerate(rows)])
-        if _indexed_up_to(db) != first - 1:
-            return
-        if db.fetchone("SELECT 1 AS one FROM search_pending LIMIT 1"):
-            return
-        db.executemany(
-            _INSERT_FTS + "VALUES (?, ?, ?, ?)",
-            [
-                (first + i, row[_TITLE], _authors_text(row[_AUTHORS]), row[_ABSTRACT])
-                for i, row in enumerate(rows)
-            ],
-        )
-        _set_indexed_up_to(db, first + len(rows) - 1)
+    def _declare_candidates(self, scratch: sqlite3.Connection) -> None:
+        """An empty FTS5 table ``candidates`` declared like ``papers_fts`` (read from the
+        schema, not repeated here, so both tokenize and stem alike)."""
+        with self.sqlite.reading() as db:
+            row = db.fetchone(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'papers_fts'"
+            )
+        if row is None:
+            raise RuntimeError("the keyword index papers_fts is missing: run `paperwire db upgrade`")
+        declaration = row["sql"].split(" USING ", 1)[1]
+        scratch.execute(f"CREATE VIRTUAL TABLE candidates USING {declaration}")
 
     def _refresh_keyword(self, db: Db, *, limit: int) -> int:
         mark = _indexed_up_to(db)
@@ -274,11 +280,11 @@ class SqliteSearch(SqlBase):
             done += int(top["n"])
         return done
 
-    def refresh_keyword_index(self, *, limit: int | None = None) -> int:
+    def refresh_keyword_index(self, *, limit: int | None) -> int:
         total = 0
         while limit is None or total < limit:
             chunk = REFRESH_CHUNK if limit is None else min(REFRESH_CHUNK, limit - total)
-            with self._writing() as db:
+            with self.sqlite.writing() as db:
                 done = self._refresh_keyword(db, limit=chunk)
             total += done
             if done < chunk:
@@ -286,7 +292,7 @@ class SqliteSearch(SqlBase):
         return total
 
     def keyword_backlog(self) -> int:
-        with self._reading() as db:
+        with self.sqlite.reading() as db:
             row = db.fetchone(
                 "SELECT (SELECT count(*) FROM papers WHERE rowid > "
                 "coalesce((SELECT value FROM search_state WHERE name = ?), 0)) "
@@ -295,13 +301,22 @@ class SqliteSearch(SqlBase):
             )
         return int(row["n"]) if row else 0
 
+    # --- filters -------------------------------------------------------------------------
 
-    # --- embeddings --------------------------------------------------------------------
+    def starts_with(self, column: str, prefix: str) -> tuple[str, list[Any]]:
+        # GLOB is case-sensitive, so SQLite answers it from a BINARY index by a range;
+        # LIKE (case-insensitive) would scan the whole index.
+        return f"{column} GLOB ?", [_GLOB_SPECIAL.sub(r"[\g<0>]", prefix) + "*"]
 
-    def _vector_param(self, vector: np.ndarray) -> Any:
+    # --- vectors -------------------------------------------------------------------------
+
+    def unindexed(self, column: str) -> str:
+        return "+" + column
+
+    def vector_param(self, vector: np.ndarray) -> Any:
         return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
 
-    def _decode_vector(self, value: Any) -> np.ndarray:
+    def decode_vector(self, value: Any) -> np.ndarray:
         return np.frombuffer(value, dtype=np.float32).copy()
 
     def nearest_papers(
@@ -310,31 +325,20 @@ class SqliteSearch(SqlBase):
         vector: np.ndarray,
         *,
         limit: int,
-        filters: SearchFilters | None = None,
-        exclude: Sequence[str] = (),
-        min_seq: int | None = None,
+        filters: SearchFilters | None,
+        exclude: Sequence[str],
+        min_seq: int | None,
     ) -> list[Hit]:
         """Exact: sqlite-vec's distance over every candidate row (filters first)."""
-        where, params = filter_sql(filters)
-        join = "" if where == NO_FILTER else " JOIN papers p ON p.id = e.paper_id"
+        join, conds, params = self.vector_candidates(filters, exclude=exclude, min_seq=min_seq)
         # Newer rows only (what an ANN file does not cover yet): walk the seq key, not
-        # the model index (the unary + keeps SQLite from choosing it).
-        conds = ["e.model = ?" if min_seq is None else "+e.model = ?", where]
-        args: list[Any] = [self._vector_param(vector), model, *params]
-        if min_seq is not None:
-            conds.append("e.seq >= ?")
-            args.append(min_seq)
-        if exclude:
-            conds.append(f"e.paper_id NOT IN ({', '.join('?' * len(exclude))})")
-            args.extend(exclude)
-        args.append(limit)
-        with self._reading() as db:
+        # the model index.
+        model_is = "e.model = ?" if min_seq is None else f"{self.unindexed('e.model')} = ?"
+        with self.sqlite.reading() as db:
             rows = db.fetchall(
                 "SELECT e.paper_id, vec_distance_cosine(e.vector, ?) AS d "
-                f"FROM paper_embeddings e{join} WHERE {' AND '.join(conds)} "
+                f"FROM paper_embeddings e{join} WHERE {' AND '.join([model_is, *conds])} "
                 "ORDER BY d, e.paper_id LIMIT ?",
-                args,
+                [self.vector_param(vector), model, *params, limit],
             )
         return [Hit(r["paper_id"], 1.0 - float(r["d"])) for r in rows if r["d"] is not None]
-
-    # --- end embeddings -----------------------------------------------------------------

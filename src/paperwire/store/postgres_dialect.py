@@ -1,25 +1,31 @@
-"""Search SQL specific to PostgreSQL: the weighted ``tsvector`` keyword index
-(migration 0003: ``papers.search_tsv``, a stored generated column with a GIN index, so
-it is always current)."""
+"""``PostgresDialect``: what PostgreSQL does its own way. The weighted ``tsvector``
+keyword index (migration 0003: ``papers.search_tsv``, a stored generated column with a
+GIN index, so it is always current), pgvector's HNSW indexes, rows written by ``COPY``,
+and what a bulk load sets aside and rebuilds."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import psycopg
 
 from paperwire.models import Hit, KeywordQuery, SearchFilters
-from paperwire.store.filters import NO_FILTER, filter_sql
-from paperwire.store.search_sql import (
+from paperwire.store.dialect import (
+    BULK_TABLES,
+    Dialect,
     KeywordOrder,
     keyword_order_sql,
 )
-from paperwire.store.sql import Db, SqlBase
+from paperwire.store.filters import filter_sql
+from paperwire.store.postgres import PostgresDb
+from paperwire.store.sql import ID_CHUNK, Db, chunks
 
 _MODEL_NAME = re.compile(r"[A-Za-z0-9_.:/+@=\-]+")
 # Building an HNSW index over existing rows: memory for the graph (pgvector falls back
@@ -71,20 +77,102 @@ def tsquery_sql(query: KeywordQuery) -> tuple[str, list[Any]]:
     return " && ".join(parts), params
 
 
-class PostgresSearch(SqlBase):
-    """Overrides/extends SearchQueries where postgres differs."""
 
-    # --- keyword -----------------------------------------------------------------------
-    def _keyword_sql(
+def _raw(db: Db) -> psycopg.Connection[Any]:
+    """The psycopg connection under ``db``, for what needs more than statements (COPY)."""
+    if not isinstance(db, PostgresDb):
+        raise TypeError(f"a PostgreSQL store was handed {type(db).__name__}")
+    return db.conn
+
+
+def _copy_in(cur: psycopg.Cursor[Any], table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
+    with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+class PostgresDialect(Dialect):
+    name = "postgresql"
+    # Two batches holding two shared ids in crossed order deadlock: one is aborted,
+    # and is then written by upserts like any batch that met a stored id.
+    bulk_conflict_errors = (psycopg.IntegrityError, psycopg.errors.DeadlockDetected)
+    # The server's work per row (the generated keyword ``tsvector`` above all) is the
+    # larger share of a bulk load: two writers use both cores.
+    bulk_load_writers = 2
+
+    # --- writing rows ------------------------------------------------------------------
+
+    def insert_rows(
         self,
-        query: KeywordQuery,
+        db: Db,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
         *,
-        filters: SearchFilters | None,
-        limit: int,
-        order: KeywordOrder,
+        on_conflict: str = "",
+    ) -> None:
+        """Rows go in by COPY, not a statement per row: per-row statements each fire the
+        statement-level data-version trigger (an UPDATE of one row, thousands of times
+        per transaction) and cost a server parse/plan/execute each (docs/benchmarks.md).
+        Without ``on_conflict`` straight into the table (all rows or none, statement
+        triggers once, as one INSERT); with it, COPY into a temporary staging table
+        (one per table and column list and session, emptied on commit), then one
+        ``INSERT … SELECT … {on_conflict}``."""
+        if not rows:
+            return
+        conn = _raw(db)
+        names = ", ".join(columns)
+        with conn.transaction(), conn.cursor() as cur:  # COPY and INSERT together
+            if not on_conflict:
+                _copy_in(cur, table, names, rows)
+                return
+            stage = f"_stage_{table}_{zlib.crc32(names.encode()):08x}"
+            cur.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+                f"SELECT {names} FROM {table} WITH NO DATA"
+            )
+            cur.execute(f"TRUNCATE {stage}")  # an earlier statement of this transaction
+            _copy_in(cur, stage, names, rows)
+            cur.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} {on_conflict}")
+
+    # --- bulk load ---------------------------------------------------------------------
+
+    def set_aside_sql(self) -> tuple[str, Sequence[Any]]:
+        return (
+            "SELECT i.relname AS name, 'index' AS kind, pg_get_indexdef(i.oid) AS ddl "
+            "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            "JOIN pg_class t ON t.oid = x.indrelid "
+            f"WHERE t.relname IN ({', '.join('?' * len(BULK_TABLES))}) AND pg_table_is_visible(t.oid) "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+            BULK_TABLES,
+        )
+
+    def exists_sql(self) -> str:
+        return (
+            "SELECT 1 AS one FROM pg_class WHERE 'index' = ? AND relname = ? "
+            "AND pg_table_is_visible(oid)"
+        )
+
+    def before_rebuild(self) -> Sequence[str]:
+        # At least 256 MB of sort memory for the index builds (the GIN keyword index
+        # above all), in this transaction only.
+        return (
+            "SELECT set_config('maintenance_work_mem', '256MB', true) "
+            "WHERE pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes('256MB')",
+        )
+
+    def after_rebuild(self) -> Sequence[str]:
+        # Fresh planner statistics for tables that went from empty to full (autovacuum
+        # would get there, later).
+        return (f"ANALYZE {', '.join(BULK_TABLES)}",)
+
+    # --- keyword search ----------------------------------------------------------------
+
+    def keyword_sql(
+        self, query: KeywordQuery, *, filters: SearchFilters | None, limit: int, order: KeywordOrder
     ) -> tuple[str, list[Any]]:
         tsquery, q_params = tsquery_sql(query)
-        where, f_params = filter_sql(filters)
+        where, f_params = filter_sql(filters, self)
         columns, rank = f"{tsquery} AS query", "q.query"
         if query.excluded:
             # ts_rank counts a negated word as one of the query's words: ranked by
@@ -101,51 +189,52 @@ class PostgresSearch(SqlBase):
         )
         return sql, [*q_params, *f_params, limit]
 
-
-    def _constraint_sql(self, query: KeywordQuery, count: int) -> tuple[str, list[Any]]:
+    def keyword_allowed(self, ids: Sequence[str], query: KeywordQuery) -> set[str]:
         # A tsquery of only negations is valid here: each candidate row's tsvector is
         # tested, the GIN index is not needed.
         tsquery, params = tsquery_sql(
             KeywordQuery(required=query.required, excluded=query.excluded)
         )
-        sql = (
-            "SELECT p.id AS id FROM papers p "
-            f"WHERE p.id IN ({', '.join('?' * count)}) AND p.search_tsv @@ ({tsquery})"
-        )
-        return sql, params
+        found: set[str] = set()
+        with self.connections.reading() as db:
+            for part in chunks(ids, ID_CHUNK):
+                found.update(
+                    row["id"]
+                    for row in db.fetchall(
+                        "SELECT p.id AS id FROM papers p "
+                        f"WHERE p.id IN ({', '.join('?' * len(part))}) AND p.search_tsv @@ ({tsquery})",
+                        [*part, *params],
+                    )
+                )
+        return found
 
-    # --- embeddings --------------------------------------------------------------------
+    # --- vectors -------------------------------------------------------------------------
 
-    def _vector_param(self, vector: np.ndarray) -> Any:
+    vector_placeholder = "?::vector"
+    vector_column = "vector::real[]"
+
+    def vector_param(self, vector: np.ndarray) -> Any:
         values = np.asarray(vector, dtype=np.float32).tolist()
         return "[" + (("%.8g," * len(values))[:-1] % tuple(values)) + "]"
 
-    def _vector_placeholder(self) -> str:
-        return "?::vector"
-
-    def _vector_column(self) -> str:
-        return "vector::real[]"
-
-    def _decode_vector(self, value: Any) -> np.ndarray:
+    def decode_vector(self, value: Any) -> np.ndarray:
         return np.asarray(value, dtype=np.float32)
 
-    def _after_embeddings_saved(self, db: Db, model: str, dim: int) -> None:
-        self.ensure_vector_index_in(db, model, dim)
-
-    def _write_embeddings(
-        self, db: Db, model: str, rows: Sequence[tuple[str, str, np.ndarray]]
-    ) -> None:
+    def write_embeddings(self, db: Db, model: str, rows: Sequence[tuple[str, str, np.ndarray]]) -> None:
         """COPY into a session temp table, then one DELETE and one INSERT … SELECT:
         a round trip per statement instead of one per row (1M vectors in minutes)."""
-        conn = db.conn  # type: ignore[attr-defined]
+        conn = _raw(db)
         conn.execute(
             "CREATE TEMP TABLE IF NOT EXISTS embeddings_in (ord integer, paper_id text, "
             "fingerprint text, vector vector) ON COMMIT DELETE ROWS"
         )
         with conn.cursor() as cur:
-            with cur.copy("COPY embeddings_in (ord, paper_id, fingerprint, vector) FROM STDIN") as copy:
-                for k, (pid, fp, vec) in enumerate(rows):
-                    copy.write_row((k, pid, fp, self._vector_param(vec)))
+            _copy_in(
+                cur,
+                "embeddings_in",
+                "ord, paper_id, fingerprint, vector",
+                [(k, pid, fp, self.vector_param(vec)) for k, (pid, fp, vec) in enumerate(rows)],
+            )
             cur.execute(
                 "DELETE FROM paper_embeddings e USING embeddings_in s "
                 "WHERE e.model = %s AND e.paper_id = s.paper_id",
@@ -159,14 +248,7 @@ class PostgresSearch(SqlBase):
             )
             cur.execute("TRUNCATE embeddings_in")  # a nested caller may write again
 
-    def ensure_vector_index(self, model: str) -> bool:
-        with self._writing() as db:
-            dim = self.embedding_dim_in(db, model)  # type: ignore[attr-defined]
-            if dim is None:
-                return False
-            return self.ensure_vector_index_in(db, model, dim)
-
-    def ensure_vector_index_in(self, db: Db, model: str, dim: int) -> bool:
+    def ensure_vector_index(self, db: Db, model: str, dim: int) -> bool:
         """pgvector's HNSW index for one model: a partial index on the vectors cast to the
         model's dimension (a column of mixed models has no single dimension).
 
@@ -200,26 +282,16 @@ class PostgresSearch(SqlBase):
         vector: np.ndarray,
         *,
         limit: int,
-        filters: SearchFilters | None = None,
-        exclude: Sequence[str] = (),
-        min_seq: int | None = None,
+        filters: SearchFilters | None,
+        exclude: Sequence[str],
+        min_seq: int | None,
     ) -> list[Hit]:
         """pgvector HNSW with iterative scans, so filters never starve the result; the
         planner picks an exact scan when the filters leave few candidates."""
         dim = len(vector)
-        where, params = filter_sql(filters)
-        join = "" if where == NO_FILTER else " JOIN papers p ON p.id = e.paper_id"
-        conds = [f"e.model = {model_literal(model)}", where]
-        args: list[Any] = [self._vector_param(vector), *params]
-        if min_seq is not None:
-            conds.append("e.seq >= ?")
-            args.append(min_seq)
-        if exclude:
-            conds.append(f"e.paper_id NOT IN ({', '.join('?' * len(exclude))})")
-            args.extend(exclude)
-        args.append(limit)
+        join, conds, params = self.vector_candidates(filters, exclude=exclude, min_seq=min_seq)
         ef = min(1000, max(EF_SEARCH_MIN, 2 * limit))
-        with self._reading() as db:
+        with self.connections.reading() as db:
             db.fetchone(
                 "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', false) AS a, "
                 "set_config('hnsw.ef_search', ?, false) AS b",
@@ -227,12 +299,11 @@ class PostgresSearch(SqlBase):
             )
             rows = db.fetchall(
                 f"SELECT e.paper_id, (e.vector::vector({dim})) <=> ?::vector({dim}) AS d "
-                f"FROM paper_embeddings e{join} WHERE {' AND '.join(conds)} "
+                f"FROM paper_embeddings e{join} "
+                f"WHERE {' AND '.join([f'e.model = {model_literal(model)}', *conds])} "
                 "ORDER BY d LIMIT ?",
-                args,
+                [self.vector_param(vector), *params, limit],
             )
         hits = [Hit(r["paper_id"], 1.0 - float(r["d"])) for r in rows if r["d"] is not None]
         hits.sort(key=lambda h: (-h.score, h.paper_id))  # relaxed order: re-sort the page
         return hits
-
-    # --- end embeddings -----------------------------------------------------------------
