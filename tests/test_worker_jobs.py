@@ -10,8 +10,7 @@ from urllib.parse import parse_qs
 from paperwire.config import Settings
 from paperwire.ingest.http import HttpxClient
 from paperwire.models import UpsertCounts
-from paperwire.store import Store
-from paperwire.store.harvest_sql import HarvestKey
+from paperwire.store import HarvestKey, Store
 from paperwire.worker import Worker, jobs_from_settings
 from tests.replay import Reply
 

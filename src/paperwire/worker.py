@@ -38,7 +38,7 @@ from paperwire.ingest.jobs import (
     run_source,
     utc_now,
 )
-from paperwire.store.base import Store
+from paperwire.store import Store
 
 if TYPE_CHECKING:
     from paperwire.search.embed import Embedder

@@ -15,8 +15,7 @@ from paperwire.ingest.arxiv_oai import OaiClient, harvest_oai
 from paperwire.ingest.http import HttpxClient
 from paperwire.ingest.oai_records import OaiError, parse_oai_page, split_author_string
 from paperwire.models import Author
-from paperwire.store import Store
-from paperwire.store.harvest_sql import HarvestKey
+from paperwire.store import HarvestKey, Store
 from tests.ingest.netfakes import FakeClock, fake_fetcher
 from tests.replay import ReplayServer, Reply
 

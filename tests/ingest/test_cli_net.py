@@ -87,15 +87,14 @@ def test_ingest_oai_dies_then_resumes_across_processes(replay, tmp_path: Path) -
     finally:
         store.close()
     bad = run_cli(["ingest", "oai", "--set", "cs", "--from", "2026-13-01"], url, **oai)
-    assert bad.returncode == 2 and "--from" in bad.stderr and "not a date" in bad.stderr
+    assert bad.returncode == 2 and "--from" in bad.stderr and "not a calendar day" in bad.stderr
 
 
 def test_ingest_oai_killed_midway_then_resumed(replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The process is killed (SIGKILL) while waiting for page 2; the rerun resumes."""
     import time
 
-    from paperwire.store import open_store
-    from paperwire.store.harvest_sql import HarvestKey
+    from paperwire.store import HarvestKey, open_store
     from tests.ingest.test_arxiv_oai import ok, route_three_pages
     from tests.replay import Reply
 

@@ -6,8 +6,7 @@ from datetime import date
 
 import pytest
 
-from paperwire.store import Store
-from paperwire.store.harvest_sql import HarvestKey
+from paperwire.store import HarvestKey, Store
 
 KEY = HarvestKey("arxiv_oai", "math", "arXiv")
 

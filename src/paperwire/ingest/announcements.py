@@ -21,7 +21,7 @@ from paperwire.ingest.polite import PoliteFetcher
 from paperwire.ingest.report import ImportReport
 from paperwire.models import AnnouncementDay, Paper, UpsertCounts
 from paperwire.progress import Progress
-from paperwire.store.base import Store
+from paperwire.store import Store
 
 
 def utc_now() -> datetime:

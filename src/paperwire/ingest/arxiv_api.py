@@ -27,7 +27,7 @@ from paperwire.ingest.polite import FetchError, PoliteFetcher, describe_url
 from paperwire.ingest.report import ImportReport
 from paperwire.models import Paper
 from paperwire.progress import Progress
-from paperwire.store.base import Store
+from paperwire.store import Store
 
 if TYPE_CHECKING:
     from paperwire.config import Settings

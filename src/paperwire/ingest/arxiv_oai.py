@@ -39,9 +39,7 @@ from paperwire.ingest.oai_records import PREFIXES, OaiError, OaiPage, parse_oai_
 from paperwire.ingest.polite import FetchError, PoliteFetcher, describe_url
 from paperwire.ingest.report import ImportReport
 from paperwire.progress import Progress
-from paperwire.store.base import Store
-from paperwire.store.harvest_sql import HarvestKey
-from paperwire.store.leases_sql import new_owner
+from paperwire.store import HarvestKey, Store, new_owner
 
 if TYPE_CHECKING:
     from paperwire.config import Settings

@@ -10,7 +10,7 @@ from paperwire.ingest.arxiv_atom import parse_atom_page, read_saved_response
 from paperwire.ingest.errors import IngestError
 from paperwire.ingest.report import ImportReport
 from paperwire.progress import Progress
-from paperwire.store.base import Store
+from paperwire.store import Store
 
 
 def import_atom_files(

@@ -27,7 +27,7 @@ from paperwire.ingest.http import HttpClient
 from paperwire.ingest.polite import PoliteFetcher
 from paperwire.models import UpsertCounts
 from paperwire.progress import Progress
-from paperwire.store.base import Store
+from paperwire.store import Store
 
 if TYPE_CHECKING:
     from paperwire.config import Settings

@@ -30,7 +30,7 @@ from paperwire.ingest.links import finish_paper
 from paperwire.ingest.report import MAX_REPORTED_ERRORS, ImportReport
 from paperwire.models import Author, Paper
 from paperwire.progress import Progress
-from paperwire.store.base import Store
+from paperwire.store import Store
 
 DEFAULT_BATCH_SIZE = 2000
 _CHUNK = 1 << 16

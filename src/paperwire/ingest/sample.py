@@ -6,7 +6,7 @@ from pathlib import Path
 
 from paperwire.ingest.files import import_atom_files
 from paperwire.ingest.report import ImportReport
-from paperwire.store.base import Store
+from paperwire.store import Store
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample" / "arxiv_api"
 

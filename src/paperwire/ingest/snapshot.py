@@ -32,7 +32,7 @@ from paperwire.ingest.snapshot_pipeline import (
 )
 from paperwire.ingest.snapshot_writer import Batcher, BatchWriter
 from paperwire.progress import Progress
-from paperwire.store.base import Store
+from paperwire.store import Store
 
 DEFAULT_BATCH_SIZE = 5000
 

@@ -27,7 +27,7 @@ from typing import IO, Any, cast
 from paperwire.ingest.compressed import COMPRESSION_ERRORS
 from paperwire.ingest.snapshot_convert import convert_lines
 from paperwire.models import Author, Link, Paper
-from paperwire.store.codec import BulkRows, bulk_rows
+from paperwire.store import BulkRows, bulk_rows
 
 _READ_BYTES = 1 << 16  # read1: whatever is ready, so a cut .gz loses only its last partial line
 CHUNK_BYTES = 1 << 20  # lines handed to a converter at once (~600 papers)

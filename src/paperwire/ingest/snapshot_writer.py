@@ -11,8 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import cast
 
 from paperwire.models import Paper, UpsertCounts
-from paperwire.store import Store
-from paperwire.store.codec import BulkRows
+from paperwire.store import BulkRows, Store
 
 
 class BatchWriter:
