@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from paperwire.ingest.sample import load_sample
 from paperwire.store import open_store
@@ -26,3 +27,13 @@ def test_search_prints_the_api_json(database_url: str) -> None:
     assert bad.returncode == 2 and "from: expected a date" in bad.stderr
     hostile = run(["search", "\"(NEAR ^ $\\alpha$", "--mode", "keyword", "--json"], env_url)
     assert hostile.returncode == 0 and json.loads(hostile.stdout)["results"] is not None
+
+
+def test_the_cli_reads_days_in_the_sites_one_grammar(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    # date.fromisoformat would take 20240305 and 2024-W10-2; the site's parser does not.
+    for value in ("20240305", "2024-W10-2"):
+        bad = run(["ingest", "oai", "--set", "cs", "--from", value], url)
+        assert bad.returncode == 2 and "expected a day as YYYY-MM-DD" in bad.stderr, bad.stderr
+        search = run(["search", "x", "--mode", "keyword", "--until", value], url)
+        assert search.returncode == 2 and "until: expected a date like" in search.stderr

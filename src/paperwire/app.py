@@ -28,7 +28,6 @@ def create_app(
         errors,
         feeds,
         hf,
-        page_cache,
         pages,
         search_api,
         search_page,
@@ -37,6 +36,7 @@ def create_app(
     )
     from paperwire.web.body_limit import BodyLimitMiddleware
     from paperwire.web.hosts import TrustedHostMiddleware
+    from paperwire.web.routing import RouteTable
     from paperwire.web.security import SecurityHeadersMiddleware
 
     owned = store is None
@@ -64,19 +64,29 @@ def create_app(
     app.state.store = the_store
     app.state.embedder = embedder
     errors.install(app)
-    page_cache.install(app)  # innermost: serves rendered listing pages before routing
-    caching.install(app, max_age=settings.cache_max_age)  # 304s before the page cache
+    # Innermost: 304s and kept pages for the routes declared cached, before routing.
+    caching.install(app, max_age=settings.cache_max_age)
     # Before the caches: a forged Host reaches no cached answer and no route.
     app.add_middleware(TrustedHostMiddleware, allowed=settings.trusted_hosts())
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # 413
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: 304s get the headers too
-    # Order matters: specific routes before the catch-all /api/papers/{id:path} and
-    # /papers/{id:path} (old-style arXiv ids contain a slash).
-    for module in (status, api_docs, search_api, browse_api, hf, feeds, static_files, api):
-        app.include_router(module.router)
-    app.include_router(hf.site_router)  # /papers/{id}.md before the page route
-    app.include_router(search_page.router)
-    app.include_router(pages.router)
+    # The route table. Order matters: specific routes before the catch-all
+    # /api/papers/{id:path} and /papers/{id:path} (old-style arXiv ids contain a slash).
+    RouteTable(
+        [
+            status.router,
+            api_docs.router,
+            search_api.router,
+            browse_api.router,
+            hf.router,
+            feeds.router,
+            static_files.router,
+            api.router,
+            hf.markdown_router,  # /papers/{id}.md before the page route
+            search_page.router,
+            pages.router,
+        ]
+    ).include(app)
     return app
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, cast
 
@@ -163,15 +164,17 @@ def ingest_arxiv(
     report_ingest(report, what="arxiv", as_json=as_json)
 
 
-def _parse_day(value: str | None, option: str):  # type: ignore[no-untyped-def]
-    from datetime import date
+def _parse_day(value: str | None, option: str) -> date | None:
+    """A day in the site's one grammar (``browse.periods.parse_day``), as a usage error."""
+    from paperwire.browse.periods import parse_day
+    from paperwire.errors import InvalidParameter
 
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
+        return parse_day(value, parameter=option)
+    except InvalidParameter as exc:
+        raise typer.BadParameter(exc.message, param_hint=option) from None
 
 
 @ingest_app.command("oai")
@@ -402,9 +405,10 @@ def search_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON.")] = False,
 ) -> None:
     """Search papers (the same search and JSON as GET /api/search)."""
-    from paperwire.search.options import parse_filters, results_json
-    from paperwire.search.query import QueryError
+    from paperwire.browse.filters import parse_filters
+    from paperwire.errors import InvalidParameter
     from paperwire.search.service import SearchUnavailable, search_papers
+    from paperwire.web.serialize import hits_json
 
     s = settings()
     store = _open_store()
@@ -415,7 +419,7 @@ def search_cmd(
         try:
             filters = parse_filters(
                 categories=category or (), date_from=date_from, date_until=until,
-                has_code=None if has_code is None else str(has_code), author=author,
+                has_code=has_code, author=author,
             )
             vectors = None
             if mode != "keyword":
@@ -426,13 +430,13 @@ def search_cmd(
                 store, embedder, query, mode=mode, filters=filters, limit=limit, sort=sort,
                 vectors=vectors,
             )
-        except QueryError as exc:
-            typer.echo(f"error: {exc.param}: {exc}", err=True)
+        except InvalidParameter as exc:
+            typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
         except SearchUnavailable as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
-        results = results_json(store.get_papers([h.paper_id for h in hits]), hits)
+        results = hits_json(store.get_papers([h.paper_id for h in hits]), hits)
     finally:
         store.close()
     if as_json:

@@ -10,15 +10,15 @@ from datetime import date
 import pytest
 
 from paperwire.browse.cursor import MAX_CURSOR_LENGTH, decode_cursor, encode_cursor
-from paperwire.browse.errors import InvalidParameter
 from paperwire.browse.listing import (
-    MAX_OFFSET,
     papers_by_author,
     papers_for_day,
     papers_for_period,
 )
 from paperwire.browse.periods import days_before, month_period, parse_period, week_period
 from paperwire.community.trending import trending_papers
+from paperwire.errors import InvalidParameter
+from paperwire.limits import OFFSET_MAX
 from paperwire.store import Store
 from tests.browse.helpers import paper_on
 
@@ -105,8 +105,8 @@ def test_trending_window_stops_at_the_first_day(store: Store) -> None:
 
 
 def test_offsets_are_bounded(edge_store: Store) -> None:
-    assert papers_for_day(edge_store, offset=MAX_OFFSET).papers == []
-    for offset in (MAX_OFFSET + 1, 10**20, -1):
+    assert papers_for_day(edge_store, offset=OFFSET_MAX).papers == []
+    for offset in (OFFSET_MAX + 1, 10**20, -1):
         with pytest.raises(InvalidParameter) as err:
             papers_for_day(edge_store, offset=offset)
         assert err.value.parameter == "offset"

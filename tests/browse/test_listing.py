@@ -7,7 +7,6 @@ from datetime import UTC, date
 import pytest
 
 from paperwire.browse.cursor import decode_cursor, encode_cursor
-from paperwire.browse.errors import InvalidParameter
 from paperwire.browse.listing import (
     day_navigation,
     papers_by_author,
@@ -17,6 +16,7 @@ from paperwire.browse.listing import (
 )
 from paperwire.browse.periods import parse_month, parse_period, parse_week
 from paperwire.community.trending import trending_papers
+from paperwire.errors import InvalidParameter
 from paperwire.models import SearchFilters
 from paperwire.store import Store
 from tests.browse.helpers import calendar_papers, paper_on

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from paperwire.browse.errors import InvalidParameter
 from paperwire.browse.taxonomy import (
     active_categories,
     canonical_category,
     describe_category,
     validate_category,
 )
+from paperwire.errors import InvalidParameter
 
 
 def test_known_and_unknown_categories() -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from paperwire.errors import InvalidParameter
 from paperwire.models import Hit, KeywordQuery
 from paperwire.search.embed import HashEmbedder
 from paperwire.search.index import index_papers
-from paperwire.search.query import MAX_EXCLUSIONS, QueryError, parse_query
+from paperwire.search.query import MAX_EXCLUSIONS, parse_query
 from paperwire.search.service import CANDIDATES, search_papers
 from paperwire.store import Store
 
@@ -43,9 +44,9 @@ def test_more_exclusions_than_the_cap_are_refused() -> None:
     # Repeats, common words and single characters do not count against the cap.
     padded = " ".join("-" + w for w in words[:MAX_EXCLUSIONS] * 2) + " -the -of -x -y"
     assert len(parse_query("graph " + padded).keyword.excluded) == MAX_EXCLUSIONS
-    with pytest.raises(QueryError, match=rf"too many excluded words: 21 \(at most {MAX_EXCLUSIONS}\)"):
+    with pytest.raises(InvalidParameter, match=rf"too many excluded words: 21 \(at most {MAX_EXCLUSIONS}\)"):
         parse_query("graph " + " ".join("-" + w for w in words))
-    with pytest.raises(QueryError, match="too many excluded words"):
+    with pytest.raises(InvalidParameter, match="too many excluded words"):
         parse_query("graph " + " ".join(f'-"{w} phrase"' for w in words))
 
 

@@ -1,5 +1,5 @@
 """User input never breaks the query engine, on either backend: anything typed gives
-results (possibly none) or a ``QueryError`` with a clear message — nothing else."""
+results (possibly none) or an ``InvalidParameter`` with a clear message — nothing else."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from paperwire.errors import InvalidParameter
 from paperwire.search.keyword import keyword_search
-from paperwire.search.query import MAX_EXCLUSIONS, MAX_QUERY_CHARS, QueryError, parse_query
+from paperwire.search.query import MAX_EXCLUSIONS, MAX_QUERY_CHARS, parse_query
 from paperwire.store import Store
 
 HOSTILE = [
@@ -42,7 +43,7 @@ def test_ten_thousand_characters_is_searched(sample_store: Store) -> None:
 
 
 def test_longer_queries_get_a_clear_error(sample_store: Store) -> None:
-    with pytest.raises(QueryError, match=r"too long: 10001 characters \(at most 10000\)"):
+    with pytest.raises(InvalidParameter, match=r"too long: 10001 characters \(at most 10000\)"):
         keyword_search(sample_store, "x" * (MAX_QUERY_CHARS + 1))
 
 
@@ -64,13 +65,14 @@ _TEXT = st.text(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=_TEXT)
-def test_random_text_never_raises_anything_but_query_error(sample_store: Store, text: str) -> None:
+def test_random_text_never_raises_anything_but_invalid_parameter(sample_store: Store, text: str) -> None:
     try:
         hits = keyword_search(sample_store, text, limit=3)
-    except QueryError as exc:
-        if str(exc).startswith("too many excluded words"):
+    except InvalidParameter as exc:
+        assert exc.parameter == "q"
+        if exc.message.startswith("too many excluded words"):
             assert text.count("-") + text.count("NOT") > MAX_EXCLUSIONS
         else:
-            assert str(exc) == "query is empty" and not text.strip()
+            assert exc.message == "query is empty" and not text.strip()
     else:
         assert len(hits) <= 3

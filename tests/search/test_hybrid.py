@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from paperwire.errors import InvalidParameter
 from paperwire.models import Hit, SearchFilters
 from paperwire.search.embed import HashEmbedder
 from paperwire.search.hybrid import fuse_rankings, reciprocal_rank_fusion, weighted_score_fusion
-from paperwire.search.query import QueryError
 from paperwire.search.service import order_by_date, search_papers
 from paperwire.store import Store
 
@@ -40,9 +40,9 @@ def test_score_fusion_keeps_margins_and_handles_single_hits() -> None:
 def test_search_papers_validates_options(sample_store: Store) -> None:
     for kwargs, param in [({"mode": "fuzzy"}, "mode"), ({"sort": "x"}, "sort"),
                           ({"limit": 0}, "limit"), ({"limit": 101}, "limit")]:
-        with pytest.raises(QueryError) as err:
+        with pytest.raises(InvalidParameter) as err:
             search_papers(sample_store, HashEmbedder(), "testing", **kwargs)
-        assert err.value.param == param
+        assert err.value.parameter == param
 
 
 def test_keyword_and_hybrid_modes_over_the_sample(sample_store: Store) -> None:

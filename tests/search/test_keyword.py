@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from paperwire.errors import InvalidParameter
 from paperwire.models import Author, Link, Paper, SearchFilters
 from paperwire.search.keyword import keyword_search
-from paperwire.search.query import QueryError
 from paperwire.store import Store
 
 
@@ -121,7 +121,7 @@ def test_limit_and_empty_queries(corpus: Store) -> None:
     assert keyword_search(corpus, "vexlar", limit=0) == []
     assert keyword_search(corpus, "!!! ??? ((( )))") == []
     assert keyword_search(corpus, "-vexlar") == []
-    with pytest.raises(QueryError, match="empty"):
+    with pytest.raises(InvalidParameter, match="empty"):
         keyword_search(corpus, "   ")
 
 

@@ -14,7 +14,7 @@ import json
 import re
 from datetime import date
 
-from paperwire.browse.errors import InvalidParameter
+from paperwire.errors import InvalidParameter
 
 ListingKey = tuple[date, str]
 

@@ -18,20 +18,17 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from paperwire.browse.cursor import decode_cursor, encode_cursor
-from paperwire.browse.errors import InvalidParameter
+from paperwire.browse.filters import check_author_name
 from paperwire.browse.periods import Period, day_period, period_of
 from paperwire.browse.taxonomy import validate_category
+from paperwire.errors import InvalidParameter
+from paperwire.limits import LISTING_MAX, check_limit, check_offset
 from paperwire.models import Paper, SearchFilters
 from paperwire.store import Store
 
 DayState = Literal["papers", "no_announcement", "empty", "future"]
 
 DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
-# Offset paging (the Hugging Face–compatible API) stops here: a deeper OFFSET makes the
-# database walk and drop that many rows, and numbers past 64 bits would not even bind.
-# Keyset cursors page any depth.
-MAX_OFFSET = 1_000_000
 
 
 @dataclass(slots=True)
@@ -52,18 +49,6 @@ def utc_today() -> date:
     return datetime.now(UTC).date()
 
 
-def check_limit(limit: int, *, parameter: str = "limit") -> int:
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidParameter(parameter, f"must be between 1 and {MAX_LIMIT}, got {str(limit)[:40]}")
-    return limit
-
-
-def check_offset(offset: int, *, parameter: str = "offset") -> int:
-    if not 0 <= offset <= MAX_OFFSET:
-        raise InvalidParameter(parameter, f"must be between 0 and {MAX_OFFSET}, got {str(offset)[:40]}")
-    return offset
-
-
 def fetch_page(
     store: Store,
     *,
@@ -75,7 +60,7 @@ def fetch_page(
     offset: int = 0,
 ) -> tuple[list[Paper], str | None]:
     """One page in listing order and the cursor of the next (None on the last page)."""
-    check_limit(limit)
+    check_limit(limit, maximum=LISTING_MAX)
     check_offset(offset)
     after = decode_cursor(cursor) if cursor else None
     rows = store.list_papers(
@@ -222,10 +207,7 @@ def papers_by_author(
     """Papers with an author of this name (case and spacing ignored), newest first."""
     if not name.strip():
         raise InvalidParameter("name", "an author name is required")
-    if len(name) > 300:
-        raise InvalidParameter("name", "author name is longer than 300 characters")
-    if "\x00" in name:  # PostgreSQL text cannot hold it; callers besides the web too
-        raise InvalidParameter("name", "author name contains a NUL character")
+    check_author_name(name, parameter="name")
     merged = replace(filters or SearchFilters(), author=name)
     return _all_time(store, merged, limit=limit, cursor=cursor, offset=offset, with_counts=with_counts)
 

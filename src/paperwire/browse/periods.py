@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from paperwire.browse.errors import InvalidParameter
+from paperwire.errors import InvalidParameter
 
 PeriodKind = Literal["day", "week", "month", "range"]
 
@@ -16,6 +16,7 @@ PeriodKind = Literal["day", "week", "month", "range"]
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_YEAR = re.compile(r"[0-9]{4}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +75,11 @@ def period_of(kind: PeriodKind, day: date) -> Period:
 
 
 def parse_day(text: str, *, parameter: str = "date") -> date:
-    """``YYYY-MM-DD``, a real calendar day."""
+    """``YYYY-MM-DD`` in ASCII digits, a real calendar day: the one grammar of a day
+    wherever a user types one (pages, both APIs, feeds, search, the CLI).
+    ``date.fromisoformat`` alone would also take ``20240305`` and ``2024-W10-2``."""
     if not _DAY.fullmatch(text):
-        raise InvalidParameter(parameter, f"expected a day as YYYY-MM-DD, got {text!r}")
+        raise InvalidParameter(parameter, f"expected a day as YYYY-MM-DD, got {text[:40]!r}")
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
@@ -87,7 +90,7 @@ def parse_week(text: str, *, parameter: str = "week") -> Period:
     """``YYYY-Www``, an ISO week (``2024-W01`` … ``2024-W52``, W53 in long years)."""
     match = _WEEK.fullmatch(text)
     if not match:
-        raise InvalidParameter(parameter, f"expected an ISO week as YYYY-Www, got {text!r}")
+        raise InvalidParameter(parameter, f"expected an ISO week as YYYY-Www, got {text[:40]!r}")
     year, week = int(match[1]), int(match[2])
     try:
         monday = date.fromisocalendar(year, week, 1)
@@ -100,11 +103,32 @@ def parse_month(text: str, *, parameter: str = "month") -> Period:
     """``YYYY-MM``."""
     match = _MONTH.fullmatch(text)
     if not match:
-        raise InvalidParameter(parameter, f"expected a month as YYYY-MM, got {text!r}")
+        raise InvalidParameter(parameter, f"expected a month as YYYY-MM, got {text[:40]!r}")
     year, month = int(match[1]), int(match[2])
     if not 1 <= month <= 12 or year < 1:
         raise InvalidParameter(parameter, f"{text!r} is not a month")
     return month_period(date(year, month, 1))
+
+
+def parse_year(text: str, *, parameter: str = "year") -> Period:
+    """``YYYY``, as the range of its days."""
+    if not _YEAR.fullmatch(text) or int(text) < 1:
+        raise InvalidParameter(parameter, f"expected a year as YYYY, got {text[:40]!r}")
+    year = int(text)
+    return Period("range", date(year, 1, 1), date(year, 12, 31))
+
+
+def parse_span(text: str, *, parameter: str) -> Period:
+    """A day (``2024-03-05``), a month (``2024-03``) or a year (``2024``), each in its one
+    grammar above: what a date filter's ``from`` (its first day) and ``until`` (its
+    last) take."""
+    if _DAY.fullmatch(text):
+        return day_period(parse_day(text, parameter=parameter))
+    if _MONTH.fullmatch(text):
+        return parse_month(text, parameter=parameter)
+    if _YEAR.fullmatch(text):
+        return parse_year(text, parameter=parameter)
+    raise InvalidParameter(parameter, f"expected a date like 2024-03-05, 2024-03 or 2024, got {text[:40]!r}")
 
 
 def parse_period(

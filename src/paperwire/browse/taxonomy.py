@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from paperwire.arxiv_ids import is_arxiv_category
-from paperwire.browse.errors import InvalidParameter
 from paperwire.browse.taxonomy_data import (
     ARCHIVE_GROUPS,
     CATEGORIES,
     CATEGORY_ALIASES,
     GROUP_NAMES,
 )
+from paperwire.errors import InvalidParameter
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from paperwire.browse.errors import InvalidParameter
 from paperwire.browse.listing import DEFAULT_LIMIT, Listing, fetch_page
 from paperwire.browse.periods import Period, days_before
+from paperwire.errors import InvalidParameter
 from paperwire.models import SearchFilters
 from paperwire.store import Store
 

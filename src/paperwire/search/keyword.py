@@ -12,7 +12,9 @@ from paperwire.models import Hit, SearchFilters
 from paperwire.search.query import ParsedQuery, parse_query
 from paperwire.store import Store
 
-MAX_LIMIT = 1000
+# How deep a ranking an internal caller may ask for (hybrid search asks for up to twice
+# the user's limit). Not a user's cap: ``search_papers`` checks theirs (limits.py).
+MAX_DEPTH = 1000
 
 
 def keyword_search(
@@ -25,11 +27,11 @@ def keyword_search(
 ) -> list[Hit]:
     """Best matches first (``sort="date"``: every match, newest first).
 
-    Raises ``QueryError`` for an empty or over-long query; any other text is searched.
+    Raises ``InvalidParameter`` for an empty or over-long query; any other text is searched.
     """
     parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
     if parsed.empty:
         return []
     return store.keyword_ranking(
-        parsed.keyword, filters=filters, limit=max(0, min(limit, MAX_LIMIT)), order=sort
+        parsed.keyword, filters=filters, limit=max(0, min(limit, MAX_DEPTH)), order=sort
     )

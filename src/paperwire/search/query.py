@@ -23,6 +23,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from paperwire.errors import InvalidParameter
 from paperwire.models import KeywordQuery
 
 MAX_QUERY_CHARS = 10_000
@@ -47,14 +48,6 @@ STOPWORDS = frozenset(
     through to too under until up upon very via was we were what when where which while
     who whom why will with would you your using use based towards toward""".split()
 )
-
-
-class QueryError(ValueError):
-    """The query cannot be searched; the message says why. ``param`` names the input."""
-
-    def __init__(self, message: str, *, param: str = "q") -> None:
-        super().__init__(message)
-        self.param = param
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +78,13 @@ def _clean(text: str) -> str:
 
 
 def parse_query(raw: str) -> ParsedQuery:
-    """Raises ``QueryError`` only for an empty or over-long query; any other text
-    parses (possibly to a query that matches nothing)."""
+    """Raises ``InvalidParameter`` (for ``q``) only for an empty or over-long query, or
+    one with too many exclusions; any other text parses (possibly to a query that
+    matches nothing)."""
     if len(raw) > MAX_QUERY_CHARS:
-        raise QueryError(f"query is too long: {len(raw)} characters (at most {MAX_QUERY_CHARS})")
+        raise InvalidParameter("q", f"query is too long: {len(raw)} characters (at most {MAX_QUERY_CHARS})")
     if not raw.strip():
-        raise QueryError("query is empty")
+        raise InvalidParameter("q", "query is empty")
     text = _clean(raw)
     any_terms: list[str] = []
     prefixes: list[str] = []
@@ -128,8 +122,8 @@ def parse_query(raw: str) -> ParsedQuery:
             break
     exclusions = tuple(dict.fromkeys(excluded))
     if len(exclusions) > MAX_EXCLUSIONS:
-        raise QueryError(
-            f"too many excluded words: {len(exclusions)} (at most {MAX_EXCLUSIONS})"
+        raise InvalidParameter(
+            "q", f"too many excluded words: {len(exclusions)} (at most {MAX_EXCLUSIONS})"
         )
     keyword = KeywordQuery(
         any_terms=tuple(dict.fromkeys(t for t in any_terms if t not in STOPWORDS)),

@@ -12,6 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
+from paperwire.limits import RANKED_MAX, check_limit
 from paperwire.models import Hit, SearchFilters
 from paperwire.search.embed import Embedder
 from paperwire.store import Store
@@ -88,6 +89,7 @@ def similar_papers(
     ``model`` defaults to the one most recently indexed; a paper not embedded yet has
     no similar papers (``[]``) until the next ``paperwire index``.
     """
+    check_limit(limit, maximum=RANKED_MAX)
     model = model or store.embedding_model()
     if model is None:
         return []

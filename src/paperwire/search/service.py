@@ -16,18 +16,19 @@ from dataclasses import replace
 from datetime import date
 from typing import Any, Literal
 
+from paperwire.errors import InvalidParameter
+from paperwire.limits import RANKED_MAX, check_limit
 from paperwire.models import Hit, KeywordQuery, SearchFilters
 from paperwire.search.embed import Embedder
 from paperwire.search.hybrid import fuse_rankings
 from paperwire.search.keyword import keyword_search
-from paperwire.search.query import ParsedQuery, QueryError, parse_query
+from paperwire.search.query import ParsedQuery, parse_query
 from paperwire.store import Store
 
 Mode = Literal["hybrid", "keyword", "semantic"]
 Sort = Literal["relevance", "date"]
 MODES: tuple[str, ...] = ("hybrid", "keyword", "semantic")
 SORTS: tuple[str, ...] = ("relevance", "date")
-MAX_LIMIT = 100
 CANDIDATES = 50  # per ranker before fusion
 
 
@@ -51,11 +52,10 @@ class SearchUnavailable(RuntimeError):
 
 def validate_options(*, mode: str, sort: str, limit: int) -> None:
     if mode not in MODES:
-        raise QueryError(f"mode must be one of {', '.join(MODES)}, got {mode!r}", param="mode")
+        raise InvalidParameter("mode", f"must be one of {', '.join(MODES)}, got {mode[:40]!r}")
     if sort not in SORTS:
-        raise QueryError(f"sort must be one of {', '.join(SORTS)}, got {sort!r}", param="sort")
-    if not 1 <= limit <= MAX_LIMIT:
-        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}", param="limit")
+        raise InvalidParameter("sort", f"must be one of {', '.join(SORTS)}, got {sort[:40]!r}")
+    check_limit(limit, maximum=RANKED_MAX)
 
 
 def search_papers(
@@ -69,7 +69,7 @@ def search_papers(
     sort: Sort | str = "relevance",
     vectors: Any = None,
 ) -> list[Hit]:
-    """Raises ``QueryError`` (naming the bad input in ``.param``) or, for
+    """Raises ``InvalidParameter`` (naming the bad input) or, for
     ``mode="semantic"`` without the semantic module, ``SearchUnavailable``."""
     validate_options(mode=mode, sort=sort, limit=limit)
     parsed = parse_query(query)

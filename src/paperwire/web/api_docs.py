@@ -13,10 +13,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from paperwire.web.deps import TemplatesDep
+from paperwire.web.routing import json_router
 
 DOCS_PATH = "/api/docs"
 OPENAPI_PATH = "/api/openapi.json"
@@ -29,7 +30,7 @@ ASSETS = {
 # As for /static: the URL carries the version, so a file never changes under it.
 CACHE_FOREVER = "public, max-age=31536000, immutable"
 
-router = APIRouter(include_in_schema=False)
+router = json_router(include_in_schema=False)  # under /api: errors as JSON
 
 
 @lru_cache(maxsize=1)

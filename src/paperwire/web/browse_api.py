@@ -1,8 +1,9 @@
 """JSON API for browsing: /api/daily, /api/trending, /api/authors/{name},
-/api/categories[/{cat}]. Thin: parameters are parsed by ``paperwire.browse`` (bad ones
-raise ``InvalidParameter`` → 400 naming the parameter) and listings come from there.
+/api/categories[/{cat}]. Thin: parameters are read by ``params.py`` (bad ones raise
+``InvalidParameter`` → 400 naming the parameter) and listings come from
+``paperwire.browse``. Every answer is a function of the stored data (``Cache.DATA``).
 
-Registered before ``api.py`` so nothing here is swallowed by /api/papers/{id:path}.
+Included before ``api.py`` so nothing here is swallowed by /api/papers/{id:path}.
 """
 
 from __future__ import annotations
@@ -10,10 +11,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import HTTPException, Query, Request
 
-from paperwire.browse.cursor import MAX_CURSOR_LENGTH
-from paperwire.browse.errors import InvalidParameter
 from paperwire.browse.listing import (
     DEFAULT_LIMIT,
     Listing,
@@ -21,38 +20,16 @@ from paperwire.browse.listing import (
     papers_for_period,
     papers_in_category,
 )
-from paperwire.browse.periods import Period, parse_period
+from paperwire.browse.periods import Period
 from paperwire.browse.taxonomy import active_categories, describe_category, validate_category
 from paperwire.community.trending import TRENDING_DESCRIPTION, trending_papers
-from paperwire.models import SearchFilters
+from paperwire.errors import InvalidParameter
 from paperwire.web.deps import StoreDep
+from paperwire.web.params import CursorQ, FiltersDep, ListingLimitQ, PeriodDep
+from paperwire.web.routing import Cache, cached, json_router
 from paperwire.web.serialize import paper_json
 
-router = APIRouter(tags=["browse"])
-
-DateQ = Annotated[str | None, Query(description="A day, YYYY-MM-DD.")]
-WeekQ = Annotated[str | None, Query(description="An ISO week, YYYY-Www (e.g. 2024-W03).")]
-MonthQ = Annotated[str | None, Query(description="A month, YYYY-MM.")]
-CategoryQ = Annotated[
-    list[str] | None,
-    Query(description="Only papers in any of these categories (primary or cross-list); "
-          "repeat the parameter or separate with commas."),
-]
-HasCodeQ = Annotated[bool | None, Query(description="true: only papers with a code link; false: only without.")]
-CursorQ = Annotated[
-    str | None,
-    Query(max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page."),
-]
-LimitQ = Annotated[int, Query(description="Papers per page, 1..200.")]
-
-
-def listing_filters(category: list[str] | None, has_code: bool | None) -> SearchFilters:
-    codes: list[str] = []
-    for value in category or []:
-        codes.extend(c.strip() for c in value.split(",") if c.strip())
-    for code in codes:
-        validate_category(code)
-    return SearchFilters(categories=tuple(codes), has_code=has_code)
+router = json_router(prefix="/api", tags=["browse"])
 
 
 def period_json(period: Period | None) -> dict[str, str] | None:
@@ -103,69 +80,62 @@ def listing_json(request: Request, listing: Listing) -> dict[str, Any]:
     }
 
 
-@router.get("/api/daily", summary="Papers of a day, ISO week or month")
+@router.get("/daily", summary="Papers of a day, ISO week or month")
+@cached(Cache.DATA)
 def api_daily(
     request: Request,
     store: StoreDep,
-    date: DateQ = None,
-    week: WeekQ = None,
-    month: MonthQ = None,
-    category: CategoryQ = None,
-    has_code: HasCodeQ = None,
+    period: PeriodDep,
+    filters: FiltersDep,
     cursor: CursorQ = None,
-    limit: LimitQ = DEFAULT_LIMIT,
+    limit: ListingLimitQ = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
     """The papers listed on a day (`date`), ISO week (`week`) or month (`month`) — at
     most one of them; the newest day with papers when none is given. A paper is listed
     under its arXiv announcement day, else its first version's date. `state` is
     `papers`, `no_announcement` (arXiv did not announce that day), `empty` or `future`."""
-    period = parse_period(day=date, week=week, month=month)
-    listing = papers_for_period(
-        store, period, filters=listing_filters(category, has_code), limit=limit, cursor=cursor
-    )
+    listing = papers_for_period(store, period, filters=filters, limit=limit, cursor=cursor)
     return listing_json(request, listing)
 
 
-@router.get("/api/trending", summary="Trending papers of the latest day, week or month")
+@router.get("/trending", summary="Trending papers of the latest day, week or month")
+@cached(Cache.DATA)
 def api_trending(
     request: Request,
     store: StoreDep,
+    filters: FiltersDep,
     period: Annotated[str, Query(description="day | week | month")] = "day",
-    category: CategoryQ = None,
-    has_code: HasCodeQ = None,
     cursor: CursorQ = None,
-    limit: LimitQ = DEFAULT_LIMIT,
+    limit: ListingLimitQ = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
-    listing = trending_papers(
-        store, period, filters=listing_filters(category, has_code), limit=limit, cursor=cursor
-    )
+    listing = trending_papers(store, period, filters=filters, limit=limit, cursor=cursor)
     return {**listing_json(request, listing), "ranking": TRENDING_DESCRIPTION}
 
 
 api_trending.__doc__ = TRENDING_DESCRIPTION
 
 
-@router.get("/api/authors/{name}", summary="Papers by an author")
+@router.get("/authors/{name}", summary="Papers by an author")
+@cached(Cache.DATA)
 def api_author(
     request: Request,
     store: StoreDep,
     name: str,
-    category: CategoryQ = None,
-    has_code: HasCodeQ = None,
+    filters: FiltersDep,
     cursor: CursorQ = None,
-    limit: LimitQ = DEFAULT_LIMIT,
+    limit: ListingLimitQ = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
     """Papers with an author of this exact name (case and spacing ignored), newest
-    first. An author we hold no paper of is a 404."""
-    listing = papers_by_author(
-        store, name, filters=listing_filters(category, has_code), limit=limit, cursor=cursor
-    )
-    if listing.state == "empty" and not category and has_code is None:
+    first; the name in the path takes the place of an `author` filter. An author we hold
+    no paper of is a 404."""
+    listing = papers_by_author(store, name, filters=filters, limit=limit, cursor=cursor)
+    if listing.state == "empty" and filters.empty:
         raise HTTPException(404, f"no papers by an author named {name[:100]!r}")
     return {"author": " ".join(name.split()), **listing_json(request, listing)}
 
 
-@router.get("/api/categories", summary="The arXiv categories and how many papers each holds")
+@router.get("/categories", summary="The arXiv categories and how many papers each holds")
+@cached(Cache.DATA)
 def api_categories(store: StoreDep) -> dict[str, Any]:
     counts = store.listed_category_counts()
     known = {c.code: c for c in active_categories()}
@@ -182,24 +152,24 @@ def _category_json(code: str) -> dict[str, Any]:
     return {"code": info.code, "name": info.name, "group": info.group, "known": info.known}
 
 
-@router.get("/api/categories/{category}", summary="Papers in a category")
+@router.get("/categories/{category}", summary="Papers in a category")
+@cached(Cache.DATA)
 def api_category(
     request: Request,
     store: StoreDep,
     category: str,
-    has_code: HasCodeQ = None,
+    filters: FiltersDep,
     cursor: CursorQ = None,
-    limit: LimitQ = DEFAULT_LIMIT,
+    limit: ListingLimitQ = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
-    """Papers listed in this category (primary or cross-list), newest first. A
-    category that is neither in the arXiv taxonomy nor in our data is a 404."""
+    """Papers listed in this category (primary or cross-list), newest first; the
+    category in the path takes the place of a `category` filter. A category that is
+    neither in the arXiv taxonomy nor in our data is a 404."""
     try:
         validate_category(category)
     except InvalidParameter as exc:
         raise HTTPException(404, f"no category {category[:60]!r}") from exc
-    listing = papers_in_category(
-        store, category, filters=SearchFilters(has_code=has_code), limit=limit, cursor=cursor
-    )
+    listing = papers_in_category(store, category, filters=filters, limit=limit, cursor=cursor)
     info = describe_category(category)
     if not info.known and listing.state == "empty":
         raise HTTPException(404, f"no category {category[:60]!r}")

@@ -8,16 +8,19 @@ and the application version. A client that already holds the current representat
 gets a 304 without the listing being queried or rendered, which is what keeps the busy
 pages cheap.
 
-Only paths listed in ``CACHEABLE_PREFIXES`` take part: their content is a function of
-the papers alone. Search and similar-papers results also depend on indexes built later
-(keyword index, embeddings), so they are left out until those bump a data version too.
+Only routes declared ``@cached(Cache.DATA)`` or ``@cached(Cache.PAGE)`` take part
+(``routing.py``): their content is a function of the stored data alone. Search results
+also depend on the keyword index, built after the papers are written and bumping no
+version, so search routes are declared without a cache policy. The middleware learns a
+request's route from the app's ``RouteTable`` before routing, so a 304 or a kept page
+is answered without entering the framework.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime, time
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
@@ -26,36 +29,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperwire import __version__
 from paperwire.models import DataVersion
+from paperwire.web.page_cache import RenderedPageCache
+from paperwire.web.routing import Cache
 
 log = logging.getLogger("paperwire.web.caching")
-
-# Paths whose responses depend only on the papers (plus URL, cookies and the day).
-CACHEABLE_PREFIXES: tuple[str, ...] = (
-    "/api/daily",
-    "/api/trending",
-    "/api/authors/",
-    "/api/categories",
-    "/api/papers/",
-    "/feeds/daily.atom",
-    "/feeds/trending.atom",
-    "/feeds/categories/",
-    "/trending",
-    "/day",
-    "/week",
-    "/month",
-    "/papers/",
-    "/authors/",
-    "/categories",
-    "/about",
-)
-CACHEABLE_EXACT: frozenset[str] = frozenset({"/"})
-NEVER_SUFFIXES: tuple[str, ...] = ("/similar",)  # vector index, not the papers
-
-
-def is_cacheable(path: str) -> bool:
-    if path.endswith(NEVER_SUFFIXES):
-        return False
-    return path in CACHEABLE_EXACT or path.startswith(CACHEABLE_PREFIXES)
 
 
 def compute_etag(version: DataVersion, *, today: str, url: str, cookie: bytes) -> str:
@@ -99,44 +76,53 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-class ConditionalGetMiddleware:
-    """Pure ASGI middleware: answers 304 before routing when the client's validator is
-    current; otherwise adds ETag, Last-Modified, Cache-Control and Vary to 200s."""
+class ResponseCache:
+    """Pure ASGI middleware for the GET and HEAD requests of routes with a cache policy:
+    a 304 when the client's validator is current, else the route's answer (a kept page
+    when there is one) with ETag, Last-Modified, Cache-Control and Vary added to a 200.
+    The data version is read once per request for both."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
+        policy: Callable[[Scope], Cache],
         data_version: Callable[[], DataVersion],
+        pages: RenderedPageCache,
         max_age: int = 60,
         clock: Callable[[], datetime] | None = None,
-        cacheable: Callable[[str], bool] = is_cacheable,
     ) -> None:
         self.app = app
+        self.policy = policy
         self.data_version = data_version
+        self.pages = pages
         self.max_age = max_age
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.cacheable = cacheable
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] not in ("GET", "HEAD")
-            or not self.cacheable(scope["path"])
-        ):
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
+        policy = self.policy(scope)
+        if policy is Cache.NONE:
+            await self.app(scope, receive, send)
+            return
+        await self.answer(scope, receive, send, self.app, keep_page=policy is Cache.PAGE)
+
+    async def answer(
+        self, scope: Scope, receive: Receive, send: Send, app: ASGIApp, *, keep_page: bool
+    ) -> None:
         try:
             version = self.data_version()
         except Exception:  # the route will report a broken database properly
             log.exception("data version unavailable; serving without validators")
-            await self.app(scope, receive, send)
+            await app(scope, receive, send)
             return
         now = self.clock()
         query = scope.get("query_string", b"").decode("latin-1")
         url = scope["path"] + ("?" + query if query else "")
-        cookie = _header(scope, b"cookie") or b""
-        etag = compute_etag(version, today=now.date().isoformat(), url=url, cookie=cookie)
+        cookie = _header(scope, b"cookie")
+        etag = compute_etag(version, today=now.date().isoformat(), url=url, cookie=cookie or b"")
         modified = last_modified(version, now)
         headers = self._validator_headers(etag, modified, private=bool(cookie))
 
@@ -153,7 +139,11 @@ class ConditionalGetMiddleware:
                     message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
-        await self.app(scope, receive, send_with_validators)
+        if keep_page and cookie is None:  # a page may differ per reader: never kept then
+            key = (scope["path"], scope.get("query_string", b""), version, now.date())
+            await self.pages.serve(key, scope, receive, send_with_validators, app)
+        else:
+            await app(scope, receive, send_with_validators)
 
     def _is_fresh(self, scope: Scope, etag: str, modified: datetime) -> bool:
         if_none_match = _header(scope, b"if-none-match")
@@ -176,17 +166,15 @@ class ConditionalGetMiddleware:
         ]
 
 
-def install(app: Any, *, max_age: int, extra_prefixes: Iterable[str] = ()) -> None:
-    """Add the middleware to ``app``; the store is read from ``app.state`` per request,
-    so nothing is opened here."""
-    prefixes = tuple(extra_prefixes)
-
-    def cacheable(path: str) -> bool:
-        return is_cacheable(path) or (bool(prefixes) and path.startswith(prefixes))
-
+def install(app: Any, *, max_age: int, max_pages: int = 256) -> None:
+    """Add the middleware; the store and the route table are read from ``app.state`` per
+    request, so nothing is opened here. The kept pages are on ``app.state.page_cache``
+    so tests and operators can look at them."""
+    pages = app.state.page_cache = RenderedPageCache(max_entries=max_pages)
     app.add_middleware(
-        ConditionalGetMiddleware,
+        ResponseCache,
+        policy=lambda scope: app.state.route_table.cache_policy(scope),
         data_version=lambda: app.state.store.data_version(),
+        pages=pages,
         max_age=max_age,
-        cacheable=cacheable,
     )

@@ -1,16 +1,20 @@
-"""FastAPI dependencies (Annotated), so routes stay thin and testable."""
+"""FastAPI dependencies (Annotated) every router may share, so routes stay thin and
+routers never import each other: the app's store, settings, templates, embedder and
+vector index (from ``app.state``, built by ``create_app``), and a paper by its id."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import unquote_to_bytes
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
 
 from paperwire.config import Settings
+from paperwire.models import Paper
 from paperwire.search.embed import Embedder
 from paperwire.store import Store
+from paperwire.web.params import resolve_paper_id
 
 
 async def get_store(request: Request) -> Store:
@@ -37,6 +41,27 @@ def get_embedder(request: Request) -> Embedder:
 
         embedder = request.app.state.embedder = build_embedder(request.app.state.settings)
     return embedder  # type: ignore[no-any-return]
+
+
+async def get_vectors(request: Request) -> Any:
+    """The SQLite HNSW index handle, made once per app from settings (None: exact search,
+    or PostgreSQL, whose index is in the database). Making it opens no file."""
+    state = request.app.state
+    if not hasattr(state, "vectors"):
+        from paperwire.search.ann import open_vector_index
+
+        state.vectors = open_vector_index(state.settings, state.store)
+    return state.vectors
+
+
+def paper_or_404(store: Store, paper_id: str) -> Paper:
+    """The paper a URL names, any spelling of its id; a malformed id is a 400, an
+    unknown one a 404."""
+    key = resolve_paper_id(paper_id)
+    paper = store.get_paper(key)
+    if paper is None:
+        raise HTTPException(404, f"no paper with id {key!r}")
+    return paper
 
 
 def _text_problem(raw: bytes) -> str | None:
@@ -76,3 +101,4 @@ StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 EmbedderDep = Annotated[Embedder, Depends(get_embedder)]
+VectorsDep = Annotated[Any, Depends(get_vectors)]

@@ -1,4 +1,6 @@
-"""JSON errors under /api, friendly pages elsewhere; never a bare 500 traceback."""
+"""Errors in the format the route declares (``routing.py``: JSON ``{"error", "status"}``
+for the JSON APIs, a friendly page elsewhere); never a bare 500 traceback. Bad input
+is one exception, ``InvalidParameter``, answered here once: a 400 naming the parameter."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from paperwire.browse.errors import InvalidParameter
+from paperwire.errors import InvalidParameter
 from paperwire.store import QueryTimeout
+from paperwire.web.routing import ErrorFormat
 from paperwire.web.security import security_headers
 
 log = logging.getLogger("paperwire.web")
@@ -18,8 +21,8 @@ RETRY_AFTER_SECONDS = 5  # a 503 for a query past the deadline (PAPERWIRE_QUERY_
 
 
 def wants_json(request: Request) -> bool:
-    path = request.url.path
-    return path.startswith("/api") or path.startswith("/hf/api") or path in ("/healthz", "/status")
+    table = getattr(request.app.state, "route_table", None)
+    return table is not None and table.error_format(request.scope) is ErrorFormat.JSON
 
 
 def _render(request: Request, status: int, message: str) -> Response:
@@ -38,12 +41,7 @@ def error_response(request: Request, status: int, message: str) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    from paperwire.search.query import QueryError
-
-    @app.exception_handler(QueryError)
-    async def query_error(request: Request, exc: QueryError) -> Response:
-        # Any route that searches (API, /hf, pages): a query we cannot search is a 400.
-        return _render(request, 400, f"{exc.param}: {exc}")
+    from paperwire.search.service import SearchUnavailable
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -69,6 +67,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(InvalidParameter)
     async def invalid_parameter(request: Request, exc: InvalidParameter) -> Response:
         return _render(request, 400, str(exc))
+
+    @app.exception_handler(SearchUnavailable)
+    async def search_unavailable(request: Request, exc: SearchUnavailable) -> Response:
+        return _render(request, 503, str(exc))
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:

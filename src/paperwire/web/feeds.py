@@ -1,30 +1,32 @@
 """Atom feeds under /feeds: daily, trending, search, and one per category.
 
 Thin routes: papers come from ``paperwire.browse`` / ``community.trending`` /
-``search``; ``atom.render_atom`` writes the XML. Feeds take the same ``category`` and
-``has_code`` filters as the pages, so a reader can subscribe to exactly what they see.
+``search``; ``atom.render_atom`` writes the XML. Feeds take the same filters as the
+pages and the APIs (``params.FiltersDep``), so a reader can subscribe to exactly what
+they see.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import HTTPException, Query, Request
 from fastapi.responses import Response
 
-from paperwire.browse.errors import InvalidParameter
 from paperwire.browse.listing import papers_for_day, papers_in_category
 from paperwire.browse.taxonomy import describe_category, validate_category
 from paperwire.community.trending import check_period, trending_papers
 from paperwire.config import Settings
-from paperwire.models import Paper, SearchFilters
+from paperwire.errors import InvalidParameter
+from paperwire.models import Paper
 from paperwire.search.service import search_papers
 from paperwire.web.atom import ATOM_TYPE, FeedInfo, render_atom
-from paperwire.web.browse_api import CategoryQ, HasCodeQ, listing_filters
 from paperwire.web.deps import SettingsDep, StoreDep
+from paperwire.web.params import FiltersDep
+from paperwire.web.routing import Cache, cached, page_router
 from paperwire.web.templating import category_url, paper_url
 
-router = APIRouter(tags=["feeds"])
+router = page_router(tags=["feeds"])
 
 FEED_SIZE = 100
 
@@ -57,16 +59,11 @@ def _html_url(request: Request, settings: Settings, path: str) -> str:
 
 
 @router.get("/feeds/daily.atom", summary="Atom feed of the newest day's papers")
+@cached(Cache.DATA)
 def daily_feed(
-    request: Request,
-    store: StoreDep,
-    settings: SettingsDep,
-    category: CategoryQ = None,
-    has_code: HasCodeQ = None,
+    request: Request, store: StoreDep, settings: SettingsDep, filters: FiltersDep
 ) -> Response:
-    listing = papers_for_day(
-        store, filters=listing_filters(category, has_code), limit=FEED_SIZE, with_counts=False
-    )
+    listing = papers_for_day(store, filters=filters, limit=FEED_SIZE, with_counts=False)
     day = listing.period.label if listing.period else ""
     info = FeedInfo(
         title=f"{settings.site_name}: papers of {day}",
@@ -79,18 +76,16 @@ def daily_feed(
 
 
 @router.get("/feeds/trending.atom", summary="Atom feed of trending papers")
+@cached(Cache.DATA)
 def trending_feed(
     request: Request,
     store: StoreDep,
     settings: SettingsDep,
+    filters: FiltersDep,
     period: Annotated[str, Query(description="day | week | month")] = "day",
-    category: CategoryQ = None,
-    has_code: HasCodeQ = None,
 ) -> Response:
     check_period(period)
-    listing = trending_papers(
-        store, period, filters=listing_filters(category, has_code), limit=FEED_SIZE
-    )
+    listing = trending_papers(store, period, filters=filters, limit=FEED_SIZE)
     word = {"day": "today", "week": "this week", "month": "this month"}[period]
     info = FeedInfo(
         title=f"{settings.site_name}: trending {word}",
@@ -102,12 +97,9 @@ def trending_feed(
 
 
 @router.get("/feeds/categories/{category}.atom", summary="Atom feed of a category")
+@cached(Cache.DATA)
 def category_feed(
-    request: Request,
-    store: StoreDep,
-    settings: SettingsDep,
-    category: str,
-    has_code: HasCodeQ = None,
+    request: Request, store: StoreDep, settings: SettingsDep, category: str, filters: FiltersDep
 ) -> Response:
     try:
         validate_category(category)
@@ -115,7 +107,7 @@ def category_feed(
         raise HTTPException(404, f"no category {category[:60]!r}") from exc
     info_cat = describe_category(category)
     listing = papers_in_category(
-        store, category, filters=listing_filters(None, has_code), limit=FEED_SIZE, with_counts=False
+        store, category, filters=filters, limit=FEED_SIZE, with_counts=False
     )
     if not info_cat.known and not listing.papers:
         raise HTTPException(404, f"no category {category[:60]!r}")
@@ -134,29 +126,20 @@ def search_feed(
     request: Request,
     store: StoreDep,
     settings: SettingsDep,
+    filters: FiltersDep,
     q: Annotated[str, Query(description="What to search for.", max_length=500)] = "",
-    category: CategoryQ = None,
-    has_code: HasCodeQ = None,
 ) -> Response:
+    """Keyword matches, newest first: a subscription shows new matching papers at the
+    top, and the feed does not shift while embeddings are still being computed."""
     if not q.strip():
-        raise HTTPException(400, "q: a search query is required")
-    papers = _search(store, q, listing_filters(category, has_code))
+        raise InvalidParameter("q", "a search query is required")
+    hits = search_papers(
+        store, None, q, mode="keyword", sort="date", filters=filters, limit=FEED_SIZE
+    )
     info = FeedInfo(
         title=f"{settings.site_name}: search for {q.strip()}",
         self_url=_self_url(request, settings),
         html_url=_html_url(request, settings, "/search"),
         author=settings.site_name,
     )
-    return _atom_response(settings, store, info, papers)
-
-
-def _search(store: StoreDep, q: str, filters: SearchFilters) -> list[Paper]:
-    """Keyword matches, newest first: a subscription shows new matching papers at the top,
-    and the feed does not shift while embeddings are still being computed."""
-    try:
-        hits = search_papers(
-            store, None, q, mode="keyword", sort="date", filters=filters, limit=FEED_SIZE
-        )
-    except ValueError as exc:  # the search's QueryError names the parameter
-        raise HTTPException(400, f"{getattr(exc, 'param', 'q')}: {exc}") from exc
-    return store.get_papers([h.paper_id for h in hits])
+    return _atom_response(settings, store, info, store.get_papers([h.paper_id for h in hits]))

@@ -12,20 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.convertors import Convertor, register_url_convertor
 
-from paperwire.browse.cursor import MAX_CURSOR_LENGTH
 from paperwire.browse.listing import (
     Listing,
     papers_by_author,
     papers_for_period,
     papers_in_category,
 )
-from paperwire.browse.periods import Period, day_period, month_period, parse_period, week_period
+from paperwire.browse.periods import Period, day_period, month_period, week_period
 from paperwire.browse.taxonomy import category_name, describe_category, validate_category
 from paperwire.community.trending import (
     TRENDING_DESCRIPTION,
@@ -34,11 +33,11 @@ from paperwire.community.trending import (
 )
 from paperwire.models import Paper, SearchFilters
 from paperwire.search.semantic import similar_papers
-from paperwire.web.api import resolve_paper_id
 from paperwire.web.bibtex import format_bibtex
-from paperwire.web.deps import StoreDep, TemplatesDep
-from paperwire.web.search_api import vector_index
-from paperwire.web.templating import doi_url, safe_href
+from paperwire.web.deps import StoreDep, TemplatesDep, VectorsDep, paper_or_404
+from paperwire.web.params import CursorQ, FiltersDep, PeriodDep
+from paperwire.web.routing import Cache, cached, page_router
+from paperwire.web.templating import doi_url, render_page, safe_href, with_query
 
 
 class PaperPageIdConvertor(Convertor[str]):
@@ -55,16 +54,13 @@ class PaperPageIdConvertor(Convertor[str]):
 
 register_url_convertor("paper_page_id", PaperPageIdConvertor())
 
-router = APIRouter()
+router = page_router()
 
 PAGE_SIZE = 50
 TRENDING_LABELS = {"day": "Today", "week": "This week", "month": "This month"}
 DAILY_FEED = {"title": "Daily papers", "href": "/feeds/daily.atom"}
 TRENDING_FEED = {"title": "Trending papers", "href": "/feeds/trending.atom"}
 
-Flag = Annotated[bool, Query(description="only papers with a code repository")]
-Cursor = Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH, description="next page (opaque)")]
-CategoryParam = Annotated[str | None, Query(max_length=60, description="e.g. cs.LG")]
 
 
 # ---------------------------------------------------------------- helpers
@@ -96,19 +92,9 @@ def category_feed(category: str) -> dict[str, str]:
     }
 
 
-def make_filters(category: str | None, has_code: bool) -> SearchFilters | None:
-    """The listing filters from the query string; a malformed category is a 400."""
-    if category:
-        validate_category(category)
-    if not category and not has_code:
-        return None
-    return SearchFilters(categories=(category,) if category else (), has_code=True if has_code else None)
-
-
-def with_query(path: str, **params: Any) -> str:
-    """``path`` plus the non-empty params, in a stable order."""
-    pairs = [(k, "1" if v is True else str(v)) for k, v in params.items() if v not in (None, "", False)]
-    return path + ("?" + urlencode(pairs) if pairs else "")
+def filter_fields(filters: SearchFilters) -> tuple[str | None, bool]:
+    """The ``category`` and ``code`` the page's form and links carry over."""
+    return ",".join(filters.categories) or None, filters.has_code is True
 
 
 def period_param(period: Period) -> dict[str, str]:
@@ -139,18 +125,6 @@ def category_options(counts: dict[str, int], selected: str | None) -> list[dict[
         {"code": code, "count": n, "name": category_name(code), "selected": code == selected}
         for code, n in items
     ]
-
-
-def render_page(
-    request: Request,
-    templates: Any,
-    name: str,
-    context: dict[str, Any],
-    *,
-    status_code: int = 200,
-) -> HTMLResponse:
-    html = templates.get_template(name).render({"request": request, **context})
-    return HTMLResponse(html, status_code=status_code)
 
 
 def period_nav(listing: Listing, category: str | None, has_code: bool) -> dict[str, Any]:
@@ -190,20 +164,17 @@ def listing_anchor(listing: Listing) -> date:
 
 
 @router.get("/", response_class=HTMLResponse)
+@cached(Cache.PAGE)
 def daily_page(
     request: Request,
     store: StoreDep,
     templates: TemplatesDep,
-    day: Annotated[str | None, Query(alias="date", max_length=20, description="YYYY-MM-DD")] = None,
-    week: Annotated[str | None, Query(max_length=20, description="YYYY-Www")] = None,
-    month: Annotated[str | None, Query(max_length=20, description="YYYY-MM")] = None,
-    category: CategoryParam = None,
-    code: Flag = False,
-    cursor: Cursor = None,
+    period: PeriodDep,
+    filters: FiltersDep,
+    cursor: CursorQ = None,
 ) -> HTMLResponse:
     """Papers of an announcement day (newest by default), an ISO week or a month."""
-    period = parse_period(day=day, week=week, month=month)
-    filters = make_filters(category, code)
+    category, code = filter_fields(filters)
     listing = papers_for_period(store, period, filters=filters, limit=PAGE_SIZE, cursor=cursor)
     assert listing.period is not None
     more = (
@@ -211,7 +182,7 @@ def daily_page(
         if listing.next_cursor
         else None
     )
-    feeds = [DAILY_FEED] + ([category_feed(category)] if category else [])
+    feeds = [DAILY_FEED] + ([category_feed(category)] if category and len(filters.categories) == 1 else [])
     context = {
         "nav": "daily",
         "listing": listing,
@@ -232,17 +203,17 @@ def daily_page(
 
 
 @router.get("/trending", response_class=HTMLResponse)
+@cached(Cache.PAGE)
 def trending_page(
     request: Request,
     store: StoreDep,
     templates: TemplatesDep,
+    filters: FiltersDep,
     period: Annotated[str, Query(max_length=10, description="day | week | month")] = "day",
-    category: CategoryParam = None,
-    code: Flag = False,
-    cursor: Cursor = None,
+    cursor: CursorQ = None,
 ) -> HTMLResponse:
     """Trending papers of today, this week or this month (formula: community/trending.py)."""
-    filters = make_filters(category, code)
+    category, code = filter_fields(filters)
     listing = trending_papers(store, period, filters=filters, limit=PAGE_SIZE, cursor=cursor)
     tabs = [
         NavLink(TRENDING_LABELS[p], with_query("/trending", period=p if p != "day" else None, category=category, code=code), p == period)
@@ -270,12 +241,13 @@ def trending_page(
 
 
 @router.get("/authors/{name:path}", response_class=HTMLResponse)
+@cached(Cache.PAGE)
 def author_page(
     name: str,
     request: Request,
     store: StoreDep,
     templates: TemplatesDep,
-    cursor: Cursor = None,
+    cursor: CursorQ = None,
 ) -> HTMLResponse:
     """Every paper with an author of this name, newest first."""
     listing = papers_by_author(store, name, limit=PAGE_SIZE, cursor=cursor)
@@ -293,17 +265,19 @@ def author_page(
 
 
 @router.get("/categories/{category}", response_class=HTMLResponse)
+@cached(Cache.PAGE)
 def category_page(
     category: str,
     request: Request,
     store: StoreDep,
     templates: TemplatesDep,
-    code: Flag = False,
-    cursor: Cursor = None,
+    filters: FiltersDep,
+    cursor: CursorQ = None,
 ) -> HTMLResponse:
-    """Papers listed in a category (primary or cross-list), newest first."""
+    """Papers listed in a category (primary or cross-list), newest first; the category
+    in the path takes the place of a ``category`` filter."""
     validate_category(category)
-    filters = SearchFilters(has_code=True) if code else None
+    code = filter_fields(filters)[1]
     listing = papers_in_category(store, category, filters=filters, limit=PAGE_SIZE, cursor=cursor)
     more = with_query(request.url.path, code=code, cursor=listing.next_cursor) if listing.next_cursor else None
     context = {
@@ -319,6 +293,7 @@ def category_page(
 
 
 @router.get("/about", response_class=HTMLResponse)
+@cached(Cache.PAGE)
 def about_page(request: Request, templates: TemplatesDep) -> HTMLResponse:
     return render_page(
         request,
@@ -367,19 +342,19 @@ def find_similar(store: Any, paper: Paper, *, vectors: Any = None, limit: int = 
 
 
 @router.get("/papers/{paper_id:paper_page_id}", response_class=HTMLResponse)
+@cached(Cache.DATA)
 def paper_page(
-    paper_id: str, request: Request, store: StoreDep, templates: TemplatesDep
+    paper_id: str, request: Request, store: StoreDep, templates: TemplatesDep, vectors: VectorsDep
 ) -> HTMLResponse:
-    key = resolve_paper_id(paper_id)
-    paper = store.get_paper(key)
-    if paper is None:
-        raise HTTPException(404, f"no paper with id {key!r}")
+    """Its similar papers come from stored embeddings, whose writes bump the data
+    version like the papers' own."""
+    paper = paper_or_404(store, paper_id)
     context = {
         "paper": paper,
         "read_links": read_links(paper),
         "code_links": code_links(paper),
         "bibtex": format_bibtex(paper),
-        "similar": find_similar(store, paper, vectors=vector_index(request)),
+        "similar": find_similar(store, paper, vectors=vectors),
         "category_names": {c: category_name(c) for c in paper.categories},
         "feeds": paper_feeds(paper),
     }

@@ -1,8 +1,9 @@
 """``/search``: the hybrid search page with filters and category counts.
 
-A thin route over ``search.service.search_papers``; bad input (a malformed date, an
-unsearchable query) is shown on the page with status 400, next to the form that can fix
-it, never as a 500.
+A thin route over ``search.service.search_papers``; its filters are read by the one
+parser (``browse.filters.parse_filters``) from the form's raw values, so that bad input
+(a malformed date, an unsearchable query) is shown on the page with status 400, next
+to the form that can fix it, never as a 500.
 """
 
 from __future__ import annotations
@@ -10,18 +11,18 @@ from __future__ import annotations
 from collections import Counter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 
+from paperwire.browse.filters import parse_filters
 from paperwire.browse.taxonomy import active_categories, category_name
-from paperwire.search.options import parse_filters
-from paperwire.search.query import QueryError
+from paperwire.errors import InvalidParameter
 from paperwire.search.service import SearchUnavailable, search_papers
-from paperwire.web.deps import EmbedderDep, StoreDep, TemplatesDep
-from paperwire.web.pages import render_page, with_query
-from paperwire.web.search_api import vector_index
+from paperwire.web.deps import EmbedderDep, StoreDep, TemplatesDep, VectorsDep
+from paperwire.web.routing import page_router
+from paperwire.web.templating import render_page, with_query
 
-router = APIRouter()
+router = page_router()
 
 RESULTS = 50
 MODES = (("hybrid", "Hybrid (keyword + meaning)"), ("keyword", "Keyword"), ("semantic", "Meaning only"))
@@ -38,6 +39,7 @@ def search_page(
     store: StoreDep,
     templates: TemplatesDep,
     embedder: EmbedderDep,
+    vectors: VectorsDep,
     q: Text = None,
     category: Annotated[str | None, Query(max_length=60)] = None,
     author: Annotated[str | None, Query(max_length=300)] = None,
@@ -76,14 +78,14 @@ def search_page(
             categories=[category] if category else (),
             date_from=date_from,
             date_until=date_until,
-            has_code="true" if code else None,
+            has_code=True if code else None,
             author=author,
         )
         hits = search_papers(
-            store, embedder, query, mode=mode, filters=filters, limit=RESULTS, vectors=vector_index(request)
+            store, embedder, query, mode=mode, filters=filters, limit=RESULTS, vectors=vectors
         )
-    except QueryError as exc:
-        context["error"] = f"{exc.param}: {exc}"
+    except InvalidParameter as exc:
+        context["error"] = str(exc)
         return render_page(request, templates, "search.html", context, status_code=400)
     except SearchUnavailable as exc:
         context["error"] = str(exc)

@@ -1,10 +1,12 @@
-"""Paper → JSON for our own API."""
+"""Paper → JSON for our own API (and ``paperwire search --json``, which prints the API's
+JSON)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from paperwire.models import Paper
+from paperwire.models import Hit, Paper
 
 
 def paper_json(paper: Paper) -> dict[str, Any]:
@@ -32,3 +34,30 @@ def paper_json(paper: Paper) -> dict[str, Any]:
         "links": [{"kind": link.kind, "url": link.url} for link in paper.links],
         "has_code": paper.has_code,
     }
+
+
+def hit_json(hit: Hit, paper: Paper) -> dict[str, Any]:
+    """One ranked result, one shape for search and similar papers alike. ``published``
+    is the first version's date, ``listed`` the day the paper is listed under; ``day``
+    repeats ``listed`` under the name the similar-papers answer first gave it."""
+    listed = paper.day.isoformat() if paper.day else None
+    return {
+        "id": paper.id,
+        "title": paper.title,
+        "authors": [a.name for a in paper.authors],
+        "score": round(hit.score, 6),
+        "abstract": paper.abstract,
+        "categories": paper.categories,
+        "primary_category": paper.primary_category,
+        "published": paper.submitted.date().isoformat() if paper.submitted else None,
+        "listed": listed,
+        "day": listed,
+        "has_code": paper.has_code,
+        "source": paper.source,
+    }
+
+
+def hits_json(papers: Iterable[Paper], hits: Sequence[Hit]) -> list[dict[str, Any]]:
+    """The hits in rank order; a hit whose paper is gone meanwhile is left out."""
+    by_id = {p.id: p for p in papers}
+    return [hit_json(h, by_id[h.paper_id]) for h in hits if h.paper_id in by_id]

@@ -11,8 +11,10 @@ import mimetypes
 from functools import lru_cache
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException
+from fastapi import HTTPException
 from fastapi.responses import FileResponse
+
+from paperwire.web.routing import page_router
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 CACHE_FOREVER = "public, max-age=31536000, immutable"
@@ -30,7 +32,7 @@ MEDIA_TYPES = {
     ".md": "text/plain; charset=utf-8",
 }
 
-router = APIRouter()
+router = page_router()
 
 
 def resolve_static(relative: str) -> Path | None:

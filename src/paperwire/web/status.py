@@ -1,19 +1,26 @@
-"""JSON status of ingestion sources (``GET /status``): each source's last run, last
-success, counts and last error, and the latest announcement days per category."""
+"""JSON status of the service: ``GET /healthz`` (alive, and how many papers), and
+``GET /status``: each ingestion source's last run, last success, counts and last
+error, and the latest announcement days per category."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from paperwire.browse.periods import days_before
 from paperwire.models import AnnouncementDay, SourceRun
 from paperwire.redact import redact_secrets
 from paperwire.web.deps import StoreDep
+from paperwire.web.routing import json_router
 
-router = APIRouter()
+router = json_router()
+
+
+@router.get("/healthz")
+def healthz(store: StoreDep) -> dict[str, Any]:
+    return {"status": "ok", "papers": store.count_papers()}
 
 
 def _when(value: datetime | None) -> str | None:

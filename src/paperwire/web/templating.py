@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from paperwire.web.static_files import static_url
@@ -49,6 +51,12 @@ def paper_url(paper_id: str) -> str:
 
 def doi_url(doi: str) -> str:
     return "https://doi.org/" + quote(doi, safe="/:.-_;()<>")
+
+
+def with_query(path: str, **params: Any) -> str:
+    """``path`` plus the non-empty params, in a stable order (``True`` as ``1``)."""
+    pairs = [(k, "1" if v is True else str(v)) for k, v in params.items() if v not in (None, "", False)]
+    return path + ("?" + urlencode(pairs) if pairs else "")
 
 
 def format_day(value: date | datetime | None) -> str:
@@ -94,3 +102,15 @@ def templates_for(app: Any) -> Jinja2Templates:
         templates = build_templates(site_name=getattr(settings, "site_name", "paperwire"))
         app.state.templates = templates
     return templates  # type: ignore[no-any-return]
+
+
+def render_page(
+    request: Request,
+    templates: Jinja2Templates,
+    name: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    html = templates.get_template(name).render({"request": request, **context})
+    return HTMLResponse(html, status_code=status_code)
