@@ -106,11 +106,10 @@ CAP = 4096
 
 
 @pytest.fixture
-def small_cap_app(sqlite_store: Store, tmp_path: Path) -> FastAPI:
+def small_cap_app(sqlite_url: str, sqlite_store: Store, tmp_path: Path) -> FastAPI:
     """The real app with a 4 KiB body cap, plus one route that reads its body, as the
     POST routes to come will (none reads one yet)."""
-    url = f"sqlite:///{sqlite_store.path}"  # type: ignore[attr-defined]
-    app = create_app(settings_for(url, tmp_path, max_body_bytes=CAP), store=sqlite_store)
+    app = create_app(settings_for(sqlite_url, tmp_path, max_body_bytes=CAP), store=sqlite_store)
 
     async def echo_length(request: Request) -> JSONResponse:
         return JSONResponse({"read": len(await request.body())})
