@@ -7,10 +7,11 @@ held, replacements included.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Protocol
 
 from paperwire.models import AnnouncementDay, AnnouncementEntry, Paper, UpsertCounts
+from paperwire.store.codec import datetime_or_none, to_date
 from paperwire.store.dialect import Dialect
 from paperwire.store.papers_sql import Papers
 from paperwire.store.sql import Connections, Part
@@ -57,27 +58,13 @@ class AnnouncementStore(Protocol):
         ...
 
 
-def _date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(value)
-
-
-def _ts(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value)
-
-
 def _row_to_day(row: dict[str, Any]) -> AnnouncementDay:
     return AnnouncementDay(
         category=row["category"],
-        day=_date(row["day"]),
+        day=to_date(row["day"]),
         status=row["status"],
         papers=int(row["papers"]),
-        fetched_at=_ts(row["fetched_at"]),
+        fetched_at=datetime_or_none(row["fetched_at"]),
     )
 
 
@@ -172,7 +159,7 @@ class Announcements(Part):
                 announce_type=r["announce_type"],
                 version=r["version"],
                 category=r["category"],
-                day=_date(r["day"]),
+                day=to_date(r["day"]),
             )
             for r in rows
         ]

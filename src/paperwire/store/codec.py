@@ -185,20 +185,26 @@ def paper_to_row(paper: Paper, *, fp: str | None = None) -> tuple[Any, ...]:
     return _row(paper, authors, fp or _fingerprint_of(paper, authors))
 
 
-def _as_datetime(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value)
-
-
-def _as_date(value: Any) -> date | None:
-    if value is None:
-        return None
+def to_date(value: Any) -> date:
+    """A date as a column gives it back: a ``date`` (PostgreSQL) or ISO text (SQLite)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    return date.fromisoformat(value)
+    return date.fromisoformat(str(value)[:10])
+
+
+def to_datetime(value: Any) -> datetime:
+    """A timestamp as a column gives it back: a ``datetime`` or ISO text."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def date_or_none(value: Any) -> date | None:
+    return None if value is None else to_date(value)
+
+
+def datetime_or_none(value: Any) -> datetime | None:
+    return None if value is None else to_datetime(value)
 
 
 def _json(value: Any) -> Any:
@@ -214,9 +220,9 @@ def row_to_paper(row: dict[str, Any]) -> Paper:
         abstract=row["abstract"],
         authors=[Author(**a) for a in _json(row["authors"])],
         categories=list(_json(row["categories"])),
-        submitted=_as_datetime(row["submitted"]),
-        updated=_as_datetime(row["updated"]),
-        announced=_as_date(row["announced"]),
+        submitted=datetime_or_none(row["submitted"]),
+        updated=datetime_or_none(row["updated"]),
+        announced=date_or_none(row["announced"]),
         announce_type=row["announce_type"],
         doi=row["doi"],
         journal_ref=row["journal_ref"],
@@ -235,7 +241,7 @@ def merge_announcement(existing: dict[str, Any] | None, paper: Paper) -> Paper:
     """
     if existing is None:
         return paper
-    old_day = _as_date(existing.get("announced"))
+    old_day = date_or_none(existing.get("announced"))
     if old_day is None:
         return paper
     old_type = existing.get("announce_type")
@@ -263,7 +269,7 @@ def decide(existing: dict[str, Any] | None, paper: Paper, fp: str) -> str:
     old_version = existing.get("version")
     if old_version is not None and paper.version is not None and paper.version < old_version:
         return "unchanged"  # an older version never overwrites a newer one
-    same_announcement = _as_date(existing.get("announced")) == paper.announced and existing.get(
+    same_announcement = date_or_none(existing.get("announced")) == paper.announced and existing.get(
         "announce_type"
     ) == paper.announce_type
     if existing.get("fingerprint") == fp and same_announcement:

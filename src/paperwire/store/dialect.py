@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -21,6 +22,7 @@ from paperwire.store.filters import NO_FILTER, filter_sql, like_escape
 from paperwire.store.sql import ID_CHUNK, Connections, Db, chunks
 
 KeywordOrder = Literal["relevance", "date"]
+Rows = Sequence[Sequence[Any]]  # rows to insert, values in column order
 
 # The tables a bulk load fills, and the insert-time triggers it may drop: they only
 # bump the data version, per row on SQLite (one bump at the end replaces them).
@@ -34,6 +36,19 @@ def keyword_order_sql(order: KeywordOrder, *, alias: str = "p") -> str:
     if order == "date":
         return f"{alias}.listed_day DESC NULLS LAST, score DESC, {alias}.id"
     return f"score DESC, {alias}.id"
+
+
+@dataclass(frozen=True, slots=True)
+class VectorQuery:
+    """A nearest-neighbour search (``SearchStore.nearest_papers``) as the search part
+    hands it to the dialect."""
+
+    model: str
+    vector: np.ndarray
+    limit: int
+    filters: SearchFilters | None = None
+    exclude: Sequence[str] = ()
+    min_seq: int | None = None
 
 
 class Dialect:
@@ -56,13 +71,7 @@ class Dialect:
     # --- writing rows ------------------------------------------------------------------
 
     def insert_rows(
-        self,
-        db: Db,
-        table: str,
-        columns: Sequence[str],
-        rows: Sequence[Sequence[Any]],
-        *,
-        on_conflict: str = "",
+        self, db: Db, table: str, columns: Sequence[str], rows: Rows, *, on_conflict: str = ""
     ) -> None:
         """Insert ``rows`` into ``table`` in ``db``'s transaction, as one multi-row
         ``INSERT … VALUES … {on_conflict}`` would (all rows or none; statement triggers
@@ -193,16 +202,7 @@ class Dialect:
         """Build the model's in-database vector index if missing; True if built."""
         return False
 
-    def nearest_papers(
-        self,
-        model: str,
-        vector: np.ndarray,
-        *,
-        limit: int,
-        filters: SearchFilters | None,
-        exclude: Sequence[str],
-        min_seq: int | None,
-    ) -> list[Hit]:
+    def nearest_papers(self, query: VectorQuery) -> list[Hit]:
         """``SearchStore.nearest_papers``: the search itself differs (an exact scan
         with sqlite-vec, pgvector's HNSW index with its settings)."""
         raise NotImplementedError

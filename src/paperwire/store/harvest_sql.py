@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
+from paperwire.store.codec import date_or_none, datetime_or_none
 from paperwire.store.sql import Db, Part
 
 
@@ -75,20 +76,6 @@ class HarvestStore(Protocol):
         ...
 
 
-def _as_date(value: Any) -> date | None:
-    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
-        return value
-    if isinstance(value, datetime):
-        return value.date()
-    return date.fromisoformat(str(value)[:10])
-
-
-def _as_datetime(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
-
-
 def _latest(*days: date | None) -> date | None:
     known = [d for d in days if d is not None]
     return max(known) if known else None
@@ -97,18 +84,18 @@ def _latest(*days: date | None) -> date | None:
 def _row_to_state(row: dict[str, Any]) -> HarvestState:
     return HarvestState(
         key=HarvestKey(row["source"], row["set_spec"], row["prefix"]),
-        from_date=_as_date(row["from_date"]),
-        until_date=_as_date(row["until_date"]),
+        from_date=date_or_none(row["from_date"]),
+        until_date=date_or_none(row["until_date"]),
         resumption_token=row["resumption_token"],
         cursor=int(row["page_cursor"]),
         complete_list_size=row["complete_list_size"],
         pages_done=int(row["pages_done"]),
         records_done=int(row["records_done"]),
-        max_datestamp=_as_date(row["max_datestamp"]),
-        harvested_until=_as_date(row["harvested_until"]),
-        started_at=_as_datetime(row["started_at"]),
-        updated_at=_as_datetime(row["updated_at"]),
-        completed_at=_as_datetime(row["completed_at"]),
+        max_datestamp=date_or_none(row["max_datestamp"]),
+        harvested_until=date_or_none(row["harvested_until"]),
+        started_at=datetime_or_none(row["started_at"]),
+        updated_at=datetime_or_none(row["updated_at"]),
+        completed_at=datetime_or_none(row["completed_at"]),
     )
 
 

@@ -16,10 +16,10 @@ from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from paperwire.models import DataVersion, Paper, SearchFilters
-from paperwire.store.codec import row_to_paper
+from paperwire.store.codec import date_or_none, row_to_paper, to_datetime
 from paperwire.store.dialect import Dialect
 from paperwire.store.filters import NO_FILTER, category_match, filter_sql
-from paperwire.store.sql import Connections, Db, Part
+from paperwire.store.sql import Connections, Db, Part, fetch_count
 
 MEMO_ENTRIES = 256  # counts kept per store object
 
@@ -72,16 +72,8 @@ class ListingStore(Protocol):
         ...
 
 
-def _as_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
-
-
 def _as_utc(value: Any) -> datetime:
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    moment = to_datetime(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # SQLite's CURRENT_TIMESTAMP is UTC
     return moment.astimezone(UTC)
@@ -176,12 +168,13 @@ class Listings(Part):
         if counting:
             return True
         cond, params = category_match(filters.categories, self.dialect, column="category")
-        row = db.fetchone(
+        found = fetch_count(
+            db,
             f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM paper_categories WHERE {cond} "
             f"LIMIT {int(self.few_in_category) + 1}) AS t",
             params,
         )
-        return row is not None and int(row["n"]) <= self.few_in_category
+        return found <= self.few_in_category
 
     def _memo(self, key: tuple[Any, ...], compute: Any) -> Any:
         """Counts are costly on a month of a big database and change only with the data:
@@ -215,8 +208,7 @@ class Listings(Part):
                     self.dialect,
                     start=start, end=end, filters=filters, drive_from_categories=few
                 )
-                row = db.fetchone(f"SELECT COUNT(*) AS n FROM papers WHERE {where}", params)
-            return int(row["n"]) if row else 0
+                return fetch_count(db, f"SELECT COUNT(*) AS n FROM papers WHERE {where}", params)
 
         return int(self._memo(("count", start, end, filters), compute))
 
@@ -249,7 +241,7 @@ class Listings(Part):
     def newest_listed_day(self) -> date | None:
         with self.connections.reading() as db:
             row = db.fetchone("SELECT MAX(listed_day) AS d FROM papers")
-        return _as_date(row["d"]) if row and row["d"] is not None else None
+        return date_or_none(row["d"]) if row else None
 
     def adjacent_listed_days(
         self, start: date, end: date | None = None
@@ -259,8 +251,8 @@ class Listings(Part):
             after = db.fetchone(
                 "SELECT MIN(listed_day) AS d FROM papers WHERE listed_day > ?", (end or start,)
             )
-        prev_day = _as_date(before["d"]) if before and before["d"] is not None else None
-        next_day = _as_date(after["d"]) if after and after["d"] is not None else None
+        prev_day = date_or_none(before["d"]) if before else None
+        next_day = date_or_none(after["d"]) if after else None
         return prev_day, next_day
 
     def data_version(self) -> DataVersion:

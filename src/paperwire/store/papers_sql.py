@@ -17,7 +17,7 @@ from paperwire.store.codec import (
     merge_announcement,
     row_to_paper,
 )
-from paperwire.store.sql import ID_CHUNK, Db, Part, chunks
+from paperwire.store.sql import ID_CHUNK, Db, Part, chunks, fetch_count
 
 _UPDATE_PAPER = (  # column names are constants
     "ON CONFLICT (id) DO UPDATE SET "
@@ -117,11 +117,10 @@ class Papers(Part):
         with self.connections.writing() as db:
             for part in chunks(ids, ID_CHUNK):
                 marks = ", ".join("?" * len(part))
-                found = db.fetchone(f"SELECT count(*) AS n FROM papers WHERE id IN ({marks})", part)
+                deleted += fetch_count(db, f"SELECT count(*) AS n FROM papers WHERE id IN ({marks})", part)
                 # categories, authors, embeddings and announcement entries cascade;
                 # the keyword index forgets the rows by trigger
                 db.execute(f"DELETE FROM papers WHERE id IN ({marks})", part)
-                deleted += int(found["n"]) if found else 0
         return deleted
 
     def get_paper(self, paper_id: str) -> Paper | None:
@@ -150,7 +149,5 @@ class Papers(Part):
     def count_papers(self, *, source: str | None = None) -> int:
         with self.connections.reading() as db:
             if source is None:
-                row = db.fetchone("SELECT COUNT(*) AS n FROM papers")
-            else:
-                row = db.fetchone("SELECT COUNT(*) AS n FROM papers WHERE source = ?", (source,))
-        return int(row["n"]) if row else 0
+                return fetch_count(db, "SELECT COUNT(*) AS n FROM papers")
+            return fetch_count(db, "SELECT COUNT(*) AS n FROM papers WHERE source = ?", (source,))

@@ -21,11 +21,13 @@ from paperwire.store.dialect import (
     BULK_TABLES,
     Dialect,
     KeywordOrder,
+    Rows,
+    VectorQuery,
     keyword_order_sql,
 )
 from paperwire.store.filters import filter_sql
 from paperwire.store.postgres import PostgresDb
-from paperwire.store.sql import ID_CHUNK, Db, chunks
+from paperwire.store.sql import ID_CHUNK, Db, chunks, fetch_count
 
 _MODEL_NAME = re.compile(r"[A-Za-z0-9_.:/+@=\-]+")
 # Building an HNSW index over existing rows: memory for the graph (pgvector falls back
@@ -103,13 +105,7 @@ class PostgresDialect(Dialect):
     # --- writing rows ------------------------------------------------------------------
 
     def insert_rows(
-        self,
-        db: Db,
-        table: str,
-        columns: Sequence[str],
-        rows: Sequence[Sequence[Any]],
-        *,
-        on_conflict: str = "",
+        self, db: Db, table: str, columns: Sequence[str], rows: Rows, *, on_conflict: str = ""
     ) -> None:
         """Rows go in by COPY, not a statement per row: per-row statements each fire the
         statement-level data-version trigger (an UPDATE of one row, thousands of times
@@ -258,10 +254,9 @@ class PostgresDialect(Dialect):
         name = hnsw_index_name(model)
         if db.fetchone("SELECT 1 AS x FROM pg_indexes WHERE indexname = ?", (name,)):
             return False
-        row = db.fetchone(
-            f"SELECT count(*) AS n FROM paper_embeddings WHERE model = {model_literal(model)}"
+        rows = fetch_count(
+            db, f"SELECT count(*) AS n FROM paper_embeddings WHERE model = {model_literal(model)}"
         )
-        rows = int(row["n"]) if row else 0
         if rows >= 10_000:
             need_mb = min(HNSW_BUILD_MEMORY_MAX_MB, 64 + rows * (4 * dim + 600) // (1 << 20))
             db.fetchone(
@@ -276,21 +271,14 @@ class PostgresDialect(Dialect):
         )
         return True
 
-    def nearest_papers(
-        self,
-        model: str,
-        vector: np.ndarray,
-        *,
-        limit: int,
-        filters: SearchFilters | None,
-        exclude: Sequence[str],
-        min_seq: int | None,
-    ) -> list[Hit]:
+    def nearest_papers(self, query: VectorQuery) -> list[Hit]:
         """pgvector HNSW with iterative scans, so filters never starve the result; the
         planner picks an exact scan when the filters leave few candidates."""
-        dim = len(vector)
-        join, conds, params = self.vector_candidates(filters, exclude=exclude, min_seq=min_seq)
-        ef = min(1000, max(EF_SEARCH_MIN, 2 * limit))
+        dim = len(query.vector)
+        join, conds, params = self.vector_candidates(
+            query.filters, exclude=query.exclude, min_seq=query.min_seq
+        )
+        ef = min(1000, max(EF_SEARCH_MIN, 2 * query.limit))
         with self.connections.reading() as db:
             db.fetchone(
                 "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', false) AS a, "
@@ -300,9 +288,9 @@ class PostgresDialect(Dialect):
             rows = db.fetchall(
                 f"SELECT e.paper_id, (e.vector::vector({dim})) <=> ?::vector({dim}) AS d "
                 f"FROM paper_embeddings e{join} "
-                f"WHERE {' AND '.join([f'e.model = {model_literal(model)}', *conds])} "
+                f"WHERE {' AND '.join([f'e.model = {model_literal(query.model)}', *conds])} "
                 "ORDER BY d LIMIT ?",
-                [self.vector_param(vector), *params, limit],
+                [self.vector_param(query.vector), *params, query.limit],
             )
         hits = [Hit(r["paper_id"], 1.0 - float(r["d"])) for r in rows if r["d"] is not None]
         hits.sort(key=lambda h: (-h.score, h.paper_id))  # relaxed order: re-sort the page

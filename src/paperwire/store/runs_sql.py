@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from paperwire.models import SourceRun, UpsertCounts
+from paperwire.store.codec import datetime_or_none
 from paperwire.store.sql import Part
 
 
@@ -33,20 +34,14 @@ class RunStore(Protocol):
     def source_runs(self) -> list[SourceRun]: ...
 
 
-def _ts(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value)
-
-
 def _row_to_run(row: dict[str, Any]) -> SourceRun:
     return SourceRun(
         source=row["source"],
         status=row["status"],
-        last_started=_ts(row["last_started"]),
-        last_finished=_ts(row["last_finished"]),
-        last_success=_ts(row["last_success"]),
-        last_failure=_ts(row["last_failure"]),
+        last_started=datetime_or_none(row["last_started"]),
+        last_finished=datetime_or_none(row["last_finished"]),
+        last_success=datetime_or_none(row["last_success"]),
+        last_failure=datetime_or_none(row["last_failure"]),
         counts=UpsertCounts(row["added"], row["updated"], row["unchanged"], row["failed"]),
         last_error=row["last_error"],
         runs=int(row["runs"]),

@@ -13,8 +13,8 @@ from typing import Protocol
 import numpy as np
 
 from paperwire.models import Hit, KeywordQuery, SearchFilters
-from paperwire.store.dialect import KeywordOrder
-from paperwire.store.sql import ID_CHUNK, Db, Part, chunks
+from paperwire.store.dialect import KeywordOrder, VectorQuery
+from paperwire.store.sql import ID_CHUNK, Db, Part, chunks, fetch_count
 
 
 class SearchStore(Protocol):
@@ -184,13 +184,13 @@ class Search(Part):
 
     def count_papers_to_embed(self, model: str) -> int:
         with self.connections.reading() as db:
-            row = db.fetchone(
+            return fetch_count(
+                db,
                 "SELECT COUNT(*) AS n FROM papers p "
                 "LEFT JOIN paper_embeddings e ON e.model = ? AND e.paper_id = p.id "
                 "WHERE e.seq IS NULL OR e.fingerprint <> p.fingerprint",
                 (model,),
             )
-        return int(row["n"]) if row else 0
 
     def save_embeddings(
         self,
@@ -239,11 +239,11 @@ class Search(Part):
 
     def count_embeddings(self, model: str, *, after_seq: int = 0) -> int:
         with self.connections.reading() as db:
-            row = db.fetchone(
+            return fetch_count(
+                db,
                 "SELECT COUNT(*) AS n FROM paper_embeddings WHERE model = ? AND seq > ?",
                 (model, after_seq),
             )
-        return int(row["n"]) if row else 0
 
     def embedding_model(self) -> str | None:
         with self.connections.reading() as db:
@@ -306,5 +306,5 @@ class Search(Part):
         min_seq: int | None = None,
     ) -> list[Hit]:
         return self.dialect.nearest_papers(
-            model, vector, limit=limit, filters=filters, exclude=exclude, min_seq=min_seq
+            VectorQuery(model, vector, limit, filters=filters, exclude=exclude, min_seq=min_seq)
         )

@@ -48,6 +48,12 @@ def author_key(name: str) -> str:
     return " ".join(name.split()).casefold()[:AUTHOR_KEY_CHARS]
 
 
+def fetch_count(db: Db, sql: str, params: Sequence[Any] = ()) -> int:
+    """The integer a counting statement selects as ``n`` (0 when it gives no row)."""
+    row = db.fetchone(sql, params)
+    return int(row["n"]) if row else 0
+
+
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

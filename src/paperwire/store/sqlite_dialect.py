@@ -29,10 +29,11 @@ from paperwire.store.dialect import (
     BULK_TABLES,
     Dialect,
     KeywordOrder,
+    VectorQuery,
     keyword_order_sql,
 )
 from paperwire.store.filters import NO_FILTER, filter_sql
-from paperwire.store.sql import ID_CHUNK, Db, chunks
+from paperwire.store.sql import ID_CHUNK, Db, chunks, fetch_count
 from paperwire.store.sqlite import SqliteConnections
 
 # FTS5 bm25 field weights (title > authors > abstract). On the dev set in
@@ -258,8 +259,7 @@ class SqliteDialect(Dialect):
 
     def _refresh_keyword(self, db: Db, *, limit: int) -> int:
         mark = _indexed_up_to(db)
-        pending = db.fetchone("SELECT count(*) AS n FROM search_pending")
-        done = int(pending["n"]) if pending else 0
+        done = fetch_count(db, "SELECT count(*) AS n FROM search_pending")
         if done:
             db.execute(
                 _INSERT_FTS
@@ -293,13 +293,13 @@ class SqliteDialect(Dialect):
 
     def keyword_backlog(self) -> int:
         with self.sqlite.reading() as db:
-            row = db.fetchone(
+            return fetch_count(
+                db,
                 "SELECT (SELECT count(*) FROM papers WHERE rowid > "
                 "coalesce((SELECT value FROM search_state WHERE name = ?), 0)) "
                 "+ (SELECT count(*) FROM search_pending) AS n",
                 (_MARK,),
             )
-        return int(row["n"]) if row else 0
 
     # --- filters -------------------------------------------------------------------------
 
@@ -319,26 +319,19 @@ class SqliteDialect(Dialect):
     def decode_vector(self, value: Any) -> np.ndarray:
         return np.frombuffer(value, dtype=np.float32).copy()
 
-    def nearest_papers(
-        self,
-        model: str,
-        vector: np.ndarray,
-        *,
-        limit: int,
-        filters: SearchFilters | None,
-        exclude: Sequence[str],
-        min_seq: int | None,
-    ) -> list[Hit]:
+    def nearest_papers(self, query: VectorQuery) -> list[Hit]:
         """Exact: sqlite-vec's distance over every candidate row (filters first)."""
-        join, conds, params = self.vector_candidates(filters, exclude=exclude, min_seq=min_seq)
+        join, conds, params = self.vector_candidates(
+            query.filters, exclude=query.exclude, min_seq=query.min_seq
+        )
         # Newer rows only (what an ANN file does not cover yet): walk the seq key, not
         # the model index.
-        model_is = "e.model = ?" if min_seq is None else f"{self.unindexed('e.model')} = ?"
+        model_is = "e.model = ?" if query.min_seq is None else f"{self.unindexed('e.model')} = ?"
         with self.sqlite.reading() as db:
             rows = db.fetchall(
                 "SELECT e.paper_id, vec_distance_cosine(e.vector, ?) AS d "
                 f"FROM paper_embeddings e{join} WHERE {' AND '.join([model_is, *conds])} "
                 "ORDER BY d, e.paper_id LIMIT ?",
-                [self.vector_param(vector), model, *params, limit],
+                [self.vector_param(query.vector), query.model, *params, query.limit],
             )
         return [Hit(r["paper_id"], 1.0 - float(r["d"])) for r in rows if r["d"] is not None]
