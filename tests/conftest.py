@@ -123,3 +123,12 @@ def replay() -> Iterator[object]:
 
     with replay_server() as server:
         yield server
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[object]:
+    """A plain SMTP server on loopback keeping what it receives (see tests/mail_server.py)."""
+    from tests.mail_server import mail_server
+
+    with mail_server() as server:
+        yield server

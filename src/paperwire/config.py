@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -138,6 +138,51 @@ class Settings(BaseSettings):
         description="Seconds a browser or proxy may reuse a page, feed or API answer "
         "without asking again (Cache-Control max-age; ETag/304 revalidation after that).",
     )
+
+    # --- mail and secrets ---------------------------------------------------------------
+    smtp_host: str = Field(
+        default="",
+        description="SMTP server that sends mail; empty = no SMTP: each message is written "
+        "to the log (logger paperwire.mail) instead.",
+    )
+    smtp_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="SMTP port; 0 = by security: 25 (none), 587 (starttls), 465 (tls).",
+    )
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        default="starttls",
+        description="none: plain SMTP; starttls: upgrade with STARTTLS (587); tls: "
+        "implicit TLS (465). Certificates are verified in both TLS modes.",
+    )
+    smtp_username: str = Field(default="", description="SMTP AUTH user; empty = no AUTH.")
+    smtp_password: SecretStr = Field(
+        default=SecretStr(""), description="SMTP AUTH password; never logged or shown."
+    )
+    smtp_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds each step of an SMTP exchange may take."
+    )
+    mail_from: str = Field(
+        default="paperwire <paperwire@localhost>", description="From: of every message."
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Key that signs cookies and links; empty = generated once into "
+        "data_dir/secret_key (mode 0600) and read back on later starts.",
+    )
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key_strong(cls, value: SecretStr) -> SecretStr:
+        # A short key makes every signed cookie and link guessable; refuse it at start.
+        if value.get_secret_value() and len(value.get_secret_value()) < 32:
+            raise ValueError("PAPERWIRE_SECRET_KEY must be at least 32 characters")
+        return value
+
+    def smtp_port_or_default(self) -> int:
+        """The SMTP port: ``smtp_port`` when set, else the usual one for the security mode."""
+        return self.smtp_port or {"none": 25, "starttls": 587, "tls": 465}[self.smtp_security]
 
     def trusted_hosts(self) -> list[str]:
         """Host header values the site answers: ``allowed_hosts`` when set, else the base

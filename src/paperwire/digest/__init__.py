@@ -1,0 +1,1 @@
+"""Email digests and the mail every part of paperwire sends (see mailer.py)."""
