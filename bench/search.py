@@ -149,8 +149,7 @@ def copy_papers_postgres(store: Store, papers: list[Paper]) -> None:
     ``upsert_papers`` would write (same columns, same encoding), no upsert checks.
     ``upsert_papers`` round-trips per row (~50–1,000 papers/s here, see the snapshot
     import figures); this is what makes a 1M-paper PostgreSQL bench feasible."""
-    from paperwire.store.codec import PAPER_COLUMNS, EncodedPaper
-    from paperwire.store.sql import author_key
+    from paperwire.store.codec import AUTHOR_COLUMNS, PAPER_COLUMNS, EncodedPaper, author_rows
 
     with store._writing() as db:  # type: ignore[attr-defined]
         with db.conn.cursor() as cur:
@@ -161,10 +160,9 @@ def copy_papers_postgres(store: Store, papers: list[Paper]) -> None:
                 for paper in papers:
                     for i, c in enumerate(paper.categories):
                         copy.write_row((paper.id, i, c))
-            with cur.copy("COPY paper_authors (paper_id, position, name, name_key) FROM STDIN") as copy:
-                for paper in papers:
-                    for i, a in enumerate(paper.authors):
-                        copy.write_row((paper.id, i, a.name, author_key(a.name)))
+            with cur.copy(f"COPY paper_authors ({', '.join(AUTHOR_COLUMNS)}) FROM STDIN") as copy:
+                for row in author_rows(papers):
+                    copy.write_row(row)
 
 
 def build(store: Store, corpus: Corpus, *, chunk: int = 20000) -> dict[str, float]:

@@ -46,3 +46,41 @@ def test_an_existing_database_keeps_its_page_size(tmp_path: Path) -> None:
         assert conn.execute("SELECT x FROM kept").fetchall() == [(1,)]
     finally:
         conn.close()
+
+
+def test_the_family_key_is_filled_in_for_authors_stored_before_it(database_url: str) -> None:
+    from alembic import command
+
+    from paperwire.models import SearchFilters
+    from paperwire.store.migrate import alembic_config
+
+    command.downgrade(alembic_config(database_url), "0007")  # as stored before the key
+    names = {"Grace Hopper": "grace hopper", "Ada  Lovelace King": "ada lovelace king", "Hopper": "hopper"}
+    store = open_store(database_url)
+    try:
+        with store._writing() as db:  # type: ignore[attr-defined]
+            for n, (name, key) in enumerate(names.items()):
+                db.execute(
+                    "INSERT INTO papers (id, title, fingerprint, listed_day) VALUES (?, ?, 'x', ?)",
+                    (f"2401.0000{n}", name, "2024-01-08"),
+                )
+                db.execute(
+                    "INSERT INTO paper_authors (paper_id, position, name, name_key) VALUES (?, 0, ?, ?)",
+                    (f"2401.0000{n}", name, key),
+                )
+    finally:
+        store.close()
+    upgrade_database(database_url)
+    store = open_store(database_url)
+    try:
+        with store._reading() as db:  # type: ignore[attr-defined]
+            rows = db.fetchall("SELECT name_key, family_key FROM paper_authors ORDER BY name_key")
+        assert {r["name_key"]: r["family_key"] for r in rows} == {
+            "ada lovelace king": "king",
+            "grace hopper": "hopper",
+            "hopper": "hopper",
+        }
+        found = store.list_papers(filters=SearchFilters(author="HOPPER"))
+        assert {p.id for p in found} == {"2401.00000", "2401.00002"}
+    finally:
+        store.close()

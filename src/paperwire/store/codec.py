@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from paperwire.models import Author, Link, Paper
-from paperwire.store.sql import author_key
+from paperwire.store.sql import author_key, family_key
 
 # Column order of the papers table, shared by both backends.
 PAPER_COLUMNS = (
@@ -39,7 +39,7 @@ PAPER_COLUMNS = (
     "fingerprint",
 )
 CATEGORY_COLUMNS = ("paper_id", "position", "category")
-AUTHOR_COLUMNS = ("paper_id", "position", "name", "name_key")
+AUTHOR_COLUMNS = ("paper_id", "position", "name", "name_key", "family_key")
 
 
 def _author_dict(author: Author) -> dict[str, str]:
@@ -153,7 +153,9 @@ def _row(
 
 # Rows for a bulk load (``store.bulk_sql``): papers, category and author rows, as plain
 # tuples so converter processes can build them and ship them cheaply.
-BulkRows = tuple[list[tuple[Any, ...]], list[tuple[str, int, str]], list[tuple[str, int, str, str]]]
+BulkRows = tuple[
+    list[tuple[Any, ...]], list[tuple[str, int, str]], list[tuple[str, int, str, str, str]]
+]
 
 
 def category_rows(papers: Iterable[Paper]) -> list[tuple[str, int, str]]:
@@ -163,9 +165,14 @@ def category_rows(papers: Iterable[Paper]) -> list[tuple[str, int, str]]:
     ]
 
 
-def author_rows(papers: Iterable[Paper]) -> list[tuple[str, int, str, str]]:
-    """``paper_authors`` rows, with the key the author filter and pages look up."""
-    return [(p.id, i, a.name, author_key(a.name)) for p in papers for i, a in enumerate(p.authors)]
+def author_rows(papers: Iterable[Paper]) -> list[tuple[str, int, str, str, str]]:
+    """``paper_authors`` rows, with the keys the author filter and pages look up."""
+    rows = []
+    for p in papers:
+        for i, a in enumerate(p.authors):
+            key = author_key(a.name)
+            rows.append((p.id, i, a.name, key, family_key(key)))
+    return rows
 
 
 def bulk_rows(papers: list[Paper]) -> BulkRows:

@@ -18,7 +18,7 @@ import numpy as np
 
 from paperwire.models import Hit, KeywordQuery, SearchFilters
 from paperwire.store.codec import PAPER_COLUMNS
-from paperwire.store.filters import NO_FILTER, filter_sql, like_escape
+from paperwire.store.filters import NO_FILTER, filter_sql
 from paperwire.store.sql import ID_CHUNK, Connections, Db, chunks
 
 KeywordOrder = Literal["relevance", "date"]
@@ -29,6 +29,11 @@ Rows = Sequence[Sequence[Any]]  # rows to insert, values in column order
 # PostgreSQL's fire once per statement (three a batch) and are kept.
 BULK_TABLES = ("papers", "paper_categories", "paper_authors")
 BULK_DROPPED_TRIGGERS = ("papers_data_version_insert",)
+
+
+def like_escape(text: str) -> str:
+    """``text`` taken literally in a ``LIKE … ESCAPE '\\'`` pattern."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def keyword_order_sql(order: KeywordOrder, *, alias: str = "p") -> str:

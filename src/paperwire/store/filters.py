@@ -33,11 +33,6 @@ if TYPE_CHECKING:
 NO_FILTER = "1=1"
 
 
-def like_escape(text: str) -> str:
-    """``text`` taken literally in a ``LIKE … ESCAPE '\\'`` pattern."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def is_archive(category: str) -> bool:
     """An archive name (``cs``, ``astro-ph``) rather than one of its categories."""
     return "." not in category
@@ -64,13 +59,15 @@ def category_match(
     return " OR ".join(ors) or "1=0", params
 
 
-def author_match(name: str, *, column: str) -> tuple[str, list[Any]]:
-    """A condition on a ``paper_authors.name_key`` column: the whole name, or for one
-    word also a family name (the key's last word)."""
+def author_match(name: str, *, alias: str = "") -> tuple[str, list[Any]]:
+    """A condition on ``paper_authors`` (as ``alias``): the whole name, or for one word
+    a family name (a key's last word, which a one-word name also is). Either way one
+    indexed column answers it."""
     key = author_key(name)
+    prefix = f"{alias}." if alias else ""
     if " " in key:
-        return f"{column} = ?", [key]
-    return f"({column} = ? OR {column} LIKE ? ESCAPE '\\')", [key, "% " + like_escape(key)]
+        return f"{prefix}name_key = ?", [key]
+    return f"{prefix}family_key = ?", [key]
 
 
 def filter_sql(
@@ -110,10 +107,10 @@ def filter_sql(
         params.append(1 if filters.has_code else 0)
     if filters.author:
         if by_author_index:
-            cond, args = author_match(filters.author, column="name_key")
+            cond, args = author_match(filters.author)
             clauses.append(f"{alias}.id IN (SELECT paper_id FROM paper_authors WHERE {cond})")
         else:
-            cond, args = author_match(filters.author, column="a.name_key")
+            cond, args = author_match(filters.author, alias="a")
             clauses.append(
                 f"EXISTS (SELECT 1 FROM paper_authors a WHERE a.paper_id = {alias}.id AND {cond})"
             )

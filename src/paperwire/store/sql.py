@@ -54,6 +54,11 @@ def fetch_count(db: Db, sql: str, params: Sequence[Any] = ()) -> int:
     return int(row["n"]) if row else 0
 
 
+def family_key(key: str) -> str:
+    """The last word of an ``author_key``: what a one-word author filter matches."""
+    return key.rsplit(" ", 1)[-1]
+
+
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
