@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -124,7 +125,10 @@ def post(app: FastAPI, path: str, content: bytes | AsyncIterator[bytes]) -> http
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
             return await c.post(path, content=content)
 
-    return asyncio.run(go())
+    # On a thread of its own: the browser tests' Playwright session keeps an event loop
+    # running on the main thread, where asyncio.run refuses to start another.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, go()).result()
 
 
 def test_a_declared_body_over_the_cap_is_a_413(small_cap_app: FastAPI) -> None:
