@@ -57,13 +57,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database on each backend."""
     if request.param == "postgres":
         return fresh_pg_database(request.getfixturevalue("pg_server"))
-    url = f"sqlite:///{tmp_path / 'paperwire.db'}"
-    upgrade_database(url)
-    return url
+    return _migrated_sqlite(tmp_path)
 
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
+    return _migrated_sqlite(tmp_path)
+
+
+def _migrated_sqlite(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'paperwire.db'}"
     upgrade_database(url)
     return url
@@ -71,16 +73,17 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def store(database_url: str) -> Iterator[Store]:
-    s = open_store(database_url)
-    try:
-        yield s
-    finally:
-        s.close()
+    yield from _opened(database_url)
 
 
 @pytest.fixture
 def sqlite_store(sqlite_url: str) -> Iterator[Store]:
-    s = open_store(sqlite_url)
+    yield from _opened(sqlite_url)
+
+
+def _opened(url: str) -> Iterator[Store]:
+    """The store at ``url``, closed when the test is done."""
+    s = open_store(url)
     try:
         yield s
     finally:
