@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from paperwire.config import Settings
+from paperwire.ingest.http import HttpxClient
 from paperwire.store import Store, open_store, upgrade_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,6 +127,16 @@ def replay() -> Iterator[object]:
 
     with replay_server() as server:
         yield server
+
+
+@pytest.fixture
+def http_client() -> Iterator[HttpxClient]:
+    """The real HTTP client (for loopback servers), closed when the test is done."""
+    client = HttpxClient()
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 @pytest.fixture

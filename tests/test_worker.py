@@ -26,14 +26,19 @@ HOUR = timedelta(hours=1)
 
 
 class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2025, 11, 3, 6, 0, tzinfo=UTC)
+    def __init__(self, start: datetime = datetime(2025, 11, 3, 6, 0, tzinfo=UTC)) -> None:
+        self.now = start
 
     def __call__(self) -> datetime:
         return self.now
 
     def sleep(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
+
+
+def clocked_worker(store: Store, settings: Settings, client: HttpxClient, clock: FakeClock) -> Worker:
+    """The worker over ``settings``' jobs, with time and sleep both on ``clock``."""
+    return Worker(store, jobs_from_settings(settings, client=client, clock=clock), clock=clock, sleep=clock.sleep)
 
 
 def test_parse_schedule() -> None:
@@ -59,17 +64,13 @@ def test_bad_schedule_is_named(text: str, problem: str) -> None:
     assert "PAPERWIRE_WORKER_SOURCES" in str(info.value) and problem in str(info.value)
 
 
-def test_unknown_kind_and_missing_categories(tmp_path: Path) -> None:
-    client = HttpxClient()
-    try:
-        with pytest.raises(ScheduleError, match="unknown job kind 'mail'"):
-            jobs_from_settings(Settings(worker_sources="mail@1h"), client=client)
-        with pytest.raises(ScheduleError, match="more than one job named announcements"):
-            jobs_from_settings(Settings(worker_sources="announcements:cs.CV;announcements:cs.LG"), client=client)
-        with pytest.raises(ScheduleError, match="needs categories"):
-            jobs_from_settings(Settings(worker_sources="announcements@1h"), client=client)
-    finally:
-        client.close()
+def test_unknown_kind_and_missing_categories(tmp_path: Path, http_client: HttpxClient) -> None:
+    with pytest.raises(ScheduleError, match="unknown job kind 'mail'"):
+        jobs_from_settings(Settings(worker_sources="mail@1h"), client=http_client)
+    with pytest.raises(ScheduleError, match="more than one job named announcements"):
+        jobs_from_settings(Settings(worker_sources="announcements:cs.CV;announcements:cs.LG"), client=http_client)
+    with pytest.raises(ScheduleError, match="needs categories"):
+        jobs_from_settings(Settings(worker_sources="announcements@1h"), client=http_client)
 
 
 class Counter:
@@ -126,54 +127,46 @@ def test_run_forever_sleeps_until_due_and_stops(store: Store) -> None:
     assert run is not None and run.runs == 3
 
 
-def test_worker_announcements_job_over_http(store: Store, replay) -> None:  # type: ignore[no-untyped-def]
+def test_worker_announcements_job_over_http(store: Store, replay, http_client: HttpxClient) -> None:  # type: ignore[no-untyped-def]
     replay.add("/rss/cs.CV", Reply(body=(RSS / "cs.CV-2025-11-03-new.rss.xml").read_bytes()))
     replay.add("/rss/cs.LG", Reply(body=(RSS / "malformed.rss.xml").read_bytes()))
     clock = FakeClock()
-    client = HttpxClient()
-    try:
-        settings = Settings(
-            announcements_url=replay.base_url + "/rss", worker_sources="announcements:cs.CV,cs.LG@1h",
-            announcements_delay=0,
-        )
-        worker = Worker(store, jobs_from_settings(settings, client=client, clock=clock), clock=clock, sleep=clock.sleep)
-        [outcome] = worker.run_due()
-        assert not outcome.ok and "/rss/cs.LG" in (outcome.error or "")
-        run = store.get_source_run("announcements")
-        assert run is not None and run.status == "failed" and run.counts == UpsertCounts(added=3, failed=1)
-        assert store.count_papers() == 3
-        clock.sleep(3600)
-        replay.routes["/rss/cs.LG"] = [Reply(body=(RSS / "cs.LG-2025-11-03-cross.rss.xml").read_bytes())]
-        [outcome] = worker.run_due()
-        assert outcome.ok
-        run = store.get_source_run("announcements")
-        assert run is not None and run.status == "ok" and run.counts == UpsertCounts(added=1, unchanged=4)
-        assert run.last_success == clock.now and run.runs == 2
-    finally:
-        client.close()
+    settings = Settings(
+        announcements_url=replay.base_url + "/rss", worker_sources="announcements:cs.CV,cs.LG@1h",
+        announcements_delay=0,
+    )
+    worker = clocked_worker(store, settings, http_client, clock)
+    [outcome] = worker.run_due()
+    assert not outcome.ok and "/rss/cs.LG" in (outcome.error or "")
+    run = store.get_source_run("announcements")
+    assert run is not None and run.status == "failed" and run.counts == UpsertCounts(added=3, failed=1)
+    assert store.count_papers() == 3
+    clock.sleep(3600)
+    replay.routes["/rss/cs.LG"] = [Reply(body=(RSS / "cs.LG-2025-11-03-cross.rss.xml").read_bytes())]
+    [outcome] = worker.run_due()
+    assert outcome.ok
+    run = store.get_source_run("announcements")
+    assert run is not None and run.status == "ok" and run.counts == UpsertCounts(added=1, unchanged=4)
+    assert run.last_success == clock.now and run.runs == 2
 
 
-def test_worker_announcements_job_keeps_the_http_deadline(store: Store, replay) -> None:  # type: ignore[no-untyped-def]
+def test_worker_announcements_job_keeps_the_http_deadline(store: Store, replay, http_client: HttpxClient) -> None:  # type: ignore[no-untyped-def]
     """PAPERWIRE_HTTP_TIMEOUT bounds each whole request of the job, also against a
     server that sends a byte now and then (each read alone would be in time)."""
     replay.add("/rss/cs.CV", Reply(body=b"<rss>" + b" " * 200, trickle=0.05))
     replay.add("/rss/cs.LG", Reply(body=(RSS / "cs.LG-2025-11-03-cross.rss.xml").read_bytes()))
     clock = FakeClock()
-    client = HttpxClient()
-    try:
-        settings = Settings(
-            announcements_url=replay.base_url + "/rss", worker_sources="announcements:cs.CV,cs.LG@1h",
-            announcements_delay=0, http_timeout=0.4, http_max_retries=0,
-        )
-        worker = Worker(store, jobs_from_settings(settings, client=client, clock=clock), clock=clock, sleep=clock.sleep)
-        started = time.monotonic()
-        [outcome] = worker.run_due()
-        assert time.monotonic() - started < 3.0  # the feed alone would take 10 s
-        assert not outcome.ok and "/rss/cs.CV: timed out after 0.4 s" in (outcome.error or "")
-        run = store.get_source_run("announcements")
-        assert run is not None and run.counts == UpsertCounts(added=2, failed=1)  # cs.LG still stored
-    finally:
-        client.close()
+    settings = Settings(
+        announcements_url=replay.base_url + "/rss", worker_sources="announcements:cs.CV,cs.LG@1h",
+        announcements_delay=0, http_timeout=0.4, http_max_retries=0,
+    )
+    worker = clocked_worker(store, settings, http_client, clock)
+    started = time.monotonic()
+    [outcome] = worker.run_due()
+    assert time.monotonic() - started < 3.0  # the feed alone would take 10 s
+    assert not outcome.ok and "/rss/cs.CV: timed out after 0.4 s" in (outcome.error or "")
+    run = store.get_source_run("announcements")
+    assert run is not None and run.counts == UpsertCounts(added=2, failed=1)  # cs.LG still stored
 
 
 def _env(database_url: str, replay, sources: str) -> dict[str, str]:  # type: ignore[no-untyped-def]

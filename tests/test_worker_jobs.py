@@ -13,100 +13,81 @@ from paperwire.models import UpsertCounts
 from paperwire.store import HarvestKey, Store
 from paperwire.worker import Worker, jobs_from_settings
 from tests.replay import Reply
+from tests.test_worker import FakeClock, clocked_worker
 
 DATA = Path(__file__).resolve().parent / "data"
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 4, 6, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+START = datetime(2026, 11, 4, 6, 0, tzinfo=UTC)
 
 
 def oai_page(name: str) -> Reply:
     return Reply(body=(DATA / "oai" / name).read_bytes(), content_type="text/xml; charset=utf-8")
 
 
-def test_oai_job_harvests_from_a_recent_day_then_continues(store: Store, replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_oai_job_harvests_from_a_recent_day_then_continues(store: Store, replay, tmp_path: Path, http_client: HttpxClient) -> None:  # type: ignore[no-untyped-def]
     replay.add("/oai", oai_page("cs_page1.xml"), oai_page("cs_page2.xml"), oai_page("cs_page3.xml"),
                oai_page("no_records.xml"))
-    clock = FakeClock()
-    client = HttpxClient()
-    try:
-        settings = Settings(
-            oai_url=replay.base_url + "/oai", oai_delay=0, worker_sources="oai:cs@1d",
-            worker_oai_first_days=3, data_dir=tmp_path,
-        )
-        worker = Worker(store, jobs_from_settings(settings, client=client, clock=clock), clock=clock, sleep=clock.sleep)
-        [outcome] = worker.run_due()
-        assert outcome.ok, outcome.error
-        first = parse_qs(replay.requests[0].query)
-        assert first["set"] == ["cs"] and first["from"] == ["2026-11-01"]  # 3 days back, not all of arXiv
-        run = store.get_source_run("oai:cs")
-        assert run is not None and run.status == "ok" and run.counts.added == 7
-        clock.sleep(86400)
-        [again] = worker.run_due()
-        assert again.ok, again.error
-        assert parse_qs(replay.requests[-1].query)["from"] == ["2026-11-03"]  # where the last one got
-        run = store.get_source_run("oai:cs")
-        assert run is not None and run.runs == 2 and run.counts == UpsertCounts()
-    finally:
-        client.close()
+    clock = FakeClock(START)
+    settings = Settings(
+        oai_url=replay.base_url + "/oai", oai_delay=0, worker_sources="oai:cs@1d",
+        worker_oai_first_days=3, data_dir=tmp_path,
+    )
+    worker = clocked_worker(store, settings, http_client, clock)
+    [outcome] = worker.run_due()
+    assert outcome.ok, outcome.error
+    first = parse_qs(replay.requests[0].query)
+    assert first["set"] == ["cs"] and first["from"] == ["2026-11-01"]  # 3 days back, not all of arXiv
+    run = store.get_source_run("oai:cs")
+    assert run is not None and run.status == "ok" and run.counts.added == 7
+    clock.sleep(86400)
+    [again] = worker.run_due()
+    assert again.ok, again.error
+    assert parse_qs(replay.requests[-1].query)["from"] == ["2026-11-03"]  # where the last one got
+    run = store.get_source_run("oai:cs")
+    assert run is not None and run.runs == 2 and run.counts == UpsertCounts()
 
 
-def test_index_job_follows_an_ingest_that_added_papers(store: Store, replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_index_job_follows_an_ingest_that_added_papers(store: Store, replay, tmp_path: Path, http_client: HttpxClient) -> None:  # type: ignore[no-untyped-def]
     replay.add("/rss/cs.CV", Reply(body=(DATA / "rss" / "cs.CV-2025-11-03-new.rss.xml").read_bytes()))
-    clock = FakeClock()
-    client = HttpxClient()
-    try:
-        settings = Settings(
-            announcements_url=replay.base_url + "/rss", embedder="hash", data_dir=tmp_path,
-            worker_sources="announcements:cs.CV@1h; index@1d",
-        )
-        jobs = jobs_from_settings(settings, client=client, clock=clock)
-        assert [(j.name, j.follows_ingest) for j in jobs] == [("announcements", False), ("index", True)]
-        worker = Worker(store, jobs, clock=clock, sleep=clock.sleep)
-        assert [(o.name, o.ok) for o in worker.run_due()] == [("announcements", True), ("index", True)]
-        run = store.get_source_run("index")
-        assert run is not None and run.status == "ok" and run.counts.added == 3
-        from paperwire.search.embedders import build_embedder
+    clock = FakeClock(START)
+    settings = Settings(
+        announcements_url=replay.base_url + "/rss", embedder="hash", data_dir=tmp_path,
+        worker_sources="announcements:cs.CV@1h; index@1d",
+    )
+    jobs = jobs_from_settings(settings, client=http_client, clock=clock)
+    assert [(j.name, j.follows_ingest) for j in jobs] == [("announcements", False), ("index", True)]
+    worker = Worker(store, jobs, clock=clock, sleep=clock.sleep)
+    assert [(o.name, o.ok) for o in worker.run_due()] == [("announcements", True), ("index", True)]
+    run = store.get_source_run("index")
+    assert run is not None and run.status == "ok" and run.counts.added == 3
+    from paperwire.search.embedders import build_embedder
 
-        assert store.count_papers_to_embed(build_embedder(settings).name) == 0
-        clock.sleep(3600)  # the feed is unchanged: the index is not due and does not follow
-        assert [o.name for o in worker.run_due()] == ["announcements"]
-    finally:
-        client.close()
+    assert store.count_papers_to_embed(build_embedder(settings).name) == 0
+    clock.sleep(3600)  # the feed is unchanged: the index is not due and does not follow
+    assert [o.name for o in worker.run_due()] == ["announcements"]
 
 
-def test_oai_job_stops_at_the_page_limit_and_the_next_run_continues(store: Store, replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_oai_job_stops_at_the_page_limit_and_the_next_run_continues(store: Store, replay, tmp_path: Path, http_client: HttpxClient) -> None:  # type: ignore[no-untyped-def]
     replay.add("/oai", oai_page("cs_page1.xml"), oai_page("cs_page2.xml"), oai_page("cs_page3.xml"))
-    clock = FakeClock()
-    client = HttpxClient()
-    try:
-        settings = Settings(
-            oai_url=replay.base_url + "/oai", oai_delay=0, worker_sources="oai:cs@1d",
-            oai_max_pages=2, data_dir=tmp_path,
-        )
-        worker = Worker(store, jobs_from_settings(settings, client=client, clock=clock), clock=clock, sleep=clock.sleep)
-        [outcome] = worker.run_due()
-        assert outcome.ok, outcome.error  # stopping at the limit is no failure
-        assert len(replay.requests) == 2
-        run = store.get_source_run("oai:cs")
-        assert run is not None and run.status == "ok" and run.counts.added == 5
-        clock.sleep(86400)
-        [again] = worker.run_due()
-        assert again.ok, again.error
-        assert parse_qs(replay.requests[2].query) == {"verb": ["ListRecords"], "resumptionToken": ["7281|2001"]}
-        state = store.get_harvest(HarvestKey("arxiv_oai", "cs", "arXiv"))
-        assert state is not None and not state.in_progress and state.pages_done == 3
-        assert store.count_papers() == 7
-    finally:
-        client.close()
+    clock = FakeClock(START)
+    settings = Settings(
+        oai_url=replay.base_url + "/oai", oai_delay=0, worker_sources="oai:cs@1d",
+        oai_max_pages=2, data_dir=tmp_path,
+    )
+    worker = clocked_worker(store, settings, http_client, clock)
+    [outcome] = worker.run_due()
+    assert outcome.ok, outcome.error  # stopping at the limit is no failure
+    assert len(replay.requests) == 2
+    run = store.get_source_run("oai:cs")
+    assert run is not None and run.status == "ok" and run.counts.added == 5
+    clock.sleep(86400)
+    [again] = worker.run_due()
+    assert again.ok, again.error
+    assert parse_qs(replay.requests[2].query) == {"verb": ["ListRecords"], "resumptionToken": ["7281|2001"]}
+    state = store.get_harvest(HarvestKey("arxiv_oai", "cs", "arXiv"))
+    assert state is not None and not state.in_progress and state.pages_done == 3
+    assert store.count_papers() == 7
 
 
 # --- one function per job: the CLI command and the worker job behave alike ----------
@@ -130,7 +111,7 @@ def test_cli_starts_a_first_oai_harvest_where_the_worker_does(replay, tmp_path: 
     assert json.loads(result.stdout)["from"] == sent_from
 
 
-def test_worker_index_job_fills_the_keyword_index_first(sqlite_store: Store, tmp_path: Path) -> None:
+def test_worker_index_job_fills_the_keyword_index_first(sqlite_store: Store, tmp_path: Path, http_client: HttpxClient) -> None:
     from paperwire.models import Paper
 
     papers = [Paper(id=f"2101.0000{i}", title=f"Sparse attention number {i}", abstract="Token pruning.")
@@ -138,11 +119,7 @@ def test_worker_index_job_fills_the_keyword_index_first(sqlite_store: Store, tmp
     sqlite_store.upsert_papers(papers, defer_index=True)  # as a bulk import leaves them
     assert sqlite_store.keyword_backlog() == 3
     settings = Settings(embedder="hash", data_dir=tmp_path, worker_sources="index@1d")
-    client = HttpxClient()
-    try:
-        [outcome] = Worker(sqlite_store, jobs_from_settings(settings, client=client)).run_due()
-    finally:
-        client.close()
+    [outcome] = Worker(sqlite_store, jobs_from_settings(settings, client=http_client)).run_due()
     assert outcome.ok, outcome.error
     assert sqlite_store.keyword_backlog() == 0  # searchable by keyword, not only embedded
     run = sqlite_store.get_source_run("index")
