@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
-from tests.ingest.test_snapshot import good_lines, write_lines
+from paperwire.models import SourceRun
+from paperwire.store import open_store
+from tests.ingest.test_snapshot import good_lines, write_lines, write_truncated_gzip
 from tests.test_cli import run
 
 
@@ -27,9 +28,8 @@ def test_snapshot_cli_reports_bad_lines_and_reruns_unchanged(sqlite_url: str, tm
 
 
 def test_snapshot_cli_truncated_gzip_exits_non_zero(sqlite_url: str, tmp_path: Path) -> None:
-    data = gzip.compress(("\n".join(good_lines(300)) + "\n").encode())
     path = tmp_path / "cut.json.gz"
-    path.write_bytes(data[: len(data) * 2 // 3])
+    write_truncated_gzip(path, good_lines(300), keep=2 / 3)
     result = run(["ingest", "snapshot", str(path)], sqlite_url)
     assert result.returncode == 1
     assert "truncated at line" in result.stderr and str(path) in result.stderr
@@ -49,18 +49,19 @@ def test_medline_cli_names_the_bad_record_and_reruns_unchanged(sqlite_url: str) 
     assert again.stdout.strip().endswith("medline: added 0, updated 0, unchanged 60, failed 0")
 
 
-def test_bulk_imports_record_their_runs(sqlite_url: str, tmp_path: Path) -> None:
-    from paperwire.store import open_store
-
-    data = gzip.compress(("\n".join(good_lines(50)) + "\n").encode())
-    cut = tmp_path / "cut.json.gz"
-    cut.write_bytes(data[: len(data) // 2])
-    assert run(["ingest", "snapshot", str(cut), "--workers", "0"], sqlite_url).returncode == 1
-    store = open_store(sqlite_url)
+def source_runs(url: str) -> dict[str, SourceRun]:
+    store = open_store(url)
     try:
-        runs = {r.source: r for r in store.source_runs()}
+        return {r.source: r for r in store.source_runs()}
     finally:
         store.close()
+
+
+def test_bulk_imports_record_their_runs(sqlite_url: str, tmp_path: Path) -> None:
+    cut = tmp_path / "cut.json.gz"
+    write_truncated_gzip(cut, good_lines(50), keep=1 / 2)
+    assert run(["ingest", "snapshot", str(cut), "--workers", "0"], sqlite_url).returncode == 1
+    runs = source_runs(sqlite_url)
     assert runs["snapshot"].status == "failed"
     assert "truncated at line" in (runs["snapshot"].last_error or "")
     assert runs["snapshot"].counts.added > 0  # what was read before the cut is kept
@@ -68,11 +69,7 @@ def test_bulk_imports_record_their_runs(sqlite_url: str, tmp_path: Path) -> None
     bad_xml = tmp_path / "bad.xml"
     bad_xml.write_text("<PubmedArticleSet><PubmedArticle>")
     assert run(["ingest", "medline", str(bad_xml)], sqlite_url).returncode == 1
-    store = open_store(sqlite_url)
-    try:
-        runs = {r.source: r for r in store.source_runs()}
-    finally:
-        store.close()
+    runs = source_runs(sqlite_url)
     assert runs["medline"].status == "failed" and "malformed XML" in (runs["medline"].last_error or "")
 
 

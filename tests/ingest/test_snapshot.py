@@ -72,6 +72,15 @@ def write_lines(path: Path, lines: list[str], *, gz: bool = False) -> Path:
     return path
 
 
+def write_truncated_gzip(path: Path, lines: list[str], *, keep: float) -> bytes:
+    """Write ``lines`` gzip-compressed, cut off after the fraction ``keep`` of the
+    compressed bytes, as an interrupted download leaves it; returns what was written."""
+    whole = gzip.compress(("\n".join(lines) + "\n").encode())
+    cut = whole[: int(len(whole) * keep)]
+    path.write_bytes(cut)
+    return cut
+
+
 def good_lines(n: int) -> list[str]:
     return [json.dumps(FIRST)] + [json.dumps(record(i)) for i in range(1, n)]
 
@@ -178,10 +187,8 @@ def test_error_list_is_capped_but_all_are_counted(sqlite_store: Store, tmp_path:
 
 def test_truncated_gzip_keeps_what_was_read(store: Store, tmp_path: Path) -> None:
     lines = [json.dumps(record(i, abstract=f"Abstract {i} " + "x" * 2000)) for i in range(1, 200)]
-    whole = gzip.compress(("\n".join(lines) + "\n").encode())
     path = tmp_path / "cut.json.gz"
-    path.write_bytes(whole[: len(whole) // 2])
-    readable = zlib.decompressobj(31).decompress(whole[: len(whole) // 2])
+    readable = zlib.decompressobj(31).decompress(write_truncated_gzip(path, lines, keep=1 / 2))
     report = import_snapshot(store, path, batch_size=20)
     assert report.truncated is not None
     assert report.lines == readable.count(b"\n")  # every whole line before the cut
@@ -215,9 +222,8 @@ def test_worker_processes_give_the_same_result(sqlite_store: Store, tmp_path: Pa
 
 def test_truncated_gzip_with_worker_processes(sqlite_store: Store, tmp_path: Path) -> None:
     lines = [json.dumps(record(i, abstract=f"Abstract {i} " + "y" * 1500)) for i in range(1, 300)]
-    whole = gzip.compress(("\n".join(lines) + "\n").encode())
     path = tmp_path / "cut.json.gz"
-    path.write_bytes(whole[: len(whole) * 3 // 4])
+    write_truncated_gzip(path, lines, keep=3 / 4)
     report = import_snapshot(sqlite_store, path, workers=2, chunk_bytes=20_000)
     assert report.truncated is not None and f"truncated at line {report.lines + 1}" in report.truncated
     assert report.counts.added == report.lines == sqlite_store.count_papers() > 0
