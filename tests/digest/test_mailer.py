@@ -80,8 +80,10 @@ def test_a_header_value_cannot_smuggle_headers() -> None:
         )
 
 
-def test_starttls_upgrades_before_mail() -> None:
-    with mail_server(security="starttls") as server:
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_mail_goes_over_tls(security: str) -> None:
+    """STARTTLS upgrades before MAIL; implicit TLS is encrypted from the start."""
+    with mail_server(security=security) as server:  # type: ignore[arg-type]
         send(server)
         [got] = server.messages
         assert got.tls
@@ -96,13 +98,6 @@ def test_starttls_refuses_a_certificate_it_cannot_verify() -> None:
         assert caught.value.temporary is False
         assert "TLS" in str(caught.value)
         assert server.messages == []
-
-
-def test_implicit_tls() -> None:
-    with mail_server(security="tls") as server:
-        send(server)
-        [got] = server.messages
-        assert got.tls
 
 
 def test_default_ports_follow_the_security_mode() -> None:
