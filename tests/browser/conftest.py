@@ -100,8 +100,9 @@ class PageProblems:
         self.failed_requests: list[str] = []
 
 
-def new_page(browser: object, base_url: str, scheme: str) -> tuple[object, object]:
-    """A fresh page in ``scheme`` colours, watching for dialogs and errors."""
+def new_page(browser: object, base_url: str, scheme: str) -> Iterator[object]:
+    """A fresh page in ``scheme`` colours, watching for dialogs and errors; its
+    browser context is closed when the test is done (``yield from`` it in a fixture)."""
     context = browser.new_context(  # type: ignore[attr-defined]
         base_url=base_url, color_scheme=scheme, viewport={"width": 1200, "height": 900}
     )
@@ -124,22 +125,17 @@ def new_page(browser: object, base_url: str, scheme: str) -> tuple[object, objec
         else None,
     )
     pg.problems = problems  # type: ignore[attr-defined]
-    return context, pg
+    try:
+        yield pg
+    finally:
+        context.close()
 
 
 @pytest.fixture
 def page(browser: object, live_server: str) -> Iterator[object]:
-    context, pg = new_page(browser, live_server, "light")
-    try:
-        yield pg
-    finally:
-        context.close()
+    yield from new_page(browser, live_server, "light")
 
 
 @pytest.fixture
 def dark_page(browser: object, live_server: str) -> Iterator[object]:
-    context, pg = new_page(browser, live_server, "dark")
-    try:
-        yield pg
-    finally:
-        context.close()
+    yield from new_page(browser, live_server, "dark")

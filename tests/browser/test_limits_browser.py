@@ -62,11 +62,7 @@ def tex_server() -> Iterator[str]:
 
 @pytest.fixture
 def tex_page(browser: object, tex_server: str) -> Iterator[object]:
-    context, pg = new_page(browser, tex_server, "light")
-    try:
-        yield pg
-    finally:
-        context.close()
+    yield from new_page(browser, tex_server, "light")
 
 
 def test_api_docs_run_from_our_own_files_under_the_strict_csp(tex_page: object, tex_server: str) -> None:
