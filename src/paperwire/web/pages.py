@@ -9,6 +9,7 @@ served by another router.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -115,6 +116,11 @@ def period_title(period: Period) -> str:
     return f"{period.start.isoformat()} – {period.end.isoformat()}"
 
 
+def category_names(papers: Iterable[Paper]) -> dict[str, str]:
+    """The readable name of each category the papers are listed in, for their tags."""
+    return {c: category_name(c) for p in papers for c in p.categories}
+
+
 def category_options(counts: dict[str, int], selected: str | None) -> list[dict[str, Any]]:
     """Categories of the listing for the filter select, busiest first; the selected
     one stays listed even when it has no papers here."""
@@ -196,7 +202,7 @@ def daily_page(
         "period_fields": period_param(listing.period),
         "clear_filters": with_query("/", **period_param(listing.period)),
         "more_href": more,
-        "category_names": {c: category_name(c) for p in listing.papers for c in p.categories},
+        "category_names": category_names(listing.papers),
         "feeds": feeds,
     }
     return render_page(request, templates, "daily.html", context)
@@ -234,7 +240,7 @@ def trending_page(
         "has_code": code,
         "more_href": more,
         "start_rank": 1 if cursor is None else None,
-        "category_names": {c: category_name(c) for p in listing.papers for c in p.categories},
+        "category_names": category_names(listing.papers),
         "feeds": [TRENDING_FEED, DAILY_FEED],
     }
     return render_page(request, templates, "trending.html", context)
@@ -258,7 +264,7 @@ def author_page(
         "author": name,
         "more_href": more,
         "categories": category_options(listing.category_counts, None)[:12],
-        "category_names": {c: category_name(c) for p in listing.papers for c in p.categories},
+        "category_names": category_names(listing.papers),
         "feeds": [DAILY_FEED],
     }
     return render_page(request, templates, "author.html", context)
@@ -286,7 +292,7 @@ def category_page(
         "category": describe_category(category),
         "has_code": code,
         "more_href": more,
-        "category_names": {c: category_name(c) for p in listing.papers for c in p.categories},
+        "category_names": category_names(listing.papers),
         "feeds": [category_feed(category), DAILY_FEED],
     }
     return render_page(request, templates, "category.html", context)
@@ -355,7 +361,7 @@ def paper_page(
         "code_links": code_links(paper),
         "bibtex": format_bibtex(paper),
         "similar": find_similar(store, paper, vectors=vectors),
-        "category_names": {c: category_name(c) for c in paper.categories},
+        "category_names": category_names([paper]),
         "feeds": paper_feeds(paper),
     }
     return render_page(request, templates, "paper.html", context)
