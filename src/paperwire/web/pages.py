@@ -221,15 +221,13 @@ def trending_page(
     """Trending papers of today, this week or this month (formula: community/trending.py)."""
     category, code = filter_fields(filters)
     listing = trending_papers(store, period, filters=filters, limit=PAGE_SIZE, cursor=cursor)
-    tabs = [
-        NavLink(TRENDING_LABELS[p], with_query("/trending", period=p if p != "day" else None, category=category, code=code), p == period)
-        for p in TRENDING_PERIODS
-    ]
-    more = (
-        with_query("/trending", period=period if period != "day" else None, category=category, code=code, cursor=listing.next_cursor)
-        if listing.next_cursor
-        else None
-    )
+
+    def trending_url(p: str, cursor: str | None = None) -> str:
+        """This page for period ``p`` (``day`` is the default, left out), filters kept."""
+        return with_query("/trending", period=p if p != "day" else None, category=category, code=code, cursor=cursor)
+
+    tabs = [NavLink(TRENDING_LABELS[p], trending_url(p), p == period) for p in TRENDING_PERIODS]
+    more = trending_url(period, listing.next_cursor) if listing.next_cursor else None
     context = {
         "nav": "trending",
         "listing": listing,
