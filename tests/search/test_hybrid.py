@@ -7,7 +7,12 @@ import pytest
 from paperwire.errors import InvalidParameter
 from paperwire.models import Hit, SearchFilters
 from paperwire.search.embed import HashEmbedder
-from paperwire.search.hybrid import fuse_rankings, reciprocal_rank_fusion, weighted_score_fusion
+from paperwire.search.hybrid import (
+    fuse_rankings,
+    reciprocal_rank_fusion,
+    weighted_score_fusion,
+    zscore_fusion,
+)
 from paperwire.search.service import order_by_date, search_papers
 from paperwire.store import Store
 
@@ -33,8 +38,28 @@ def test_score_fusion_keeps_margins_and_handles_single_hits() -> None:
     fused = weighted_score_fusion([kw, sem])
     assert fused[0].paper_id == "a"  # far ahead on keyword, nearly tied on semantic
     assert weighted_score_fusion([hits(("x", 3.0)), []]) == [Hit("x", 1.0)]
+
+
+def test_zscore_fusion_weighs_margins_in_standard_deviations() -> None:
+    # keyword: a 0, b 2, c 4 (sd 1.633); semantic: c 0.5, d 0.1 (sd 0.2)
+    kw = hits(("c", 4.0), ("b", 2.0), ("a", 0.0))
+    sem = hits(("c", 0.5), ("d", 0.1))
+    fused = zscore_fusion([kw, sem], weights=[1.0, 1.0])
+    sd = (8 / 3) ** 0.5
+    assert [h.paper_id for h in fused] == ["c", "b", "a", "d"]
+    assert fused[0].score == pytest.approx(4 / sd + 2.0)
+    assert fused[1].score == pytest.approx(2 / sd)
+    assert zscore_fusion([hits(("x", 3.0)), []]) == [Hit("x", 1.0)]  # equal scores: one unit
+    with pytest.raises(ValueError):
+        zscore_fusion([kw], weights=[1, 2])
+
+
+def test_hybrid_fusion_leans_on_the_semantic_list() -> None:
+    # One step up on each side: the semantic one weighs more (0.7 against 0.3).
+    kw = hits(("k", 2.0), ("s", 1.0), ("z", 0.0))
+    sem = hits(("s", 0.9), ("k", 0.8), ("z", 0.7))
+    assert [h.paper_id for h in fuse_rankings(kw, sem, limit=2)] == ["s", "k"]
     assert fuse_rankings([], [], limit=5) == []
-    assert [h.paper_id for h in fuse_rankings(kw, sem, limit=2)] == ["a", "b"]
 
 
 def test_search_papers_validates_options(sample_store: Store) -> None:
