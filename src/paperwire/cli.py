@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, TypeVar, cast
 
 import typer
 
 from paperwire.config import Settings
 
 if TYPE_CHECKING:
+    from paperwire.ingest.jobs import SourceReport
     from paperwire.ingest.report import ImportReport
+    from paperwire.progress import Advance
+    from paperwire.store import Store
+
+R = TypeVar("R", bound="SourceReport")
 
 app = typer.Typer(help="paperwire: gather, search and deliver research papers.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
@@ -25,6 +31,25 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON
 
 def settings() -> Settings:
     return Settings()
+
+
+def _recorded_run(
+    store: Store,
+    source: str,
+    work: Callable[[Advance], R],
+    *,
+    total: int | None,
+    label: str,
+    as_json: bool,
+    unit: str = "items",
+) -> R:
+    """Run one source as a recorded run (``run_source``), with a progress bar on a
+    terminal unless the output is JSON; ``work`` is given the bar's ``advance``."""
+    from paperwire.ingest.jobs import run_source
+    from paperwire.progress import progress_over
+
+    with progress_over(total, label, enabled=not as_json, unit=unit) as advance:
+        return run_source(store, source, lambda: work(advance))
 
 
 def _open_store(upgrade: bool = True):  # type: ignore[no-untyped-def]
@@ -80,15 +105,13 @@ def ingest_atom(
 ) -> None:
     """Import saved arXiv API Atom responses; a bad file is reported, the rest imported."""
     from paperwire.ingest.files import import_atom_files
-    from paperwire.ingest.jobs import run_source
-    from paperwire.progress import progress_over
 
     store = _open_store()
     try:
-        with progress_over(len(files), "atom files", enabled=not as_json) as advance:
-            report = run_source(
-                store, "atom", lambda: import_atom_files(store, files, on_progress=advance)
-            )
+        report = _recorded_run(
+            store, "atom", lambda advance: import_atom_files(store, files, on_progress=advance),
+            total=len(files), label="atom files", as_json=as_json,
+        )
     finally:
         store.close()
     report_ingest(report, what="atom", as_json=as_json)
@@ -134,8 +157,6 @@ def ingest_arxiv(
 ) -> None:
     """Fetch papers from the arXiv API by search query or by ids and store them."""
     from paperwire.ingest.arxiv_api import SORT_BY, SORT_ORDER, ArxivApi, ingest_arxiv_query
-    from paperwire.ingest.jobs import run_source
-    from paperwire.progress import progress_over
 
     if (query is None) == (ids is None):
         raise typer.BadParameter("give exactly one of --query or --ids")
@@ -153,11 +174,10 @@ def ingest_arxiv(
     try:
         api = ArxivApi.from_settings(settings(), http)
         total = max_results if id_list is None else len(id_list)
-        with progress_over(total, "arXiv API", enabled=not as_json) as advance:
-            report = run_source(store, "arxiv", lambda: ingest_arxiv_query(
-                store, api, query=query, ids=id_list, max_results=max_results,
-                page_size=page_size, sort_by=sort_by, sort_order=sort_order, on_progress=advance,
-            ))
+        report = _recorded_run(store, "arxiv", lambda advance: ingest_arxiv_query(
+            store, api, query=query, ids=id_list, max_results=max_results,
+            page_size=page_size, sort_by=sort_by, sort_order=sort_order, on_progress=advance,
+        ), total=total, label="arXiv API", as_json=as_json)
     finally:
         store.close()
         http.close()
@@ -186,9 +206,8 @@ def ingest_oai(
     as_json: JsonOpt = False,
 ) -> None:
     """Harvest arXiv over OAI-PMH; an interrupted harvest resumes at its last completed page."""
-    from paperwire.ingest.jobs import oai_job, oai_source, run_source
+    from paperwire.ingest.jobs import oai_job, oai_source
     from paperwire.ingest.oai_records import PREFIXES
-    from paperwire.progress import progress_over
 
     if prefix not in PREFIXES:
         raise typer.BadParameter(f"{prefix!r}: expected one of {', '.join(PREFIXES)}", param_hint="--prefix")
@@ -198,15 +217,15 @@ def ingest_oai(
     http = _http_client()
     store = _open_store()
     try:
-        with progress_over(None, f"OAI-PMH {set_spec or 'all'}", enabled=not as_json) as advance:
-            report = run_source(
-                store,
-                oai_source(set_spec),
-                lambda: oai_job(
-                    store, settings(), http, set_spec=set_spec, from_date=from_date,
-                    until=until_date, prefix=prefix, on_progress=advance,
-                ),
-            )
+        report = _recorded_run(
+            store,
+            oai_source(set_spec),
+            lambda advance: oai_job(
+                store, settings(), http, set_spec=set_spec, from_date=from_date,
+                until=until_date, prefix=prefix, on_progress=advance,
+            ),
+            total=None, label=f"OAI-PMH {set_spec or 'all'}", as_json=as_json,
+        )
     finally:
         store.close()
         http.close()
@@ -233,17 +252,14 @@ def ingest_snapshot(
     as_json: JsonOpt = False,
 ) -> None:
     """Import the arXiv metadata snapshot; bad lines are reported by number and skipped."""
-    from paperwire.ingest.jobs import run_source
     from paperwire.ingest.snapshot import import_snapshot
-    from paperwire.progress import progress_over
 
     total = file.stat().st_size if file.is_file() else None
     store = _open_store()
     try:
-        with progress_over(total, f"snapshot {file.name}", enabled=not as_json, unit="bytes") as advance:
-            report = run_source(store, "snapshot", lambda: import_snapshot(
-                store, file, batch_size=batch_size, on_progress=advance, workers=workers
-            ))
+        report = _recorded_run(store, "snapshot", lambda advance: import_snapshot(
+            store, file, batch_size=batch_size, on_progress=advance, workers=workers
+        ), total=total, label=f"snapshot {file.name}", as_json=as_json, unit="bytes")
     finally:
         store.close()
     report_ingest(report, what="snapshot", as_json=as_json)
@@ -256,17 +272,14 @@ def ingest_medline(
     as_json: JsonOpt = False,
 ) -> None:
     """Import PubMed/MEDLINE XML; a bad record is reported with file and line and skipped."""
-    from paperwire.ingest.jobs import run_source
     from paperwire.ingest.medline import import_medline
-    from paperwire.progress import progress_over
 
     total = sum(f.stat().st_size for f in files if f.is_file()) or None
     store = _open_store()
     try:
-        with progress_over(total, "medline", enabled=not as_json, unit="bytes") as advance:
-            report = run_source(store, "medline", lambda: import_medline(
-                store, files, batch_size=batch_size, on_progress=advance
-            ))
+        report = _recorded_run(store, "medline", lambda advance: import_medline(
+            store, files, batch_size=batch_size, on_progress=advance
+        ), total=total, label="medline", as_json=as_json, unit="bytes")
     finally:
         store.close()
     report_ingest(report, what="medline", as_json=as_json)
@@ -282,20 +295,19 @@ def ingest_announcements_cmd(
 ) -> None:
     """Fetch today's arXiv listing of each category (new, cross-lists, replacements);
     a day without announcement (weekend, holiday) is recorded as such."""
-    from paperwire.ingest.jobs import announcements_fetcher, announcements_job, run_source
-    from paperwire.progress import progress_over
+    from paperwire.ingest.jobs import announcements_fetcher, announcements_job
 
     s = settings()
     store = _open_store()
     client = _http_client()
     fetcher = announcements_fetcher(s, client)
     try:
-        with progress_over(len(categories), "categories", enabled=not as_json) as advance:
-            report = run_source(
-                store,
-                "announcements",
-                lambda: announcements_job(store, s, fetcher, categories, on_progress=advance),
-            )
+        report = _recorded_run(
+            store,
+            "announcements",
+            lambda advance: announcements_job(store, s, fetcher, categories, on_progress=advance),
+            total=len(categories), label="categories", as_json=as_json,
+        )
     finally:
         client.close()
         store.close()
@@ -366,8 +378,6 @@ def index(
 ) -> None:
     """Bring the search indexes up to date: the keyword index, then embed papers that have
     no embedding yet (resumable: each batch is committed), as the worker's index job."""
-    from paperwire.ingest.jobs import run_source
-    from paperwire.progress import progress_over
     from paperwire.search.index import index_job
 
     s = settings()
@@ -375,10 +385,9 @@ def index(
     store = _open_store()
     try:
         total = store.count_papers_to_embed(embedder.name)
-        with progress_over(total, f"embedding ({embedder.name})", enabled=not as_json) as advance:
-            report = run_source(store, "index", lambda: index_job(
-                store, embedder, s, batch_size=batch_size, on_progress=advance
-            ))
+        report = _recorded_run(store, "index", lambda advance: index_job(
+            store, embedder, s, batch_size=batch_size, on_progress=advance
+        ), total=total, label=f"embedding ({embedder.name})", as_json=as_json)
     finally:
         store.close()
     if as_json:
