@@ -32,9 +32,7 @@ def reciprocal_rank_fusion(
     Ties keep the order of first appearance (earlier lists first), so the result is
     deterministic.
     """
-    weights = list(weights) if weights is not None else [1.0] * len(rankings)
-    if len(weights) != len(rankings):
-        raise ValueError("one weight per ranking")
+    weights = _weights_for(rankings, weights)
     scores: dict[str, float] = {}
     for ranking, weight in zip(rankings, weights, strict=True):
         for rank, hit in enumerate(ranking, start=1):
@@ -49,9 +47,7 @@ def weighted_score_fusion(
     limit: int | None = None,
 ) -> list[Hit]:
     """Scores min-max normalised per list to [0, 1], then summed with weights."""
-    weights = list(weights) if weights is not None else [1.0] * len(rankings)
-    if len(weights) != len(rankings):
-        raise ValueError("one weight per ranking")
+    weights = _weights_for(rankings, weights)
     scores: dict[str, float] = {}
     for ranking, weight in zip(rankings, weights, strict=True):
         if not ranking:
@@ -76,9 +72,7 @@ def zscore_fusion(
     Unlike min-max, one outlier does not squash the rest of a list; a list whose
     scores are all equal gives each of its papers one unit. A paper missing from a list
     gets nothing from it."""
-    weights = list(weights) if weights is not None else [1.0] * len(rankings)
-    if len(weights) != len(rankings):
-        raise ValueError("one weight per ranking")
+    weights = _weights_for(rankings, weights)
     scores: dict[str, float] = {}
     for ranking, weight in zip(rankings, weights, strict=True):
         if not ranking:
@@ -91,6 +85,14 @@ def zscore_fusion(
             norm = (hit.score - low) / sd if sd > 0 else 1.0
             scores[hit.paper_id] = scores.get(hit.paper_id, 0.0) + weight * norm
     return _top(scores, limit)
+
+
+def _weights_for(rankings: Sequence[Sequence[Hit]], weights: Sequence[float] | None) -> list[float]:
+    """One weight per ranking, all 1.0 when none are given."""
+    chosen = list(weights) if weights is not None else [1.0] * len(rankings)
+    if len(chosen) != len(rankings):
+        raise ValueError("one weight per ranking")
+    return chosen
 
 
 def _top(scores: dict[str, float], limit: int | None) -> list[Hit]:
