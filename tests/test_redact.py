@@ -50,3 +50,11 @@ def test_db_upgrade_prints_the_url_without_its_password(pg_server: object) -> No
     assert result.returncode == 0, result.stderr
     assert "hunter2-pw" not in result.stdout + result.stderr
     assert "postgres:***@" in result.stdout
+
+
+def test_an_unsupported_database_url_is_named_by_its_scheme_only() -> None:
+    from paperwire.store import open_store
+
+    with pytest.raises(ValueError) as err:
+        open_store("mysql://admin:hunter2@db/papers")
+    assert "'mysql'" in str(err.value) and "hunter2" not in str(err.value)

@@ -25,8 +25,10 @@ def open_store(database_url: str, *, query_timeout: float = 0) -> Store:
 
         postgres = PostgresConnections(postgres_conninfo(database_url), query_timeout=query_timeout)
         return SqlStore(postgres, PostgresDialect(postgres))
+    # Only the scheme is quoted: the rest of a URL can hold a password.
+    scheme = database_url.partition(":")[0][:40]
     raise ValueError(
-        f"unsupported database URL {database_url!r}: use sqlite:///path.db or postgresql://…"
+        f"unsupported database URL scheme {scheme!r}: use sqlite:///path.db or postgresql://…"
     )
 
 
