@@ -8,7 +8,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -58,17 +58,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database on each backend."""
     if request.param == "postgres":
         return fresh_pg_database(request.getfixturevalue("pg_server"))
-    return _migrated_sqlite(tmp_path)
+    return migrated_sqlite(tmp_path)
 
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
-    return _migrated_sqlite(tmp_path)
+    return migrated_sqlite(tmp_path)
 
 
-def _migrated_sqlite(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'paperwire.db'}"
+def migrated_sqlite(
+    folder: Path, name: str = "paperwire.db", *, fill: Callable[[Store], object] | None = None
+) -> str:
+    """The URL of a migrated SQLite file ``folder/name``, first filled by ``fill``."""
+    url = f"sqlite:///{folder / name}"
     upgrade_database(url)
+    if fill is not None:
+        for store in _opened(url):
+            fill(store)
     return url
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from paperwire.store import open_store, upgrade_database
+from paperwire.store import Store
+from tests.conftest import migrated_sqlite
 
 CHROMIUM = os.environ.get("PAPERWIRE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -50,16 +51,12 @@ def site_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     from paperwire.search.index import index_papers
     from tests.web.site_papers import dated_papers, hostile_papers
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'paperwire.db'}"
-    upgrade_database(url)
-    store = open_store(url)
-    try:
+    def fill(store: Store) -> None:
         load_sample(store)
         store.upsert_papers([*dated_papers(), *hostile_papers()])
         index_papers(store, HashEmbedder())  # similar papers and the semantic half of search
-    finally:
-        store.close()
-    return url
+
+    return migrated_sqlite(tmp_path_factory.mktemp("browser"), fill=fill)
 
 
 @pytest.fixture(scope="session")

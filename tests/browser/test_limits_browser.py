@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from paperwire.models import Author, Paper
-from paperwire.store import open_store, upgrade_database
 from tests.browser.conftest import new_page
+from tests.conftest import migrated_sqlite
 
 pytestmark = pytest.mark.browser
 
@@ -45,16 +45,10 @@ def tex_server() -> Iterator[str]:
     from tests.live_server import live_server
 
     folder = Path(tempfile.mkdtemp(prefix="paperwire-tex-"))
-    url = f"sqlite:///{folder / 'tex.db'}"
-    upgrade_database(url)
-    store = open_store(url)
-    try:
-        store.upsert_papers(
-            [*(tex_paper(i, tex) for i, tex in BOMBS.items()),
-             tex_paper(NORMAL, r"\frac{a}{b} \sum_{i=1}^n \begin{pmatrix}1\\2\\3\end{pmatrix}")]
-        )
-    finally:
-        store.close()
+    url = migrated_sqlite(folder, "tex.db", fill=lambda store: store.upsert_papers(
+        [*(tex_paper(i, tex) for i, tex in BOMBS.items()),
+         tex_paper(NORMAL, r"\frac{a}{b} \sum_{i=1}^n \begin{pmatrix}1\\2\\3\end{pmatrix}")]
+    ))
     env = {"PAPERWIRE_EMBEDDER": "hash", "PAPERWIRE_DATA_DIR": str(folder / "data")}
     with live_server(url, extra_env=env) as base:
         yield base

@@ -17,9 +17,9 @@ from paperwire.ingest.snapshot_convert import convert_lines
 from paperwire.models import SearchFilters, UpsertCounts
 from paperwire.search.keyword import keyword_search
 from paperwire.search.query import parse_query
-from paperwire.store import Store, open_store, upgrade_database
+from paperwire.store import Store, open_store
 from paperwire.store.codec import PAPER_COLUMNS
-from tests.conftest import fresh_pg_database
+from tests.conftest import fresh_pg_database, migrated_sqlite
 
 from .test_snapshot import record, write_lines
 
@@ -240,9 +240,7 @@ def empty_database_like(store: Store, tmp_path: Path, request: pytest.FixtureReq
     """Another migrated, empty database on the backend of ``store``."""
     if store.dialect == "postgresql":
         return fresh_pg_database(request.getfixturevalue("pg_server"))
-    url = f"sqlite:///{tmp_path / 'other.db'}"
-    upgrade_database(url)
-    return url
+    return migrated_sqlite(tmp_path, "other.db")
 
 
 _PAPER_ROWS = (

@@ -15,7 +15,8 @@ from paperwire.ingest.sample import load_sample
 from paperwire.models import Author, Link, Paper
 from paperwire.search.embed import HashEmbedder
 from paperwire.search.index import index_papers
-from paperwire.store import open_store, upgrade_database
+from paperwire.store import Store
+from tests.conftest import migrated_sqlite
 from tests.live_server import live_server
 
 HOSTILE_TITLE = '<script>alert("x")</script> & "quotes" \u00e9 $\\alpha$ \u2014 \\n end'
@@ -24,10 +25,7 @@ HOSTILE_ID = "2501.99999"
 
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('hf') / 'paperwire.db'}"
-    upgrade_database(url)
-    store = open_store(url)
-    try:
+    def fill(store: Store) -> None:
         load_sample(store)
         store.upsert_papers([
             Paper(
@@ -43,9 +41,8 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> str:
         ])
         # The server embeds queries with the same cheap embedder (PAPERWIRE_EMBEDDER=hash).
         index_papers(store, HashEmbedder(), batch_size=64)
-    finally:
-        store.close()
-    return url
+
+    return migrated_sqlite(tmp_path_factory.mktemp("hf"), fill=fill)
 
 
 @pytest.fixture(scope="module")

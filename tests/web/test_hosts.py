@@ -14,8 +14,9 @@ import pytest
 from paperwire.app import create_app
 from paperwire.config import Settings
 from paperwire.models import Author, Paper
-from paperwire.store import Store, upgrade_database
+from paperwire.store import Store
 from paperwire.web.hosts import host_name
+from tests.conftest import migrated_sqlite
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 PAPER = Paper(
@@ -126,9 +127,7 @@ def test_live_server_refuses_a_forged_host(tmp_path: Path) -> None:
     """Through uvicorn, as deployed: the Host header a client sends is what is checked."""
     from tests.live_server import live_server
 
-    url = f"sqlite:///{tmp_path / 'hosts.db'}"
-    upgrade_database(url)
-    with live_server(url) as base:
+    with live_server(migrated_sqlite(tmp_path, "hosts.db")) as base:
         assert httpx.get(f"{base}/healthz").status_code == 200
         forged = httpx.get(f"{base}/feeds/daily.atom", headers={"host": "evil.example"})
         assert forged.status_code == 400
