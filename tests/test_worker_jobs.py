@@ -25,14 +25,18 @@ def oai_page(name: str) -> Reply:
     return Reply(body=(DATA / "oai" / name).read_bytes(), content_type="text/xml; charset=utf-8")
 
 
+def oai_settings(replay, tmp_path: Path, **extra: object) -> Settings:  # type: ignore[no-untyped-def]
+    """A daily worker job harvesting set cs from the replay server, no delay."""
+    return Settings(
+        oai_url=replay.base_url + "/oai", oai_delay=0, worker_sources="oai:cs@1d", data_dir=tmp_path, **extra
+    )
+
+
 def test_oai_job_harvests_from_a_recent_day_then_continues(store: Store, replay, tmp_path: Path, http_client: HttpxClient) -> None:  # type: ignore[no-untyped-def]
     replay.add("/oai", oai_page("cs_page1.xml"), oai_page("cs_page2.xml"), oai_page("cs_page3.xml"),
                oai_page("no_records.xml"))
     clock = FakeClock(START)
-    settings = Settings(
-        oai_url=replay.base_url + "/oai", oai_delay=0, worker_sources="oai:cs@1d",
-        worker_oai_first_days=3, data_dir=tmp_path,
-    )
+    settings = oai_settings(replay, tmp_path, worker_oai_first_days=3)
     worker = clocked_worker(store, settings, http_client, clock)
     [outcome] = worker.run_due()
     assert outcome.ok, outcome.error
@@ -71,10 +75,7 @@ def test_index_job_follows_an_ingest_that_added_papers(store: Store, replay, tmp
 def test_oai_job_stops_at_the_page_limit_and_the_next_run_continues(store: Store, replay, tmp_path: Path, http_client: HttpxClient) -> None:  # type: ignore[no-untyped-def]
     replay.add("/oai", oai_page("cs_page1.xml"), oai_page("cs_page2.xml"), oai_page("cs_page3.xml"))
     clock = FakeClock(START)
-    settings = Settings(
-        oai_url=replay.base_url + "/oai", oai_delay=0, worker_sources="oai:cs@1d",
-        oai_max_pages=2, data_dir=tmp_path,
-    )
+    settings = oai_settings(replay, tmp_path, oai_max_pages=2)
     worker = clocked_worker(store, settings, http_client, clock)
     [outcome] = worker.run_due()
     assert outcome.ok, outcome.error  # stopping at the limit is no failure
