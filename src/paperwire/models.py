@@ -203,6 +203,13 @@ class KeywordQuery:
     required: tuple[tuple[str, ...], ...] = ()  # "+word" or "a quoted phrase": must appear
     excluded: tuple[tuple[str, ...], ...] = ()  # "-word" or -"a phrase": must not appear
     prefixes: tuple[str, ...] = ()  # "word*": any word starting with it (ranked like any_terms)
+    # The ranked words and prefixes as the user grouped them: words joined by ``OR`` share
+    # a group, every other word is a group of its own; a prefix keeps its trailing "*"
+    # (a parsed word never holds one). Only read when ``match_all`` is set.
+    alternatives: tuple[tuple[str, ...], ...] = ()
+    # Every group of ``alternatives`` must match (one of its words), instead of any ranked
+    # word: what a listing sorted by date asks, as it has no ranking to push weak matches down.
+    match_all: bool = False
 
     @property
     def empty(self) -> bool:

@@ -121,7 +121,9 @@ def test_search_feed(feeds: httpx.Client) -> None:
     clear 503 rather than an empty or broken feed."""
     import importlib.util
 
-    r = feeds.get("/feeds/search.atom", params={"q": "script alert"})
+    # Both words are required when sorted by date; PostgreSQL's parser reads "<script>"
+    # as a tag and does not index its word, so the query names words both backends index.
+    r = feeds.get("/feeds/search.atom", params={"q": "alert bold"})
     if importlib.util.find_spec("paperwire.search.service") is None:
         assert r.status_code == 503 and "search" in r.text
         return

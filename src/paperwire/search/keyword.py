@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from paperwire.models import Hit, SearchFilters
-from paperwire.search.query import ParsedQuery, parse_query
+from paperwire.search.query import ParsedQuery, parse_query, require_all
 from paperwire.store import Store
 
 # How deep a ranking an internal caller may ask for (hybrid search asks for up to twice
@@ -25,13 +25,17 @@ def keyword_search(
     limit: int = 20,
     sort: Literal["relevance", "date"] = "relevance",
 ) -> list[Hit]:
-    """Best matches first (``sort="date"``: every match, newest first).
+    """Best matches first (``sort="date"``: every paper holding all the query's words,
+    ``OR`` groups one of theirs, newest first; a date order has no ranking to push
+    a paper matching one word of several down the list).
 
     Raises ``InvalidParameter`` for an empty or over-long query; any other text is searched.
     """
     parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
     if parsed.empty:
         return []
+    if sort == "date":
+        parsed = require_all(parsed)
     return store.keyword_ranking(
         parsed.keyword, filters=filters, limit=max(0, min(limit, MAX_DEPTH)), order=sort
     )

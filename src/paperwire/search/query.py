@@ -8,10 +8,13 @@ of letters and digits), and only a few gestures are understood —
   dropped like a ranked one, as it would exclude nearly every paper on SQLite and
   nothing on PostgreSQL, whose index leaves common words out);
 - ``+word`` must appear; ``word*`` matches words starting with it (two letters or more);
-- ``AND`` / ``OR`` (upper case) are ignored, ``NOT word`` is ``-word``;
+- ``OR`` / ``||`` (upper case) between plain words (or ``word*``) makes them
+  alternatives: it matters only when all words are required (``require_all``, what a
+  listing sorted by date uses), where ``vision OR eye`` needs one of the two;
+  ``AND`` is ignored, ``NOT word`` is ``-word``;
 - everything else (``:``, ``^``, ``(``, ``$\\alpha$``, SQL) is punctuation between words.
 
-Plain words are ranked, not required: a paper matching more of them (in its title
+Plain words are ranked, not required (unless ``require_all``): a paper matching more of them (in its title
 first) ranks higher. Common English words are dropped from them (PostgreSQL's
 ``english`` configuration does not index them, so SQLite drops them too and both
 backends answer alike); inside a quoted phrase they stay.
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from paperwire.errors import InvalidParameter
 from paperwire.models import KeywordQuery
@@ -38,6 +41,7 @@ _WORD = re.compile(r"[^\W_]+")
 _PART = re.compile(r'(?P<sign>[-+]?)(?:"(?P<phrase>[^"]*)(?:"|$)|(?P<chunk>[^\s"]+))')
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"'})
 _OPERATORS = {"AND", "OR", "&&", "||"}
+_ALTERNATIVE = {"OR", "||"}
 
 STOPWORDS = frozenset(
     """a about above after again all also am an and any are as at be been before being
@@ -91,12 +95,16 @@ def parse_query(raw: str) -> ParsedQuery:
     required: list[tuple[str, ...]] = []
     excluded: list[tuple[str, ...]] = []
     semantic: list[str] = []
+    groups: list[list[str]] = []  # ranked words and prefixes ("word*"), OR-joined
     budget = MAX_WORDS
     negate_next = False
+    join_next = False  # the previous part was OR: this one joins the last group
     for match in _PART.finditer(text):
         sign, phrase, chunk = match["sign"], match["phrase"], match["chunk"]
         if chunk is not None and not sign and chunk in _OPERATORS:
+            join_next = chunk in _ALTERNATIVE and bool(groups)
             continue
+        join, join_next = join_next, False
         if chunk == "NOT" and not sign:
             negate_next = True
             continue
@@ -116,8 +124,10 @@ def parse_query(raw: str) -> ParsedQuery:
         elif chunk is not None and chunk.endswith("*") and len(words[-1]) >= 2:
             any_terms.extend(words[:-1])
             prefixes.append(words[-1])
+            _group(groups, [*words[:-1], words[-1] + "*"], join=join)
         else:
             any_terms.extend(words)
+            _group(groups, words, join=join)
         if budget <= 0:
             break
     exclusions = tuple(dict.fromkeys(excluded))
@@ -130,5 +140,21 @@ def parse_query(raw: str) -> ParsedQuery:
         required=tuple(dict.fromkeys(required)),
         excluded=exclusions,
         prefixes=tuple(dict.fromkeys(prefixes)),
+        alternatives=tuple(dict.fromkeys(tuple(dict.fromkeys(g)) for g in groups if g)),
     )
     return ParsedQuery(keyword=keyword, text=" ".join(semantic))
+
+
+def _group(groups: list[list[str]], words: list[str], *, join: bool) -> None:
+    """Common words are left out, as from the ranked words: a group of only common
+    words would need a word PostgreSQL does not index."""
+    kept = [w for w in words if w.endswith("*") or w not in STOPWORDS]
+    if join and groups:
+        groups[-1].extend(kept)
+    else:
+        groups.extend([w] for w in kept)
+
+
+def require_all(parsed: ParsedQuery) -> ParsedQuery:
+    """The same query with every ranked word required (``OR`` groups: one of them)."""
+    return replace(parsed, keyword=replace(parsed.keyword, match_all=True))

@@ -59,17 +59,25 @@ def tsquery_sql(query: KeywordQuery) -> tuple[str, list[Any]]:
     """A tsquery expression built from bound words only: each word goes through
     plainto/phraseto_tsquery, so nothing a user types is read as tsquery syntax."""
     params: list[Any] = []
-    anyof = []
-    for term in query.any_terms:
-        anyof.append("plainto_tsquery('english', ?)")
-        params.append(term)
-    for prefix in query.prefixes:
-        # The parser only lets letters and digits into a word: quoting it is enough.
-        anyof.append("to_tsquery('english', ?)")
-        params.append(f"'{prefix}':*")
     parts = []
-    if anyof:
-        parts.append("(" + " || ".join(anyof) + ")")
+    if query.match_all:  # each group of alternatives must match
+        groups = [
+            ([w for w in group if not w.endswith("*")], [w[:-1] for w in group if w.endswith("*")])
+            for group in query.alternatives
+        ]
+    else:
+        groups = [(list(query.any_terms), list(query.prefixes))]
+    for terms, prefixes in groups:
+        anyof = []
+        for term in terms:
+            anyof.append("plainto_tsquery('english', ?)")
+            params.append(term)
+        for prefix in prefixes:
+            # The parser only lets letters and digits into a word: quoting it is enough.
+            anyof.append("to_tsquery('english', ?)")
+            params.append(f"'{prefix}':*")
+        if anyof:
+            parts.append("(" + " || ".join(anyof) + ")")
     for words in query.required:
         parts.append("phraseto_tsquery('english', ?)")
         params.append(" ".join(words))

@@ -84,13 +84,24 @@ def fts_phrase(words: tuple[str, ...]) -> str:
     return '"' + " ".join(w.replace('"', '""') for w in words) + '"'
 
 
+def _fts_term(word: str) -> str:
+    """A word of a group of alternatives; a trailing "*" (a prefix) is kept out of the quotes."""
+    if word.endswith("*"):
+        return fts_phrase((word[:-1],)) + " *"
+    return fts_phrase((word,))
+
+
 def fts_expression(query: KeywordQuery) -> str:
-    """The MATCH expression: (any of the terms) AND each required part, NOT excluded."""
-    anyof = [fts_phrase((t,)) for t in query.any_terms]
-    anyof += [fts_phrase((p,)) + " *" for p in query.prefixes]
+    """The MATCH expression: (any of the terms) AND each required part, NOT excluded;
+    with ``match_all``, each group of alternatives in place of any of the terms."""
     parts = []
-    if anyof:
-        parts.append("(" + " OR ".join(anyof) + ")")
+    if query.match_all:
+        parts += ["(" + " OR ".join(_fts_term(w) for w in group) + ")" for group in query.alternatives]
+    else:
+        anyof = [fts_phrase((t,)) for t in query.any_terms]
+        anyof += [fts_phrase((p,)) + " *" for p in query.prefixes]
+        if anyof:
+            parts.append("(" + " OR ".join(anyof) + ")")
     parts += [fts_phrase(words) for words in query.required]
     expression = " AND ".join(parts)
     if query.excluded:

@@ -129,8 +129,10 @@ def search_feed(
     filters: FiltersDep,
     q: Annotated[str, Query(description="What to search for.", max_length=500)] = "",
 ) -> Response:
-    """Keyword matches, newest first: a subscription shows new matching papers at the
-    top, and the feed does not shift while embeddings are still being computed."""
+    """Papers holding every word of ``q`` (``OR`` for alternatives: a date order has no
+    ranking to push a one-word match down), newest first: a subscription shows new
+    matching papers at the top, and the feed does not shift while embeddings are still
+    being computed."""
     if not q.strip():
         raise InvalidParameter("q", "a search query is required")
     hits = search_papers(
