@@ -44,7 +44,8 @@ class RecordingHandler:
     rcpt_reply: str | None = None
     data_reply: str | None = None
 
-    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
+    # aiosmtpd calls hooks by these names.
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
     ) -> str:
         if self.rcpt_reply:
@@ -52,7 +53,7 @@ class RecordingHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.data_reply:
             return self.data_reply
         login = session.auth_data.login.decode() if session.authenticated else None

@@ -101,7 +101,7 @@ def test_a_read_waits_no_longer_than_the_deadline_for_a_lock(filled_url: str) ->
         store.close()
 
 
-class held_lock:  # noqa: N801 - used as a context manager
+class held_lock:
     """Another session holding what a writer would: PostgreSQL's ACCESS EXCLUSIVE lock
     on ``papers`` (as ALTER TABLE or a bulk index rebuild takes), SQLite's write lock
     with an uncommitted change."""
