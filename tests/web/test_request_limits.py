@@ -125,7 +125,7 @@ def post(app: FastAPI, path: str, content: bytes | AsyncIterator[bytes]) -> http
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
             return await c.post(path, content=content)
 
-    # On a thread of its own: the browser tests' Playwright session keeps an event loop
+    # On a thread of its own: the browser tests' Playwright fixture keeps an event loop
     # running on the main thread, where asyncio.run refuses to start another.
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, go()).result()

@@ -157,7 +157,7 @@ class SmtpMailer:
             self._connection = connection
             refused = connection.send_message(message)
         except Exception as exc:
-            self._close()  # after a failure the session state is unknown: start afresh
+            self._close()  # after a failure the SMTP conversation is in an unknown state: start afresh
             raise self._error(exc, to) from exc
         finally:
             if not self._batching:

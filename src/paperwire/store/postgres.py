@@ -63,7 +63,7 @@ class PostgresConnections:
         if conn is None or conn.closed:
             conn = psycopg.connect(self.conninfo, autocommit=True)
             if self.query_timeout > 0:
-                # The server stops any statement of this session past the deadline,
+                # The server stops any statement on this connection past the deadline,
                 # waiting for a lock included; write transactions lift it (writing).
                 conn.execute(
                     "SELECT set_config('statement_timeout', %s, false)",

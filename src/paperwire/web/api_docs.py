@@ -17,7 +17,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from paperwire.web.deps import TemplatesDep
-from paperwire.web.routing import json_router
+from paperwire.web.routing import CACHE_FOREVER, json_router
 
 DOCS_PATH = "/api/docs"
 OPENAPI_PATH = "/api/openapi.json"
@@ -27,8 +27,6 @@ ASSETS = {
     "swagger-ui.css": "text/css; charset=utf-8",
     "favicon-32x32.png": "image/png",
 }
-# As for /static: the URL carries the version, so a file never changes under it.
-CACHE_FOREVER = "public, max-age=31536000, immutable"
 
 router = json_router(include_in_schema=False)  # under /api: errors as JSON
 

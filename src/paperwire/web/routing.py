@@ -36,6 +36,10 @@ class Cache(Enum):
     PAGE = "page"  # DATA, and the rendered page kept per data version
 
 
+# Files whose URL names their content (a hash or a pinned version) never change.
+CACHE_FOREVER = "public, max-age=31536000, immutable"
+
+
 class ErrorFormat(Enum):
     JSON = "json"
     PAGE = "page"

@@ -14,10 +14,9 @@ from pathlib import Path
 from fastapi import HTTPException
 from fastapi.responses import FileResponse
 
-from paperwire.web.routing import page_router
+from paperwire.web.routing import CACHE_FOREVER, page_router
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-CACHE_FOREVER = "public, max-age=31536000, immutable"
 
 # Only these kinds are served; anything else in the folder (READMEs, licences) is
 # reachable only by its own known name, never guessed into an executable type.
