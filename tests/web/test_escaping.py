@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from paperwire.app import create_app
+from paperwire.bibtex import clean_value, format_bibtex
 from paperwire.config import Settings
 from paperwire.models import Author, Link, Paper
 from paperwire.store import Store
-from paperwire.web.bibtex import clean_value, format_bibtex
 from paperwire.web.markdown import code_span, paper_markdown
 
 ATOM = "{http://www.w3.org/2005/Atom}"

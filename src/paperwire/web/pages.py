@@ -19,6 +19,7 @@ from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.convertors import Convertor, register_url_convertor
 
+from paperwire.bibtex import format_bibtex
 from paperwire.browse.listing import (
     Listing,
     papers_by_author,
@@ -34,7 +35,6 @@ from paperwire.community.trending import (
 )
 from paperwire.models import Paper, SearchFilters
 from paperwire.search.semantic import similar_papers
-from paperwire.web.bibtex import format_bibtex
 from paperwire.web.deps import StoreDep, TemplatesDep, VectorsDep, paper_or_404
 from paperwire.web.params import CursorQ, FiltersDep, PeriodDep
 from paperwire.web.routing import Cache, cached, page_router
