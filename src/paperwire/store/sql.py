@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from paperwire.store.dialect import Dialect
@@ -52,6 +52,34 @@ def fetch_count(db: Db, sql: str, params: Sequence[Any] = ()) -> int:
     """The integer a counting statement selects as ``n`` (0 when it gives no row)."""
     row = db.fetchone(sql, params)
     return int(row["n"]) if row else 0
+
+
+def bump_data_version(db: Db, name: str) -> None:
+    """Count a change to the data ``name`` stands for (``community``: votes, comments,
+    approved submissions, saves), inside the writer's transaction, so page caches and
+    ETags follow. The time is the database's clock, as the papers' triggers write it
+    (on SQLite the same text form, so ``MAX(changed_at)`` compares like with like)."""
+    db.execute(
+        "UPDATE data_versions SET version = version + 1, changed_at = CURRENT_TIMESTAMP "
+        "WHERE name = ?",
+        (name,),
+    )
+
+
+StatsColumn = Literal["upvotes", "comments", "saves"]
+
+
+def add_paper_stat(db: Db, paper_id: str, column: StatsColumn, delta: int) -> None:
+    """Add ``delta`` to one counter of ``paper_stats`` (the row made when missing), in
+    the transaction that writes the counted row: one statement, so concurrent writers
+    on either backend never lose an update."""
+    if column not in ("upvotes", "comments", "saves"):
+        raise ValueError(f"not a paper_stats counter: {column!r}")
+    db.execute(
+        f"INSERT INTO paper_stats (paper_id, {column}) VALUES (?, ?) "
+        f"ON CONFLICT (paper_id) DO UPDATE SET {column} = paper_stats.{column} + excluded.{column}",
+        (paper_id, delta),
+    )
 
 
 def family_key(key: str) -> str:
