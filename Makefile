@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev browser lint bench-snapshot clean
+.PHONY: run test install install-dev browser axe lint bench-snapshot clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -36,13 +36,21 @@ browser:
 	      || echo "warning: could not install chromium; browser tests will be skipped"; \
 	  else echo "warning: chromium missing and not root; browser tests will be skipped"; fi; }
 
+# axe-core, the accessibility checker the browser tests inject into each page (pinned
+# in package-lock.json; never served to readers).
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+axe: node_modules/axe-core/axe.min.js
+
 run: install
 	$(PAPERWIRE) db upgrade
 	$(PAPERWIRE) ingest sample --if-empty
 	$(PAPERWIRE) index  # embeds papers not embedded yet (the first run converts the model once)
 	$(PAPERWIRE) serve --host $(HOST) --port $(PORT)
 
-test: install-dev browser
+test: install-dev browser axe
 	$(PY) -m pytest -v $(PYTEST_ARGS)
 
 lint: install-dev
@@ -50,4 +58,4 @@ lint: install-dev
 	$(VENV)/bin/mypy src
 
 clean:
-	rm -rf $(VENV) paperwire.db paperwire.db-wal paperwire.db-shm test-artifacts
+	rm -rf $(VENV) node_modules paperwire.db paperwire.db-wal paperwire.db-shm test-artifacts

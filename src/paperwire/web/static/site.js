@@ -17,6 +17,9 @@
             { left: "$", right: "$", display: false }
           ],
           throwOnError: false,
+          // TeX KaTeX cannot typeset is shown in this colour: a site colour, so it
+          // keeps its contrast in light and dark (KaTeX's own #cc0000 fails in dark).
+          errorColor: "var(--math-error)",
           // TeX comes from papers: no \href, \url, \html* (trust), no size past
           // maxSize em (\rule{100000em}{100000em} would cover the page), and a bound
           // on macro expansion; site.css clips what still leaves its block.
