@@ -214,3 +214,65 @@ class KeywordQuery:
     @property
     def empty(self) -> bool:
         return not (self.any_terms or self.required or self.prefixes)
+
+
+Frequency = Literal["daily", "weekly"]
+FREQUENCIES: tuple[Frequency, ...] = ("daily", "weekly")
+SubscriptionStatus = Literal["pending", "confirmed", "unsubscribed"]
+# What saving a subscription did: a new row; preferences changed; preferences held until
+# the address confirms them; an unsubscribed address subscribed again; nothing (an
+# unsubscribed address the caller may not subscribe again).
+SaveOutcome = Literal["created", "updated", "held", "revived", "refused"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionPrefs:
+    """What a subscriber asked for: how often, and the digest's sections. ``exclude``
+    holds words that hide a paper from every section."""
+
+    frequency: Frequency = "daily"
+    trending: bool = True
+    categories: tuple[str, ...] = ()
+    queries: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """One address's digest subscription. Nothing is sent unless ``status`` is
+    ``confirmed``; ``nonce`` is mixed into every signed link of the row, so a new one
+    voids the links sent before."""
+
+    id: int
+    email: str
+    frequency: Frequency
+    trending: bool
+    categories: list[str]
+    queries: list[str]
+    authors: list[str]
+    exclude: list[str]
+    status: SubscriptionStatus
+    created_at: datetime
+    confirmed_at: datetime | None = None
+    user_id: int | None = None
+    nonce: str = ""
+    updated_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
+    # Preferences asked for without proof of owning the address, applied on confirming.
+    pending_prefs: SubscriptionPrefs | None = None
+
+    @property
+    def confirmed(self) -> bool:
+        return self.status == "confirmed"
+
+    @property
+    def prefs(self) -> SubscriptionPrefs:
+        return SubscriptionPrefs(
+            frequency=self.frequency,
+            trending=self.trending,
+            categories=tuple(self.categories),
+            queries=tuple(self.queries),
+            authors=tuple(self.authors),
+            exclude=tuple(self.exclude),
+        )

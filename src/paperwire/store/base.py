@@ -12,6 +12,7 @@ from paperwire.store.listing_sql import ListingStore
 from paperwire.store.papers_sql import PaperStore
 from paperwire.store.runs_sql import RunStore
 from paperwire.store.search_sql import SearchStore
+from paperwire.store.subscriptions_sql import SubscriptionStore
 
 
 @runtime_checkable
@@ -24,6 +25,7 @@ class Store(
     RunStore,
     SearchStore,
     ListingStore,
+    SubscriptionStore,
     Protocol,
 ):
     """Implemented by ``SqlStore`` on SQLite and PostgreSQL; contract tests run on both.

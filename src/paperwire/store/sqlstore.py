@@ -21,6 +21,7 @@ from paperwire.store.papers_sql import Papers
 from paperwire.store.runs_sql import Runs
 from paperwire.store.search_sql import Search
 from paperwire.store.sql import Connections, Db
+from paperwire.store.subscriptions_sql import Subscriptions
 
 
 class SqlStore:
@@ -38,6 +39,7 @@ class SqlStore:
         self.harvests = Harvests(connections, dialect)
         self.leases = Leases(connections, dialect)
         self.bulk = BulkLoad(connections, dialect, papers=self.papers, leases=self.leases)
+        self.subscriptions = Subscriptions(connections, dialect)
 
         self.upsert_papers = self.papers.upsert_papers
         self.delete_papers = self.papers.delete_papers
@@ -94,6 +96,16 @@ class SqlStore:
         self.upsert_bulk_rows = self.bulk.upsert_bulk_rows
         self.end_bulk_load = self.bulk.end_bulk_load
         self.restore_bulk_load = self.bulk.restore_bulk_load
+
+        self.save_subscription = self.subscriptions.save_subscription
+        self.get_subscription = self.subscriptions.get_subscription
+        self.subscription_by_email = self.subscriptions.subscription_by_email
+        self.confirm_subscription = self.subscriptions.confirm_subscription
+        self.update_subscription_prefs = self.subscriptions.update_subscription_prefs
+        self.unsubscribe = self.subscriptions.unsubscribe
+        self.confirmed_subscriptions = self.subscriptions.confirmed_subscriptions
+        self.list_subscriptions = self.subscriptions.list_subscriptions
+        self.count_subscriptions = self.subscriptions.count_subscriptions
 
     def _reading(self) -> AbstractContextManager[Db]:
         """A reader, for tests and benchmarks that look at the database directly."""
