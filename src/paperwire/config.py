@@ -172,6 +172,14 @@ class Settings(BaseSettings):
         "data_dir/secret_key (mode 0600) and read back on later starts.",
     )
 
+    session_days: int = Field(
+        default=30,
+        ge=1,
+        le=366,
+        description="Days a sign-in lasts (the session cookie and its server-side row); "
+        "signing out ends it earlier.",
+    )
+
     @field_validator("secret_key")
     @classmethod
     def _secret_key_strong(cls, value: SecretStr) -> SecretStr:

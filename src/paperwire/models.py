@@ -96,6 +96,58 @@ class UpsertCounts:
         }
 
 
+Role = Literal["user", "moderator", "admin"]
+ROLES: tuple[Role, ...] = ("user", "moderator", "admin")
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A signed-up reader. ``trusted_at``: since when their votes weigh in trending."""
+
+    id: int
+    email: str
+    name: str
+    role: str  # one of ROLES
+    created_at: datetime
+    trusted_at: datetime | None = None
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role in ("moderator", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email.split("@", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """A personal API token as listed to its owner: never the token itself."""
+
+    id: int
+    user_id: int
+    name: str
+    created_at: datetime
+    last_used: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One moderator or operator action; ``actor_id`` None for the command line."""
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor_name: str | None
+    action: str
+    target: str
+    detail: str
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     """One ranked result: rankers return ``list[Hit]``."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from paperwire.store.accounts_sql import AccountStore
 from paperwire.store.announcements_sql import AnnouncementStore
 from paperwire.store.bulk_sql import BulkLoadStore
 from paperwire.store.harvest_sql import HarvestStore
@@ -26,6 +27,7 @@ class Store(
     SearchStore,
     ListingStore,
     SubscriptionStore,
+    AccountStore,
     Protocol,
 ):
     """Implemented by ``SqlStore`` on SQLite and PostgreSQL; contract tests run on both.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 
+from paperwire.store.accounts_sql import Accounts
 from paperwire.store.announcements_sql import Announcements
 from paperwire.store.bulk_sql import BulkLoad
 from paperwire.store.dialect import Dialect
@@ -40,6 +41,7 @@ class SqlStore:
         self.leases = Leases(connections, dialect)
         self.bulk = BulkLoad(connections, dialect, papers=self.papers, leases=self.leases)
         self.subscriptions = Subscriptions(connections, dialect)
+        self.accounts = Accounts(connections, dialect)
 
         self.upsert_papers = self.papers.upsert_papers
         self.delete_papers = self.papers.delete_papers
@@ -106,6 +108,28 @@ class SqlStore:
         self.confirmed_subscriptions = self.subscriptions.confirmed_subscriptions
         self.list_subscriptions = self.subscriptions.list_subscriptions
         self.count_subscriptions = self.subscriptions.count_subscriptions
+
+        self.ensure_user = self.accounts.ensure_user
+        self.get_user = self.accounts.get_user
+        self.get_user_by_email = self.accounts.get_user_by_email
+        self.list_users = self.accounts.list_users
+        self.set_user_role = self.accounts.set_user_role
+        self.set_user_name = self.accounts.set_user_name
+        self.record_sign_in = self.accounts.record_sign_in
+        self.add_login_token = self.accounts.add_login_token
+        self.consume_login_token = self.accounts.consume_login_token
+        self.add_session = self.accounts.add_session
+        self.session_user = self.accounts.session_user
+        self.delete_session = self.accounts.delete_session
+        self.delete_user_sessions = self.accounts.delete_user_sessions
+        self.add_api_token = self.accounts.add_api_token
+        self.api_token_user = self.accounts.api_token_user
+        self.touch_api_token = self.accounts.touch_api_token
+        self.list_api_tokens = self.accounts.list_api_tokens
+        self.revoke_api_token = self.accounts.revoke_api_token
+        self.add_audit_entry = self.accounts.add_audit_entry
+        self.audit_entries = self.accounts.audit_entries
+        self.hit_rate_window = self.accounts.hit_rate_window
 
     def _reading(self) -> AbstractContextManager[Db]:
         """A reader, for tests and benchmarks that look at the database directly."""

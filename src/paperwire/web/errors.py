@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from paperwire.community.ratelimit import RateLimited
 from paperwire.errors import InvalidParameter
 from paperwire.store import QueryTimeout
 from paperwire.web.routing import ErrorFormat
@@ -62,6 +63,12 @@ def install(app: FastAPI) -> None:
         log.warning("query past the deadline on %s: %s", request.url.path, exc)
         response = _render(request, 503, "The database is busy; please try again shortly.")
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    @app.exception_handler(RateLimited)
+    async def rate_limited(request: Request, exc: RateLimited) -> Response:
+        response = _render(request, 429, exc.message)
+        response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.exception_handler(InvalidParameter)

@@ -15,7 +15,9 @@ from urllib.parse import quote, urlencode, urlsplit
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 
+from paperwire.web.auth import csrf_token, viewer_of
 from paperwire.web.static_files import static_url
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -75,13 +77,27 @@ def shorten(text: str, limit: int = 320) -> str:
     return cut.rstrip(",;:") + " …"
 
 
+@pass_context
+def _viewer(context: Any) -> Any:
+    """The signed-in reader of the page being rendered, or None (``web/auth.py``)."""
+    return viewer_of(context.get("request"))
+
+
+@pass_context
+def _csrf_token(context: Any) -> str:
+    request = context.get("request")
+    return csrf_token(request) if isinstance(request, Request) else ""
+
+
 def build_templates(*, site_name: str = "paperwire") -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
     env.autoescape = True
     env.trim_blocks = True
     env.lstrip_blocks = True
-    env.globals.update(static_url=static_url, site_name=site_name)
+    env.globals.update(
+        static_url=static_url, site_name=site_name, viewer=_viewer, csrf_token=_csrf_token
+    )
     env.filters.update(
         safe_href=safe_href,
         author_url=author_url,
