@@ -288,6 +288,8 @@ class SubscriptionPrefs:
     queries: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    # On a day arXiv did not announce: a one-line note instead of no mail at all.
+    no_announcement_note: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +315,7 @@ class Subscription:
     unsubscribed_at: datetime | None = None
     # Preferences asked for without proof of owning the address, applied on confirming.
     pending_prefs: SubscriptionPrefs | None = None
+    no_announcement_note: bool = False
 
     @property
     def confirmed(self) -> bool:
@@ -327,4 +330,28 @@ class Subscription:
             queries=tuple(self.queries),
             authors=tuple(self.authors),
             exclude=tuple(self.exclude),
+            no_announcement_note=self.no_announcement_note,
         )
+
+OutboxStatus = Literal["pending", "sending", "sent", "skipped", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One subscriber's digest of one period, as the outbox holds it. ``claimed_by``
+    (a sender's ``new_owner`` name) holds it as ``sending`` until ``claimed_until``."""
+
+    id: int
+    subscription_id: int
+    frequency: str
+    period_key: str
+    status: OutboxStatus
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    claimed_by: str | None = None
+    claimed_until: datetime | None = None
+    last_error: str | None = None
+    sent_at: datetime | None = None
+    message_id: str | None = None
+    papers: int = 0

@@ -106,6 +106,7 @@ def _prefs_json(prefs: SubscriptionPrefs) -> str:
             "queries": list(prefs.queries),
             "authors": list(prefs.authors),
             "exclude": list(prefs.exclude),
+            "no_announcement_note": prefs.no_announcement_note,
         },
         ensure_ascii=False,
     )
@@ -122,6 +123,7 @@ def _prefs_from_json(value: Any) -> SubscriptionPrefs | None:
         queries=tuple(data["queries"]),
         authors=tuple(data["authors"]),
         exclude=tuple(data["exclude"]),
+        no_announcement_note=bool(data.get("no_announcement_note", False)),
     )
 
 
@@ -143,6 +145,7 @@ def _row_to_subscription(row: dict[str, Any]) -> Subscription:
         updated_at=datetime_or_none(row["updated_at"]),
         unsubscribed_at=datetime_or_none(row["unsubscribed_at"]),
         pending_prefs=_prefs_from_json(row["pending_prefs"]),
+        no_announcement_note=bool(row["no_announcement_note"]),
     )
 
 
@@ -152,7 +155,7 @@ def _new_nonce() -> str:
 
 _PREFS_SET = (
     "frequency = ?, trending = ?, categories = ?, queries = ?, authors = ?, exclude = ?, "
-    "pending_prefs = NULL"
+    "no_announcement_note = ?, pending_prefs = NULL"
 )
 
 
@@ -164,6 +167,7 @@ def _prefs_params(prefs: SubscriptionPrefs) -> tuple[Any, ...]:
         _dumps(prefs.queries),
         _dumps(prefs.authors),
         _dumps(prefs.exclude),
+        int(prefs.no_announcement_note),
     )
 
 
@@ -193,8 +197,9 @@ class Subscriptions(Part):
             # one row on both backends (PostgreSQL waits for the other insert).
             db.execute(
                 "INSERT INTO subscriptions (email, frequency, trending, categories, queries, "
-                "authors, exclude, status, nonce, created_at, updated_at, confirmed_at, user_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING",
+                "authors, exclude, no_announcement_note, status, nonce, created_at, updated_at, "
+                "confirmed_at, user_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING",
                 (
                     email,
                     *_prefs_params(prefs),

@@ -11,6 +11,12 @@ manage, unsubscribe); a new nonce makes every earlier link void. ``user_id`` tie
 row to an account when one subscribed while signed in (an account's deletion keeps
 the subscription).
 
+``digest_outbox``: one row per subscriber and digest period, the state of its sending
+(pending, sending, sent, skipped, failed), so a crash or a rerun resumes without sending
+twice or skipping anyone; ``digest_sent_papers``: every paper sent to a subscriber, so
+none is sent twice; ``subscriptions.no_announcement_note``: a one-line note on a day
+without an arXiv announcement, when asked for.
+
 Revision ID: 0010
 Revises: 0009
 """
@@ -22,7 +28,7 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-TABLES = ("subscriptions",)
+TABLES = ("digest_sent_papers", "digest_outbox", "subscriptions")
 
 
 def upgrade() -> None:
@@ -60,6 +66,52 @@ def upgrade() -> None:
     op.execute("CREATE INDEX subscriptions_sending ON subscriptions (status, frequency, id)")
     op.execute("CREATE INDEX subscriptions_user ON subscriptions (user_id)")
     # --- end subscriptions -----------------------------------------------------------
+
+    # --- outbox ------------------------------------------------------------------------
+    # A subscriber may ask for a one-line note on a day arXiv did not announce.
+    op.execute(
+        "ALTER TABLE subscriptions ADD COLUMN no_announcement_note INTEGER NOT NULL DEFAULT 0"
+    )
+    # One row per subscriber and period: planned pending, claimed as sending (by
+    # claimed_by, until claimed_until) right before the SMTP exchange, then sent, skipped
+    # (nothing to send), or failed (a permanent refusal). A rerun plans nothing twice.
+    op.execute(
+        f"""
+        CREATE TABLE digest_outbox (
+            id {serial},
+            subscription_id BIGINT NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
+            frequency TEXT NOT NULL CHECK (frequency IN ('daily', 'weekly')),
+            period_key TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sending', 'sent', 'skipped', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at {ts} NOT NULL,
+            next_attempt_at {ts} NOT NULL,
+            claimed_by TEXT,
+            claimed_until {ts},
+            last_error TEXT,
+            sent_at {ts},
+            message_id TEXT,
+            papers INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (subscription_id, period_key)
+        )
+        """
+    )
+    op.execute("CREATE INDEX digest_outbox_due ON digest_outbox (frequency, status, id)")
+    op.execute("CREATE INDEX digest_outbox_period ON digest_outbox (period_key, status)")
+    # Every paper a subscriber was sent, written with the outbox row's 'sent': no paper
+    # is ever sent twice to one subscriber.
+    op.execute(
+        """
+        CREATE TABLE digest_sent_papers (
+            subscription_id BIGINT NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
+            paper_id TEXT NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
+            period_key TEXT NOT NULL,
+            PRIMARY KEY (subscription_id, paper_id)
+        )
+        """
+    )
+    # --- end outbox --------------------------------------------------------------------
 
 
 def downgrade() -> None:
