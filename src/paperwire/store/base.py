@@ -10,6 +10,7 @@ from paperwire.store.bulk_sql import BulkLoadStore
 from paperwire.store.harvest_sql import HarvestStore
 from paperwire.store.leases_sql import LeaseStore
 from paperwire.store.listing_sql import ListingStore
+from paperwire.store.outbox_sql import OutboxStore
 from paperwire.store.papers_sql import PaperStore
 from paperwire.store.runs_sql import RunStore
 from paperwire.store.search_sql import SearchStore
@@ -27,6 +28,7 @@ class Store(
     SearchStore,
     ListingStore,
     SubscriptionStore,
+    OutboxStore,
     AccountStore,
     Protocol,
 ):

@@ -18,6 +18,7 @@ from paperwire.store.dialect import Dialect
 from paperwire.store.harvest_sql import Harvests
 from paperwire.store.leases_sql import Leases
 from paperwire.store.listing_sql import Listings
+from paperwire.store.outbox_sql import Outbox
 from paperwire.store.papers_sql import Papers
 from paperwire.store.runs_sql import Runs
 from paperwire.store.search_sql import Search
@@ -41,6 +42,7 @@ class SqlStore:
         self.leases = Leases(connections, dialect)
         self.bulk = BulkLoad(connections, dialect, papers=self.papers, leases=self.leases)
         self.subscriptions = Subscriptions(connections, dialect)
+        self.outbox = Outbox(connections, dialect)
         self.accounts = Accounts(connections, dialect)
 
         self.upsert_papers = self.papers.upsert_papers
@@ -108,6 +110,20 @@ class SqlStore:
         self.confirmed_subscriptions = self.subscriptions.confirmed_subscriptions
         self.list_subscriptions = self.subscriptions.list_subscriptions
         self.count_subscriptions = self.subscriptions.count_subscriptions
+
+        self.plan_digests = self.outbox.plan_digests
+        self.due_digests = self.outbox.due_digests
+        self.claim_digest = self.outbox.claim_digest
+        self.finish_digest_sent = self.outbox.finish_digest_sent
+        self.finish_digest_skipped = self.outbox.finish_digest_skipped
+        self.finish_digest_failed = self.outbox.finish_digest_failed
+        self.retry_digest = self.outbox.retry_digest
+        self.sent_digest_papers = self.outbox.sent_digest_papers
+        self.outbox_entry = self.outbox.outbox_entry
+        self.outbox_statuses = self.outbox.outbox_statuses
+        self.outbox_counts = self.outbox.outbox_counts
+        self.latest_digest_period = self.outbox.latest_digest_period
+        self.next_digest_attempt = self.outbox.next_digest_attempt
 
         self.ensure_user = self.accounts.ensure_user
         self.get_user = self.accounts.get_user
