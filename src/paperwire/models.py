@@ -149,6 +149,35 @@ class AuditEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Comment:
+    """A reader's comment on a paper: ``body`` is the text as typed (rendered when
+    shown); ``hidden_at`` set means a moderator hid it (readers no longer see it)."""
+
+    id: int
+    paper_id: str
+    user_id: int
+    author: str  # the author's display name
+    body: str
+    created_at: datetime
+    edited_at: datetime | None = None
+    hidden_at: datetime | None = None
+
+    @property
+    def hidden(self) -> bool:
+        return self.hidden_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class FlaggedComment:
+    """A comment with open flags, for the moderation queue."""
+
+    comment: Comment
+    flags: int
+    reasons: tuple[str, ...]  # the non-empty reasons given, oldest first
+    last_flagged: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
     """One ranked result: rankers return ``list[Hit]``."""
 

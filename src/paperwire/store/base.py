@@ -7,6 +7,7 @@ from typing import Protocol, runtime_checkable
 from paperwire.store.accounts_sql import AccountStore
 from paperwire.store.announcements_sql import AnnouncementStore
 from paperwire.store.bulk_sql import BulkLoadStore
+from paperwire.store.comments_sql import CommentStore
 from paperwire.store.harvest_sql import HarvestStore
 from paperwire.store.leases_sql import LeaseStore
 from paperwire.store.listing_sql import ListingStore
@@ -27,6 +28,7 @@ class Store(
     RunStore,
     SearchStore,
     ListingStore,
+    CommentStore,
     SubscriptionStore,
     OutboxStore,
     AccountStore,

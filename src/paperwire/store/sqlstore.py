@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from paperwire.store.accounts_sql import Accounts
 from paperwire.store.announcements_sql import Announcements
 from paperwire.store.bulk_sql import BulkLoad
+from paperwire.store.comments_sql import Comments
 from paperwire.store.dialect import Dialect
 from paperwire.store.harvest_sql import Harvests
 from paperwire.store.leases_sql import Leases
@@ -41,6 +42,7 @@ class SqlStore:
         self.harvests = Harvests(connections, dialect)
         self.leases = Leases(connections, dialect)
         self.bulk = BulkLoad(connections, dialect, papers=self.papers, leases=self.leases)
+        self.comments = Comments(connections, dialect)
         self.subscriptions = Subscriptions(connections, dialect)
         self.outbox = Outbox(connections, dialect)
         self.accounts = Accounts(connections, dialect)
@@ -146,6 +148,15 @@ class SqlStore:
         self.add_audit_entry = self.accounts.add_audit_entry
         self.audit_entries = self.accounts.audit_entries
         self.hit_rate_window = self.accounts.hit_rate_window
+
+        self.add_comment = self.comments.add_comment
+        self.get_comment = self.comments.get_comment
+        self.paper_comments = self.comments.paper_comments
+        self.edit_comment = self.comments.edit_comment
+        self.delete_comment = self.comments.delete_comment
+        self.set_comment_hidden = self.comments.set_comment_hidden
+        self.flag_comment = self.comments.flag_comment
+        self.flagged_comments = self.comments.flagged_comments
 
     def _reading(self) -> AbstractContextManager[Db]:
         """A reader, for tests and benchmarks that look at the database directly."""
