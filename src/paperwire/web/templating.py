@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
+from paperwire.paths import author_url, category_url, paper_url
 from paperwire.web.auth import csrf_token, viewer_of
 from paperwire.web.static_files import static_url
 
@@ -37,18 +38,6 @@ def safe_href(url: object) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     return text
-
-
-def author_url(name: str) -> str:
-    return "/authors/" + quote(name, safe="")
-
-
-def category_url(category: str) -> str:
-    return "/categories/" + quote(category, safe=".-")
-
-
-def paper_url(paper_id: str) -> str:
-    return "/papers/" + quote(paper_id, safe="/:.-")
 
 
 def doi_url(doi: str) -> str:
