@@ -6,11 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from urllib.parse import urlsplit
 
 from paperwire.config import Settings
+
+# Header lines up to RFC 5322's 998 characters: with the default 78, a header holding a
+# long URL and no space to fold at (a List-Unsubscribe link) is written as RFC 2047
+# encoded words, which mail clients do not read as a link.
+POLICY = policy.default.clone(max_line_length=998)
 
 
 def build_message(
@@ -28,7 +34,7 @@ def build_message(
     can). The Message-ID names the site's host (``PAPERWIRE_BASE_URL``), not this
     machine's, whose name may be private. A header value holding a line break raises
     ``ValueError``: nothing user-typed can add headers."""
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["From"] = settings.mail_from
     message["To"] = to
     message["Subject"] = subject
