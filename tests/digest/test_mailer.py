@@ -121,6 +121,7 @@ def test_wrong_password_is_permanent_and_never_shown() -> None:
             send(server, smtp_username="alice", smtp_password="wrong-pass-XYZ")
         error = caught.value
         assert error.temporary is False and error.code == 535
+        assert error.connection  # every message would fail alike: the settings' fault
         assert "wrong-pass-XYZ" not in str(error)
         assert "wrong-pass-XYZ" not in repr(
             build_mailer(
@@ -143,6 +144,7 @@ def test_4xx_is_temporary(smtp_server: MailServer) -> None:
         send(smtp_server, smtp_security="none")
     error = caught.value
     assert error.temporary is True and error.code == 451
+    assert not error.connection  # this message's answer: the next one may go through
     assert f"{HOST}:{smtp_server.port}" in str(error)
     assert "reader@example.com" in str(error)
     assert "Try again later" in str(error)
@@ -153,7 +155,7 @@ def test_5xx_is_permanent(smtp_server: MailServer) -> None:
     with pytest.raises(MailError) as caught:
         send(smtp_server, smtp_security="none")
     error = caught.value
-    assert error.temporary is False and error.code == 550
+    assert error.temporary is False and error.code == 550 and not error.connection
     assert "reader@example.com" in str(error) and "No such user" in str(error)
 
 
@@ -162,7 +164,7 @@ def test_refused_connection_is_temporary() -> None:
     mailer = SmtpMailer(HOST, port, security="none", timeout=5)
     with pytest.raises(MailError) as caught:
         mailer.send(a_message(settings_for()))  # type: ignore[arg-type]
-    assert caught.value.temporary is True
+    assert caught.value.temporary is True and caught.value.connection
     assert f"{HOST}:{port}" in str(caught.value)
     assert "reader@example.com" in str(caught.value)
 
@@ -200,7 +202,7 @@ def test_a_server_that_never_answers_times_out_as_temporary(silent_server: int) 
     mailer = SmtpMailer(HOST, silent_server, security="none", timeout=0.5)
     with pytest.raises(MailError) as caught:
         mailer.send(a_message(settings_for()))  # type: ignore[arg-type]
-    assert caught.value.temporary is True
+    assert caught.value.temporary is True and caught.value.connection
 
 
 def test_a_batch_reuses_one_connection(smtp_server: MailServer) -> None:
@@ -263,3 +265,10 @@ def test_starttls_required_but_not_offered_is_permanent(smtp_server: MailServer)
     assert caught.value.temporary is False
     assert "STARTTLS" in str(caught.value)
     assert smtp_server.messages == []
+
+
+def test_421_closes_the_service_for_every_message(smtp_server: MailServer) -> None:
+    smtp_server.handler.rcpt_reply = "421 4.3.2 Service shutting down"
+    with pytest.raises(MailError) as caught:
+        send(smtp_server, smtp_security="none")
+    assert caught.value.temporary and caught.value.code == 421 and caught.value.connection

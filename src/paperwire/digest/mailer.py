@@ -30,12 +30,18 @@ Security = Literal["none", "starttls", "tls"]
 class MailError(Exception):
     """A message was not sent. ``temporary``: the same message may go through later
     (retry with backoff); otherwise it never will as it is (record and stop).
-    ``code`` is the SMTP reply code when the server gave one."""
+    ``code`` is the SMTP reply code when the server gave one. ``connection``: the
+    failure was the server's or the settings', not this message's (it could not be
+    reached, refused TLS or AUTH, closed the connection, or answered 421), so every
+    other message would fail alike: an outbox stops and keeps them all for later."""
 
-    def __init__(self, message: str, *, temporary: bool, code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, temporary: bool, code: int | None = None, connection: bool = False
+    ) -> None:
         super().__init__(message)
         self.temporary = temporary
         self.code = code
+        self.connection = connection
 
 
 class Mailer(Protocol):
@@ -152,13 +158,17 @@ class SmtpMailer:
         to = recipients(message)
         if not to:
             raise MailError(f"{self._server()}: message has no recipient", temporary=False)
+        connecting = self._connection is None
         try:
             connection = self._connection or self._connect()
             self._connection = connection
+            connecting = False
             refused = connection.send_message(message)
         except Exception as exc:
             self._close()  # after a failure the SMTP conversation is in an unknown state: start afresh
-            raise self._error(exc, to) from exc
+            error = self._error(exc, to)
+            error.connection = connecting or error.connection
+            raise error from exc
         finally:
             if not self._batching:
                 self._close()
@@ -234,6 +244,7 @@ class SmtpMailer:
                 f"{where}: recipients refused: {detail}",
                 temporary=all(400 <= c < 500 for c in codes),
                 code=min(codes) if codes else None,
+                connection=421 in codes,
             )
         if isinstance(exc, smtplib.SMTPResponseException):
             # SMTPSenderRefused, SMTPDataError, SMTPAuthenticationError, SMTPConnectError…
@@ -243,9 +254,13 @@ class SmtpMailer:
                 f"{where}: {kind}: {code} {self._text(exc.smtp_error)}",
                 temporary=400 <= code < 500,
                 code=code,
+                # 421: the service is closing the connection, whatever the message.
+                connection=code == 421,
             )
         if isinstance(exc, smtplib.SMTPServerDisconnected):
-            return MailError(f"{where}: server closed the connection: {exc}", temporary=True)
+            return MailError(
+                f"{where}: server closed the connection: {exc}", temporary=True, connection=True
+            )
         if isinstance(exc, ssl.SSLError):
             # A certificate that does not verify or a TLS version mismatch is the
             # configuration's, and stays so until someone changes it.
@@ -259,7 +274,9 @@ class SmtpMailer:
             # server may be back later.
             reason = exc.strerror or type(exc).__name__
             return MailError(
-                f"{where}: cannot connect or lost connection: {reason}", temporary=True
+                f"{where}: cannot connect or lost connection: {reason}",
+                temporary=True,
+                connection=True,
             )
         return MailError(f"{where}: {type(exc).__name__}: {exc}", temporary=False)
 
