@@ -384,3 +384,15 @@ class OutboxEntry:
     sent_at: datetime | None = None
     message_id: str | None = None
     papers: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryItem:
+    """A paper in a reader's library: its tags (normalised, in the reader's order) and
+    a private note."""
+
+    paper_id: str
+    tags: tuple[str, ...]
+    note: str
+    saved_at: datetime
+    updated_at: datetime

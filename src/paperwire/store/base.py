@@ -10,6 +10,7 @@ from paperwire.store.bulk_sql import BulkLoadStore
 from paperwire.store.comments_sql import CommentStore
 from paperwire.store.harvest_sql import HarvestStore
 from paperwire.store.leases_sql import LeaseStore
+from paperwire.store.library_sql import LibraryStore
 from paperwire.store.listing_sql import ListingStore
 from paperwire.store.outbox_sql import OutboxStore
 from paperwire.store.papers_sql import PaperStore
@@ -28,6 +29,7 @@ class Store(
     RunStore,
     SearchStore,
     ListingStore,
+    LibraryStore,
     CommentStore,
     SubscriptionStore,
     OutboxStore,

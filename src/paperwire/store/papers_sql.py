@@ -53,6 +53,11 @@ class PaperStore(Protocol):
 
     def latest_papers(self, *, limit: int = 50, offset: int = 0) -> list[Paper]: ...
 
+    def paper_ids_by_doi(self, dois: list[str]) -> dict[str, str]:
+        """The id of a stored paper for each DOI that one has, keyed by the DOI in
+        lower case (DOIs are case-insensitive); through the ``papers_doi`` index."""
+        ...
+
     def count_papers(self, *, source: str | None = None) -> int: ...
 
 
@@ -145,6 +150,21 @@ class Papers(Part):
                 (limit, offset),
             )
         return [row_to_paper(r) for r in rows]
+
+    def paper_ids_by_doi(self, dois: list[str]) -> dict[str, str]:
+        keys = sorted({d.lower() for d in dois})
+        found: dict[str, str] = {}
+        with self.connections.reading() as db:
+            for part in chunks(keys, ID_CHUNK):
+                marks = ", ".join("?" * len(part))
+                rows = db.fetchall(
+                    "SELECT lower(doi) AS doi, id FROM papers "
+                    f"WHERE doi IS NOT NULL AND lower(doi) IN ({marks}) ORDER BY id",
+                    part,
+                )
+                for row in rows:
+                    found.setdefault(row["doi"], row["id"])
+        return found
 
     def count_papers(self, *, source: str | None = None) -> int:
         with self.connections.reading() as db:

@@ -18,6 +18,7 @@ from paperwire.store.comments_sql import Comments
 from paperwire.store.dialect import Dialect
 from paperwire.store.harvest_sql import Harvests
 from paperwire.store.leases_sql import Leases
+from paperwire.store.library_sql import Library
 from paperwire.store.listing_sql import Listings
 from paperwire.store.outbox_sql import Outbox
 from paperwire.store.papers_sql import Papers
@@ -41,6 +42,7 @@ class SqlStore:
         self.runs = Runs(connections, dialect)
         self.harvests = Harvests(connections, dialect)
         self.leases = Leases(connections, dialect)
+        self.library = Library(connections, dialect)
         self.bulk = BulkLoad(connections, dialect, papers=self.papers, leases=self.leases)
         self.comments = Comments(connections, dialect)
         self.subscriptions = Subscriptions(connections, dialect)
@@ -53,6 +55,16 @@ class SqlStore:
         self.get_papers = self.papers.get_papers
         self.latest_papers = self.papers.latest_papers
         self.count_papers = self.papers.count_papers
+        self.paper_ids_by_doi = self.papers.paper_ids_by_doi
+
+        self.save_library_item = self.library.save_library_item
+        self.add_library_items = self.library.add_library_items
+        self.remove_library_item = self.library.remove_library_item
+        self.library_item = self.library.library_item
+        self.library_items = self.library.library_items
+        self.count_library_items = self.library.count_library_items
+        self.library_holds = self.library.library_holds
+        self.library_tag_counts = self.library.library_tag_counts
 
         self.list_papers = self.listings.list_papers
         self.count_listed = self.listings.count_listed

@@ -23,6 +23,7 @@ depends_on = None
 TABLES = (
     "rate_limits",
     "audit_log",
+    "library_tags",
     "library_items",
     "comment_flags",
     "comments",
@@ -183,6 +184,24 @@ def upgrade() -> None:
         """
     )
     op.execute("CREATE INDEX library_items_paper ON library_items (paper_id, saved_at)")
+    op.execute("CREATE INDEX library_items_user ON library_items (user_id, saved_at, paper_id)")
+    # One row per tag of a saved paper (tags are kept case-folded), so a library is
+    # filtered by tag through an index; the item's JSON keeps the reader's order.
+    op.execute(
+        """
+        CREATE TABLE library_tags (
+            user_id BIGINT NOT NULL,
+            paper_id TEXT NOT NULL,
+            tag_key TEXT NOT NULL,
+            PRIMARY KEY (user_id, tag_key, paper_id),
+            FOREIGN KEY (user_id, paper_id)
+                REFERENCES library_items (user_id, paper_id) ON DELETE CASCADE
+        )
+        """
+    )
+    op.execute("CREATE INDEX library_tags_item ON library_tags (user_id, paper_id)")
+    # DOIs are matched case-insensitively (BibTeX import); most papers have none.
+    op.execute("CREATE INDEX papers_doi ON papers (lower(doi)) WHERE doi IS NOT NULL")
     op.execute(
         f"""
         CREATE TABLE audit_log (
@@ -211,5 +230,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DELETE FROM data_versions WHERE name = 'community'")
+    op.execute("DROP INDEX IF EXISTS papers_doi")
     for table in TABLES:
         op.execute(f"DROP TABLE IF EXISTS {table}")
