@@ -20,6 +20,7 @@ def create_app(
     opened from ``settings.database_url`` and closed on shutdown. Pass ``embedder`` (a
     test's ``HashEmbedder``); otherwise one is built from settings on the first search."""
     from paperwire.web import (
+        account,
         api,
         api_docs,
         browse_api,
@@ -75,6 +76,8 @@ def create_app(
     RouteTable(
         [
             status.router,
+            account.router,  # /api/auth/…, /api/me…
+            account.pages_router,  # /sign-in, /auth/sign-in, /account…
             api_docs.router,
             search_api.router,
             browse_api.router,

@@ -25,6 +25,8 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 ingest_app = typer.Typer(help="Import papers from sources.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
+users_app = typer.Typer(help="Accounts: add, promote, list, and personal API tokens.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
 
@@ -499,6 +501,96 @@ def serve(
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
     )
+
+
+T = TypeVar("T")
+
+
+def _users_call(work: Callable[[Store], T]) -> T:
+    """Run ``work`` on the store; bad input (an unknown address, a bad role) is exit 2."""
+    from paperwire.errors import InvalidParameter
+
+    store = _open_store()
+    try:
+        return work(store)
+    except InvalidParameter as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+
+
+RoleOpt = Annotated[str, typer.Option("--role", help="user | moderator | admin.")]
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Argument(help="The account's email address.")],
+    name: Annotated[str, typer.Option("--name", help="Display name.")] = "",
+    role: RoleOpt = "user",
+) -> None:
+    """Make an account (it can then sign in by emailed link)."""
+    from datetime import UTC, datetime
+
+    from paperwire.community.accounts import add_user
+
+    user = _users_call(lambda store: add_user(store, email, now=datetime.now(UTC), name=name, role=role))
+    typer.echo(f"added {user.email} ({user.role})")
+
+
+@users_app.command("promote")
+def users_promote(
+    email: Annotated[str, typer.Argument(help="The account's email address.")],
+    role: Annotated[str, typer.Option("--role", help="moderator | admin (or user, to demote).")],
+) -> None:
+    """Change an account's role; the change is written to the audit log."""
+    from datetime import UTC, datetime
+
+    from paperwire.community.accounts import set_role
+
+    user = _users_call(lambda store: set_role(store, email, role, now=datetime.now(UTC)))
+    typer.echo(f"{user.email} is now {user.role}")
+
+
+@users_app.command("token")
+def users_token(
+    email: Annotated[str, typer.Argument(help="The account's email address.")],
+    name: Annotated[str, typer.Option("--name", help="A label for the token.")] = "cli",
+) -> None:
+    """Print a new personal API token (send it as Authorization: Bearer TOKEN)."""
+    from datetime import UTC, datetime
+
+    from paperwire.community.accounts import create_api_token, user_by_email
+
+    def make(store: Store) -> str:
+        user = user_by_email(store, email)
+        return create_api_token(store, user, now=datetime.now(UTC), name=name)[0]
+
+    typer.echo(_users_call(make))
+
+
+@users_app.command("list")
+def users_list(as_json: JsonOpt = False) -> None:
+    """Every account: id, email, name, role, created."""
+    users = _users_call(lambda store: store.list_users())
+    if as_json:
+        rows = [
+            {"id": u.id, "email": u.email, "name": u.name, "role": u.role,
+             "created_at": u.created_at.isoformat()}
+            for u in users
+        ]
+        typer.echo(json.dumps(rows))
+        return
+    if not users:
+        typer.echo("no accounts")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "email", "name", "role", "created")
+    for u in users:
+        table.add_row(str(u.id), u.email, u.name, u.role, u.created_at.date().isoformat())
+    Console().print(table)
 
 
 def main() -> None:

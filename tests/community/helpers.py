@@ -44,4 +44,3 @@ def signed_in(client: Any, store: Store, email: str) -> dict[str, str]:
         "Cookie": f"{auth.cookie_name(settings)}={cookie}",
         "X-CSRF-Token": auth.csrf_for(key, session.token),
     }
-

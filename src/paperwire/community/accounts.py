@@ -83,11 +83,11 @@ def check_role(role: str) -> str:
 def clean_name(text: str, *, parameter: str = "name", maximum: int = NAME_MAX) -> str:
     """A display name: trimmed, at most ``maximum`` characters, no control or format
     characters (no line breaks, no bidirectional overrides that would garble a page)."""
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in text):
+        raise InvalidParameter(parameter, "must not contain control characters")
     name = " ".join(text.split())
     if len(name) > maximum:
         raise InvalidParameter(parameter, f"must be at most {maximum} characters")
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in name):
-        raise InvalidParameter(parameter, "must not contain control characters")
     return name
 
 

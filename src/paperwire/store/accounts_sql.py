@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from paperwire.models import ApiToken, AuditEntry, User
 from paperwire.store.codec import datetime_or_none, to_datetime
-from paperwire.store.sql import Part
+from paperwire.store.sql import Part, bump_data_version
 
 _USER_COLUMNS = "u.id, u.email, u.name, u.role, u.created_at, u.trusted_at"
 
@@ -164,10 +164,14 @@ class Accounts(Part):
     def set_user_role(self, user_id: int, role: str) -> None:
         with self.connections.writing() as db:
             db.execute("UPDATE users SET role = ? WHERE id = ?", (role, user_id))
+            bump_data_version(db, "community")
 
     def set_user_name(self, user_id: int, name: str) -> None:
+        # Names show on pages ("submitted by", comments, the header): kept pages and
+        # validators must follow.
         with self.connections.writing() as db:
             db.execute("UPDATE users SET name = ? WHERE id = ?", (name, user_id))
+            bump_data_version(db, "community")
 
     def record_sign_in(self, user_id: int, *, now: datetime) -> None:
         with self.connections.writing() as db:
@@ -226,6 +230,9 @@ class Accounts(Part):
             rows = db.fetchall(
                 "DELETE FROM sessions WHERE user_id = ? RETURNING token_hash", (user_id,)
             )
+            # Browsers elsewhere still hold pages validated for their old cookie: a new
+            # version makes their next revalidation render the page signed out.
+            bump_data_version(db, "community")
         return len(rows)
 
     # --- personal API tokens -----------------------------------------------------------

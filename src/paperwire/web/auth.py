@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -30,6 +31,8 @@ from paperwire.community import accounts
 from paperwire.config import Settings
 from paperwire.models import User
 from paperwire.secret import load_secret_key
+
+log = logging.getLogger("paperwire.web.auth")
 
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
@@ -222,10 +225,20 @@ async def current_moderator(request: Request) -> User:
     return user
 
 
+def _auth_for_page(request: Request) -> Auth:
+    """``resolve_auth`` for templates: an error page (a database past its deadline,
+    say) still renders, signed out, when the reader cannot be looked up."""
+    try:
+        return resolve_auth(request)
+    except Exception:
+        log.warning("reader not looked up for %s", request.url.path, exc_info=True)
+        return SIGNED_OUT
+
+
 def csrf_token(request: Request) -> str:
     """The CSRF token of the request's session, for templates ('' when the request is
     not signed in by the cookie)."""
-    auth = resolve_auth(request)
+    auth = _auth_for_page(request)
     if auth.via != "cookie":
         return ""
     return csrf_for(secret_key(request), auth.session_token)
@@ -235,9 +248,10 @@ def viewer_of(request: Any) -> User | None:
     """The signed-in user for templates (None for a signed-out reader or no request)."""
     if not isinstance(request, Request):
         return None
-    return resolve_auth(request).user
+    return _auth_for_page(request).user
 
 
+AuthDep = Annotated[Auth, Depends(current_auth)]
 ViewerDep = Annotated[User | None, Depends(current_viewer)]
 UserDep = Annotated[User, Depends(current_user)]
 ModeratorDep = Annotated[User, Depends(current_moderator)]

@@ -122,9 +122,12 @@ class ResponseCache:
         query = scope.get("query_string", b"").decode("latin-1")
         url = scope["path"] + ("?" + query if query else "")
         cookie = _header(scope, b"cookie")
-        etag = compute_etag(version, today=now.date().isoformat(), url=url, cookie=cookie or b"")
+        # A bearer token identifies a reader as a cookie does: the answer is theirs alone.
+        authorization = _header(scope, b"authorization")
+        reader = (cookie or b"") + b"\x00" + (authorization or b"") if authorization else cookie
+        etag = compute_etag(version, today=now.date().isoformat(), url=url, cookie=reader or b"")
         modified = last_modified(version, now)
-        headers = self._validator_headers(etag, modified, private=bool(cookie))
+        headers = self._validator_headers(etag, modified, private=bool(reader))
 
         if self._is_fresh(scope, etag, modified):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
@@ -139,7 +142,7 @@ class ResponseCache:
                     message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
-        if keep_page and cookie is None:  # a page may differ per reader: never kept then
+        if keep_page and reader is None:  # a page may differ per reader: never kept then
             key = (scope["path"], scope.get("query_string", b""), version, now.date())
             await self.pages.serve(key, scope, receive, send_with_validators, app)
         else:
@@ -162,7 +165,7 @@ class ResponseCache:
             (b"etag", etag.encode()),
             (b"last-modified", format_datetime(modified, usegmt=True).encode()),
             (b"cache-control", control.encode()),
-            (b"vary", b"Cookie"),
+            (b"vary", b"Cookie, Authorization"),
         ]
 
 

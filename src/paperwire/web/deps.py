@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
 
 from paperwire.config import Settings
+from paperwire.digest.mailer import Mailer
 from paperwire.models import Paper
 from paperwire.search.embed import Embedder
 from paperwire.store import Store
@@ -43,6 +44,17 @@ def get_embedder(request: Request) -> Embedder:
     return embedder  # type: ignore[no-any-return]
 
 
+def get_mailer(request: Request) -> Mailer:
+    """The app's one ``Mailer`` (SMTP from settings, else the log), built on first use;
+    sign-in links and subscription mail all go through it."""
+    mailer = getattr(request.app.state, "mailer", None)
+    if mailer is None:
+        from paperwire.digest.mailer import build_mailer
+
+        mailer = request.app.state.mailer = build_mailer(request.app.state.settings)
+    return mailer  # type: ignore[no-any-return]
+
+
 async def get_vectors(request: Request) -> Any:
     """The SQLite HNSW index handle, made once per app from settings (None: exact search,
     or PostgreSQL, whose index is in the database). Making it opens no file."""
@@ -62,6 +74,12 @@ def paper_or_404(store: Store, paper_id: str) -> Paper:
     if paper is None:
         raise HTTPException(404, f"no paper with id {key!r}")
     return paper
+
+
+def client_ip(request: Request) -> str:
+    """The client's address, for rate limits: the peer, or what a trusted proxy
+    forwarded (``paperwire serve --forwarded-allow-ips``: uvicorn rewrites the peer)."""
+    return request.client.host if request.client else "unknown"
 
 
 def _text_problem(raw: bytes) -> str | None:
@@ -102,3 +120,4 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 EmbedderDep = Annotated[Embedder, Depends(get_embedder)]
 VectorsDep = Annotated[Any, Depends(get_vectors)]
+MailerDep = Annotated[Mailer, Depends(get_mailer)]
