@@ -180,6 +180,20 @@ class Settings(BaseSettings):
         "signing out ends it earlier.",
     )
 
+    # --- community submissions ----------------------------------------------------------
+    submissions_per_day: int = Field(
+        default=10,
+        ge=0,
+        description="Papers one account may submit per UTC day (a paper already "
+        "submitted merges and does not count); 0 = no limit.",
+    )
+    submission_max_age_days: int = Field(
+        default=14,
+        ge=0,
+        description="Oldest paper that may be submitted, in days since its first "
+        "version; older ones are refused. 0 = no limit.",
+    )
+
     @field_validator("secret_key")
     @classmethod
     def _secret_key_strong(cls, value: SecretStr) -> SecretStr:

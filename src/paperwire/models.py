@@ -49,6 +49,10 @@ class Paper:
     links: list[Link] = field(default_factory=list)
     mesh_terms: list[str] = field(default_factory=list)  # MEDLINE only
     references: list[str] = field(default_factory=list)  # MEDLINE: cited PMIDs
+    # The day a listing shows this paper under: its listed day, or the day an approved
+    # community submission put it on the daily list. Set by listings only; a listing's
+    # keyset cursor is (listed_on, id).
+    listed_on: date | None = field(default=None, compare=False)
 
     @property
     def primary_category(self) -> str | None:
@@ -175,6 +179,29 @@ class FlaggedComment:
     flags: int
     reasons: tuple[str, ...]  # the non-empty reasons given, oldest first
     last_flagged: datetime
+
+
+SubmissionStatus = Literal["pending", "approved", "rejected"]
+SUBMISSION_STATUSES: tuple[SubmissionStatus, ...] = ("pending", "approved", "rejected")
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A paper a reader put forward for the daily list. Approved, it is listed on
+    ``submitted_day`` credited to ``submitter`` (the submitter's display name);
+    ``reason`` is the moderator's, given when rejecting."""
+
+    id: int
+    paper_id: str
+    user_id: int
+    submitter: str
+    status: SubmissionStatus
+    submitted_at: datetime
+    submitted_day: date
+    title: str = ""
+    decided_at: datetime | None = None
+    decided_by: str | None = None  # the moderator's display name
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

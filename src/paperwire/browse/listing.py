@@ -6,6 +6,9 @@ papers; a week is an ISO week (Monday..Sunday), a month a calendar month. With n
 given, the newest day that has papers is shown. Navigation jumps to the nearest
 earlier/later period that has papers, so a reader never pages through empty weekends.
 
+An approved community submission also lists its paper on the day it was submitted
+(``Paper.listed_on`` says the day a listing placed each paper by).
+
 A day without papers is in one of three states: ``future`` (after today, UTC),
 ``no_announcement`` (arXiv did not announce: recorded by the announcements harvest, or a
 Saturday/Sunday, when arXiv never announces), or ``empty`` (we simply hold nothing).
@@ -69,7 +72,10 @@ def fetch_page(
     papers = rows[:limit]
     more = len(rows) > limit
     last = papers[-1] if papers else None
-    next_cursor = encode_cursor((last.day, last.id)) if more and last and last.day else None
+    # The key the listing placed it by: its day there (an approved submission's day
+    # for a paper it brought to the list), which is not always ``Paper.day``.
+    day = (last.listed_on or last.day) if last else None
+    next_cursor = encode_cursor((day, last.id)) if more and last and day else None
     return papers, next_cursor
 
 

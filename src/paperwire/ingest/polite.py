@@ -13,6 +13,7 @@ need not wait.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -112,6 +113,9 @@ class PoliteFetcher:
         self._wallclock = wallclock
         self._last_done: float | None = None
         self.requests_sent = 0
+        # Threads sharing a fetcher (the web's arXiv lookups for submissions) take turns,
+        # so the spacing holds between them too.
+        self._turn = threading.Lock()
 
     @classmethod
     def from_settings(
@@ -150,6 +154,10 @@ class PoliteFetcher:
         """GET with spacing and retries. Raises ``FetchError`` naming the URL when the
         server keeps failing, times out every time, asks for a wait above ``max_wait``,
         or its response breaks a limit (size, redirects; not retried)."""
+        with self._turn:
+            return self._fetch(url, params=params)
+
+    def _fetch(self, url: str, *, params: Mapping[str, str] | None) -> HttpResponse:
         p = self.politeness
         where = describe_url(url, params)
         extra_wait = 0.0

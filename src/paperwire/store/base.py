@@ -16,6 +16,7 @@ from paperwire.store.outbox_sql import OutboxStore
 from paperwire.store.papers_sql import PaperStore
 from paperwire.store.runs_sql import RunStore
 from paperwire.store.search_sql import SearchStore
+from paperwire.store.submissions_sql import SubmissionStore
 from paperwire.store.subscriptions_sql import SubscriptionStore
 
 
@@ -29,6 +30,7 @@ class Store(
     RunStore,
     SearchStore,
     ListingStore,
+    SubmissionStore,
     LibraryStore,
     CommentStore,
     SubscriptionStore,

@@ -5,6 +5,13 @@ Every listing is ordered by ``(listed_day DESC, id DESC)`` — the order of the
 ``papers_listed_day`` index — so a page after a key is an index range scan, and pages
 never overlap or skip a paper however deep a reader goes. Papers without any date
 (``listed_day IS NULL``) have no place in a day-ordered listing and are left out.
+
+An approved community submission lists its paper on the day it was submitted as well
+(``submissions.submitted_day``), unless the paper is listed in the asked range anyway:
+each paper appears once in a listing, under the key ``(day, id)`` it is listed by
+there (``Paper.listed_on``), so keyset pages stay exact across both sources. When the
+range holds no approved submission (one index probe) the listing is the papers query
+alone.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from paperwire.models import DataVersion, Paper, SearchFilters
-from paperwire.store.codec import date_or_none, row_to_paper, to_datetime
+from paperwire.store.codec import date_or_none, row_to_paper, to_date, to_datetime
 from paperwire.store.dialect import Dialect
 from paperwire.store.filters import NO_FILTER, category_match, filter_sql
 from paperwire.store.sql import Connections, Db, Part, fetch_count
@@ -79,6 +86,61 @@ def _as_utc(value: Any) -> datetime:
     return moment.astimezone(UTC)
 
 
+def listing_bounds(
+    start: date | None, end: date | None, filters: SearchFilters | None
+) -> tuple[date | None, date | None]:
+    """The days a listing covers: ``start..end`` narrowed by the filters' own dates."""
+    f = filters or SearchFilters()
+    lower = max((d for d in (start, f.date_from) if d is not None), default=None)
+    upper = min((d for d in (end, f.date_until) if d is not None), default=None)
+    return lower, upper
+
+
+def _day_range(column: str, lower: date | None, upper: date | None) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if lower is not None:
+        clauses.append(f"{column} >= ?")
+        params.append(lower)
+    if upper is not None:
+        clauses.append(f"{column} <= ?")
+        params.append(upper)
+    return clauses, params
+
+
+# The papers approved submissions list (alias ``s`` for the submission, ``papers``).
+SUBMITTED_FROM = "submissions s JOIN papers ON papers.id = s.paper_id"
+_APPROVED_IN_RANGE = "SELECT 1 AS n FROM submissions WHERE status = 'approved'"
+
+
+def submitted_where(
+    dialect: Dialect,
+    *,
+    start: date | None,
+    end: date | None,
+    filters: SearchFilters | None,
+    after: ListingKey | None = None,
+) -> tuple[str, list[Any]]:
+    """The WHERE clause over ``SUBMITTED_FROM`` of the papers approved submissions
+    list in a listing: submitted on a day it covers, matching the other filters, and
+    not listed in it by their own day already (that entry stands)."""
+    lower, upper = listing_bounds(start, end, filters)
+    clauses, params = _day_range("s.submitted_day", lower, upper)
+    clauses.insert(0, "s.status = 'approved'")
+    own, own_params = _day_range("papers.listed_day", lower, upper)
+    clauses.append(f"NOT ({' AND '.join(['papers.listed_day IS NOT NULL', *own])})")
+    params.extend(own_params)
+    rest = replace(filters, date_from=None, date_until=None) if filters else None
+    where, rest_params = filter_sql(rest, dialect, alias="papers", by_author_index=True)
+    if where != NO_FILTER:
+        clauses.append(where)
+        params.extend(rest_params)
+    if after is not None:
+        clauses.append("(s.submitted_day, papers.id) < (?, ?)")
+        params.extend(after)
+    return " AND ".join(clauses), params
+
+
 def listing_where(
     dialect: Dialect,
     *,
@@ -94,8 +156,7 @@ def listing_where(
     the one filter language (``filters.py``). The author filter is looked up in its
     index: an author has few papers, so collecting them beats walking the days."""
     f = filters or SearchFilters()
-    lower = max((d for d in (start, f.date_from) if d is not None), default=None)
-    upper = min((d for d in (end, f.date_until) if d is not None), default=None)
+    lower, upper = listing_bounds(start, end, filters)
     where, params = filter_sql(
         replace(f, date_from=lower, date_until=upper),
         dialect,
@@ -111,6 +172,12 @@ def listing_where(
         clauses.append(f"({table}.listed_day, {table}.id) < (?, ?)")
         params = [*params, after[0], after[1]]
     return " AND ".join(clauses), params
+
+
+def _listed(row: dict[str, Any], day_column: str) -> Paper:
+    paper = row_to_paper(row)
+    paper.listed_on = date_or_none(row[day_column])
+    return paper
 
 
 class Listings(Part):
@@ -136,6 +203,7 @@ class Listings(Part):
     ) -> list[Paper]:
         with self.connections.reading() as db:
             few = self._few_in_categories(db, start=start, end=end, filters=filters)
+            submitted = self._any_submitted(db, start=start, end=end, filters=filters)
         where, params = listing_where(
             self.dialect,
             start=start, end=end, filters=filters, after=after, drive_from_categories=few
@@ -144,9 +212,40 @@ class Listings(Part):
             f"SELECT * FROM papers WHERE {where} "  # clauses are constants
             "ORDER BY papers.listed_day DESC, papers.id DESC LIMIT ? OFFSET ?"
         )
+        if not submitted:
+            with self.connections.reading() as db:
+                rows = db.fetchall(sql, [*params, limit, offset])
+            return [_listed(r, "listed_day") for r in rows]
+        # Both sources in listing order, each cut at the page's end, merged here.
+        s_where, s_params = submitted_where(
+            self.dialect, start=start, end=end, filters=filters, after=after
+        )
         with self.connections.reading() as db:
-            rows = db.fetchall(sql, [*params, limit, offset])
-        return [row_to_paper(r) for r in rows]
+            rows = db.fetchall(sql, [*params, limit + offset, 0])
+            extra = db.fetchall(
+                f"SELECT papers.*, s.submitted_day AS submission_day FROM {SUBMITTED_FROM} "
+                f"WHERE {s_where} "  # clauses are constants
+                "ORDER BY s.submitted_day DESC, papers.id DESC LIMIT ?",
+                [*s_params, limit + offset],
+            )
+        papers = [_listed(r, "listed_day") for r in rows]
+        papers += [_listed(r, "submission_day") for r in extra]
+        papers.sort(key=lambda p: (p.listed_on or date.min, p.id), reverse=True)
+        return papers[offset : offset + limit]
+
+    def _any_submitted(
+        self,
+        db: Db,
+        *,
+        start: date | None,
+        end: date | None,
+        filters: SearchFilters | None,
+    ) -> bool:
+        """Whether any approved submission was made on a day the listing covers (the
+        ``submissions_day`` index answers it)."""
+        clauses, params = _day_range("submitted_day", *listing_bounds(start, end, filters))
+        sql = " AND ".join([_APPROVED_IN_RANGE, *clauses]) + " LIMIT 1"
+        return db.fetchone(sql, params) is not None
 
     def _few_in_categories(
         self,
@@ -208,7 +307,15 @@ class Listings(Part):
                     self.dialect,
                     start=start, end=end, filters=filters, drive_from_categories=few
                 )
-                return fetch_count(db, f"SELECT COUNT(*) AS n FROM papers WHERE {where}", params)
+                n = fetch_count(db, f"SELECT COUNT(*) AS n FROM papers WHERE {where}", params)
+                if self._any_submitted(db, start=start, end=end, filters=filters):
+                    s_where, s_params = submitted_where(
+                        self.dialect, start=start, end=end, filters=filters
+                    )
+                    n += fetch_count(
+                        db, f"SELECT COUNT(*) AS n FROM {SUBMITTED_FROM} WHERE {s_where}", s_params
+                    )
+                return n
 
         return int(self._memo(("count", start, end, filters), compute))
 
@@ -234,26 +341,53 @@ class Listings(Part):
                     "GROUP BY pc.category ORDER BY n DESC, pc.category",
                     params,
                 )
-            return {r["category"]: int(r["n"]) for r in rows}
+                counts = {r["category"]: int(r["n"]) for r in rows}
+                if not self._any_submitted(db, start=start, end=end, filters=filters):
+                    return counts
+                s_where, s_params = submitted_where(
+                    self.dialect, start=start, end=end, filters=filters
+                )
+                for r in db.fetchall(
+                    f"SELECT pc.category AS category, COUNT(*) AS n FROM {SUBMITTED_FROM} "
+                    f"JOIN paper_categories pc ON pc.paper_id = papers.id WHERE {s_where} "
+                    "GROUP BY pc.category",
+                    s_params,
+                ):
+                    counts[r["category"]] = counts.get(r["category"], 0) + int(r["n"])
+            return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
         return dict(self._memo(("categories", start, end, filters), compute))
 
+    # Days with papers: the papers' own listing days and approved submissions' days.
+    _DAY_SOURCES = (
+        ("listed_day", "papers", ""),
+        ("submitted_day", "submissions", "status = 'approved' AND "),
+    )
+
+    def _days(self, db: Db, pick: str, condition: str, params: tuple[Any, ...]) -> list[date]:
+        found = []
+        for column, table, approved in self._DAY_SOURCES:
+            row = db.fetchone(
+                f"SELECT {pick}({column}) AS d FROM {table} "  # constants
+                f"WHERE {approved}{column} {condition}",
+                params,
+            )
+            if row and row["d"] is not None:
+                found.append(to_date(row["d"]))
+        return found
+
     def newest_listed_day(self) -> date | None:
         with self.connections.reading() as db:
-            row = db.fetchone("SELECT MAX(listed_day) AS d FROM papers")
-        return date_or_none(row["d"]) if row else None
+            days = self._days(db, "MAX", "IS NOT NULL", ())
+        return max(days, default=None)
 
     def adjacent_listed_days(
         self, start: date, end: date | None = None
     ) -> tuple[date | None, date | None]:
         with self.connections.reading() as db:
-            before = db.fetchone("SELECT MAX(listed_day) AS d FROM papers WHERE listed_day < ?", (start,))
-            after = db.fetchone(
-                "SELECT MIN(listed_day) AS d FROM papers WHERE listed_day > ?", (end or start,)
-            )
-        prev_day = date_or_none(before["d"]) if before else None
-        next_day = date_or_none(after["d"]) if after else None
-        return prev_day, next_day
+            before = self._days(db, "MAX", "< ?", (start,))
+            after = self._days(db, "MIN", "> ?", (end or start,))
+        return max(before, default=None), min(after, default=None)
 
     def data_version(self) -> DataVersion:
         with self.connections.reading() as db:

@@ -25,6 +25,7 @@ from paperwire.store.papers_sql import Papers
 from paperwire.store.runs_sql import Runs
 from paperwire.store.search_sql import Search
 from paperwire.store.sql import Connections, Db
+from paperwire.store.submissions_sql import Submissions
 from paperwire.store.subscriptions_sql import Subscriptions
 
 
@@ -42,6 +43,7 @@ class SqlStore:
         self.runs = Runs(connections, dialect)
         self.harvests = Harvests(connections, dialect)
         self.leases = Leases(connections, dialect)
+        self.submissions = Submissions(connections, dialect)
         self.library = Library(connections, dialect)
         self.bulk = BulkLoad(connections, dialect, papers=self.papers, leases=self.leases)
         self.comments = Comments(connections, dialect)
@@ -169,6 +171,14 @@ class SqlStore:
         self.set_comment_hidden = self.comments.set_comment_hidden
         self.flag_comment = self.comments.flag_comment
         self.flagged_comments = self.comments.flagged_comments
+
+        self.add_submission = self.submissions.add_submission
+        self.get_submission = self.submissions.get_submission
+        self.submission_for_paper = self.submissions.submission_for_paper
+        self.list_submissions = self.submissions.list_submissions
+        self.count_submissions = self.submissions.count_submissions
+        self.decide_submission = self.submissions.decide_submission
+        self.submitted_papers = self.submissions.submitted_papers
 
     def _reading(self) -> AbstractContextManager[Db]:
         """A reader, for tests and benchmarks that look at the database directly."""
