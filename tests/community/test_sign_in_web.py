@@ -362,3 +362,34 @@ def test_the_account_page(client: TestClient, store: Store) -> None:
     assert out.status_code == 303 and client.get("/api/me", headers=cookie).status_code == 401
     assert client.post("/account/name", data={"name": "x"}).status_code == 401
     assert ">Sign in</a>" in client.post("/account/name", data={"name": "x"}).text
+
+
+def test_forged_and_ended_sessions_sign_no_one_in(client: TestClient, store: Store) -> None:
+    headers = signed_in(client, store, "real@example.org")
+    name, value = headers["Cookie"].split("=", 1)
+    token, _, mac = value.rpartition(".")
+    forged = [
+        f"{name}={token}.{'A' * len(mac)}",  # a signature that is not the key's
+        f"{name}={token}",  # no signature
+        f"{name}=x.{mac}",  # another token under the same signature
+    ]
+    for cookie in forged:
+        assert client.get("/api/me", headers={"Cookie": cookie}).status_code == 401
+        assert ">Sign in</a>" in client.get("/about", headers={"Cookie": cookie}).text
+    assert client.get("/api/me", headers={"Cookie": headers["Cookie"]}).status_code == 200
+    client.post("/api/auth/sign-out", headers=headers)
+    assert client.get("/api/me", headers={"Cookie": headers["Cookie"]}).status_code == 401
+
+
+def test_the_base_url_is_a_same_origin(mail_settings: Settings, store: Store) -> None:
+    """Behind a proxy the Host may be an inner name; the public origin still counts,
+    written with or without its default port."""
+    proxied = mail_settings.model_copy(
+        update={"base_url": "https://papers.example.org:443/", "allowed_hosts": "testserver"}
+    )
+    with TestClient(create_app(proxied, store=store)) as c:
+        headers = signed_in(c, store, "proxy@example.org")
+        ok = {**headers, "Origin": "https://papers.example.org"}
+        assert c.patch("/api/me", json={"name": "P"}, headers=ok).status_code == 200
+        other = {**headers, "Origin": "https://papers.example.org:8443"}
+        assert c.patch("/api/me", json={"name": "P"}, headers=other).status_code == 403

@@ -187,10 +187,10 @@ def check_same_origin(request: Request) -> None:
         return
     settings: Settings = request.app.state.settings
     netloc = urlsplit(origin).netloc.lower() if origin != "null" else ""
-    allowed = {
-        request.headers.get("host", "").lower(),
-        urlsplit(settings.base_url).netloc.lower(),
-    }
+    base = urlsplit(settings.base_url)
+    default_port = {"http": 80, "https": 443}.get(base.scheme.lower())
+    own = (base.hostname or "") if base.port in (None, default_port) else base.netloc
+    allowed = {request.headers.get("host", "").lower(), own.lower()}
     if not netloc or netloc not in allowed:
         raise HTTPException(403, "cross-site requests are refused")
 
