@@ -29,6 +29,8 @@ def create_app(
         errors,
         feeds,
         hf,
+        library_api,
+        library_pages,
         pages,
         search_api,
         search_page,
@@ -80,6 +82,7 @@ def create_app(
             account.pages_router,  # /sign-in, /auth/sign-in, /account…
             api_docs.router,
             search_api.router,
+            library_api.router,  # /api/me/library…
             browse_api.router,
             hf.router,
             feeds.router,
@@ -87,6 +90,7 @@ def create_app(
             api.router,
             hf.markdown_router,  # /papers/{id}.md before the page route
             search_page.router,
+            library_pages.router,  # /library and its forms
             pages.router,
         ]
     ).include(app)

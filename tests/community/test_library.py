@@ -71,6 +71,18 @@ def test_save_update_unsave_keep_the_count_exact(sample_store: Store) -> None:
     assert library.saved_paper(sample_store, bob, p.id) is not None
 
 
+def test_a_save_without_tags_or_note_keeps_them(sample_store: Store) -> None:
+    ada = make_user(sample_store, "ada@example.org")
+    p = paper(sample_store, "2104.12255")
+    saved, created = library.save_paper(sample_store, ada, p, now=NOW)
+    assert created and saved.item.tags == () and saved.item.note == ""
+    library.save_paper(sample_store, ada, p, tags=["a"], note="n", now=NOW)
+    saved, created = library.save_paper(sample_store, ada, p, now=NOW)
+    assert not created and saved.item.tags == ("a",) and saved.item.note == "n"
+    saved, _ = library.save_paper(sample_store, ada, p, note="m", now=NOW)
+    assert saved.item.tags == ("a",) and saved.item.note == "m"
+
+
 def test_tags_are_normalised_and_capped() -> None:
     assert library.normalise_tags(["  Vision   Transformers ", "vision transformers", "", "ML", "Straße"]) == [
         "vision transformers",
@@ -240,9 +252,10 @@ def test_import_keeps_tags_and_notes_of_papers_already_saved(sample_store: Store
         '@misc{k, title = "unclosed',
         "@misc(k, title = {x}",
         "\x00\x01\x02@misc{\x00, eprint = {2104.12255}}",
+        "@misc{k, doi = {10.1000/a\x00b}}",
         "".join(chr(c) for c in range(1, 0x3000, 7)) * 3,
     ],
-    ids=["braces", "deep-value", "closers", "ats", "openers", "quote", "paren", "nul", "binary-ish"],
+    ids=["braces", "deep-value", "closers", "ats", "openers", "quote", "paren", "nul", "nul-doi", "binary-ish"],
 )
 def test_hostile_bibtex_is_answered_never_raised(sample_store: Store, text: str) -> None:
     ada = make_user(sample_store, "ada@example.org")

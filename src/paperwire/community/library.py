@@ -148,11 +148,25 @@ def _full() -> InvalidParameter:
 
 
 def save_paper(
-    store: Store, user: User, paper: Paper, *, tags: Iterable[Any], note: Any, now: datetime
+    store: Store,
+    user: User,
+    paper: Paper,
+    *,
+    tags: Iterable[Any] | None = None,
+    note: Any = None,
+    now: datetime,
 ) -> tuple[SavedPaper, bool]:
     """Save ``paper`` in the user's library with these tags and note, or replace the
-    tags and note of a saved one; whether it was newly saved."""
-    kept_tags, kept_note = normalise_tags(tags), clean_note(note)
+    tags and note of a saved one; whether it was newly saved. ``None`` keeps what the
+    saved paper has (nothing, for a new one): a save button need not know the tags."""
+    kept_tags = normalise_tags(tags) if tags is not None else None
+    kept_note = clean_note(note) if note is not None else None
+    if kept_tags is None or kept_note is None:
+        held = store.library_item(user.id, paper.id)
+        if kept_tags is None:
+            kept_tags = list(held.tags) if held else []
+        if kept_note is None:
+            kept_note = held.note if held else ""
     result = store.save_library_item(
         user.id, paper.id, tags=kept_tags, note=kept_note, now=now, max_items=MAX_LIBRARY_PAPERS
     )
@@ -314,6 +328,8 @@ def import_bibtex(store: Store, user: User, text: str, *, now: datetime) -> Impo
     """Save every entry of ``text`` that names a stored paper (by arXiv id, arXiv URL
     or DOI) and list the others back with why. Papers already saved keep their tags
     and notes. One transaction saves all the matched."""
+    if "\x00" in text:  # no database stores it in text; nothing of BibTeX needs it
+        raise InvalidParameter("body", "contains a NUL character: not BibTeX text")
     try:
         parsed = parse_bibtex(text, max_entries=MAX_IMPORT_ENTRIES)
     except BibtexError as exc:
