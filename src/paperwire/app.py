@@ -36,6 +36,8 @@ def create_app(
         search_page,
         static_files,
         status,
+        subscription_pages,
+        subscriptions_api,
     )
     from paperwire.web.body_limit import BodyLimitMiddleware
     from paperwire.web.hosts import TrustedHostMiddleware
@@ -82,6 +84,7 @@ def create_app(
             account.pages_router,  # /sign-in, /auth/sign-in, /account…
             api_docs.router,
             search_api.router,
+            subscriptions_api.router,  # /api/subscriptions, /api/me/subscription
             library_api.router,  # /api/me/library…
             browse_api.router,
             hf.router,
@@ -90,6 +93,7 @@ def create_app(
             api.router,
             hf.markdown_router,  # /papers/{id}.md before the page route
             search_page.router,
+            subscription_pages.router,  # /subscribe, /subscriptions/…
             library_pages.router,  # /library and its forms
             pages.router,
         ]

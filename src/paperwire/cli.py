@@ -25,6 +25,8 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 ingest_app = typer.Typer(help="Import papers from sources.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
+subscribers_app = typer.Typer(help="Digest subscribers: import, list, unsubscribe.", no_args_is_help=True)
+app.add_typer(subscribers_app, name="subscribers")
 users_app = typer.Typer(help="Accounts: add, promote, list, and personal API tokens.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
@@ -591,6 +593,77 @@ def users_list(as_json: JsonOpt = False) -> None:
     for u in users:
         table.add_row(str(u.id), u.email, u.name, u.role, u.created_at.date().isoformat())
     Console().print(table)
+
+
+@subscribers_app.command("import")
+def subscribers_import(
+    path: Annotated[Path, typer.Argument(help="CSV file: email, frequency, categories, queries, authors, exclude (lists ;-separated).", exists=True, dir_okay=False)],
+    confirmed: Annotated[bool, typer.Option("--confirmed", help="The addresses are confirmed already: subscribe them at once and send no confirmation mail.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import subscribers from another tool (rerunning makes no duplicates)."""
+    from datetime import UTC, datetime
+
+    from paperwire.digest.mailer import build_mailer
+    from paperwire.digest.subscriber_import import import_subscribers
+
+    s = settings()
+    store = _open_store()
+    try:
+        report = import_subscribers(
+            store, build_mailer(s), s, path, confirmed=confirmed, now=datetime.now(UTC)
+        )
+    finally:
+        store.close()
+    if not as_json:
+        typer.echo(f"confirmation mails sent: {report.mailed}; unsubscribed addresses left alone: {report.kept_unsubscribed}")
+    report_ingest(report, what=f"subscribers from {path.name}", as_json=as_json)
+
+
+@subscribers_app.command("list")
+def subscribers_list(as_json: JsonOpt = False) -> None:
+    """Every subscription: address, state, frequency and sections."""
+    from paperwire.digest.subscriptions import describe_prefs, iter_subscriptions
+    from paperwire.web.serialize import subscription_json
+
+    store = _open_store()
+    try:
+        subs = list(iter_subscriptions(store))
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps([subscription_json(sub) for sub in subs], ensure_ascii=False))
+        return
+    if not subs:
+        typer.echo("no subscriptions")
+    for sub in subs:
+        sections = "; ".join(describe_prefs(sub.prefs))
+        typer.echo(f"{sub.id:>6}  {sub.email}  {sub.status}  {sub.frequency}  {sections}")
+
+
+@subscribers_app.command("unsubscribe")
+def subscribers_unsubscribe(
+    value: Annotated[str, typer.Argument(help="An address, or the subject of a mail to the List-Unsubscribe mailto ('unsubscribe TOKEN').")],
+) -> None:
+    """Unsubscribe an address (for mail sent to the List-Unsubscribe mailto)."""
+    from datetime import UTC, datetime
+
+    from paperwire.digest.subscriptions import unsubscribe_by_address_or_link
+    from paperwire.errors import InvalidParameter
+
+    s = settings()
+    store = _open_store()
+    try:
+        sub = unsubscribe_by_address_or_link(store, s, value, now=datetime.now(UTC))
+    except InvalidParameter as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    if sub is None:
+        typer.echo("error: no subscription matches", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"unsubscribed {sub.email}")
 
 
 def main() -> None:

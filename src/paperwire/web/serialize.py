@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from paperwire.models import Hit, Paper
+from paperwire.models import Hit, Paper, Subscription
 
 
 def paper_json(paper: Paper) -> dict[str, Any]:
@@ -61,3 +61,24 @@ def hits_json(papers: Iterable[Paper], hits: Sequence[Hit]) -> list[dict[str, An
     """The hits in rank order; a hit whose paper is gone meanwhile is left out."""
     by_id = {p.id: p for p in papers}
     return [hit_json(h, by_id[h.paper_id]) for h in hits if h.paper_id in by_id]
+
+
+def subscription_json(sub: Subscription) -> dict[str, Any]:
+    """A digest subscription as its owner sees it (``/api/me/subscription``,
+    ``paperwire subscribers list --json``); never its nonce."""
+    return {
+        "id": sub.id,
+        "email": sub.email,
+        "status": sub.status,
+        "frequency": sub.frequency,
+        "trending": sub.trending,
+        "categories": list(sub.categories),
+        "queries": list(sub.queries),
+        "authors": list(sub.authors),
+        "exclude": list(sub.exclude),
+        "no_announcement_note": sub.no_announcement_note,
+        "created_at": sub.created_at.isoformat(),
+        "confirmed_at": sub.confirmed_at.isoformat() if sub.confirmed_at else None,
+        "unsubscribed_at": sub.unsubscribed_at.isoformat() if sub.unsubscribed_at else None,
+        "pending_change": sub.pending_prefs is not None,
+    }
