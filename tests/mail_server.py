@@ -6,7 +6,10 @@ CA's certificate for 127.0.0.1 (trustme); ``server.client_context`` trusts that 
 the way an operator's system trust store would trust a real one. ``users`` turns on
 AUTH (PLAIN/LOGIN), over TLS only unless ``auth_require_tls=False``. To make the
 server fail, set ``server.handler.rcpt_reply`` or ``.data_reply`` to a reply such as
-``"451 4.3.0 Try again later"``.
+``"451 4.3.0 Try again later"``; ``.rcpt_replies`` answers chosen addresses so
+(``{"a@example.org": "550 5.1.1 No such user"}``), the others as usual.
+``.on_mail`` / ``.on_data`` are called with the number of the transaction (from 1)
+when a MAIL FROM or a DATA arrives, before any answer: a test stops a sender there.
 
 The tests of mail, sign-in and digests all read what they sent from here.
 """
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -36,6 +39,7 @@ class Received:
     peer: tuple[str, int]  # the client's address: one connection, one peer port
     tls: bool
     login: str | None
+    raw: bytes = b""  # the message as it came over the wire
 
 
 @dataclass
@@ -43,6 +47,21 @@ class RecordingHandler:
     messages: list[Received] = field(default_factory=list)
     rcpt_reply: str | None = None
     data_reply: str | None = None
+    rcpt_replies: dict[str, str] = field(default_factory=dict)
+    on_mail: Callable[[int], None] | None = None
+    on_data: Callable[[int], None] | None = None
+    mails: int = 0  # MAIL FROM commands seen
+    datas: int = 0  # DATA commands seen
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: Any
+    ) -> str:
+        self.mails += 1
+        if self.on_mail is not None:
+            self.on_mail(self.mails)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     # aiosmtpd calls hooks by these names.
     async def handle_RCPT(
@@ -50,10 +69,15 @@ class RecordingHandler:
     ) -> str:
         if self.rcpt_reply:
             return self.rcpt_reply
+        if address in self.rcpt_replies:
+            return self.rcpt_replies[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.datas += 1
+        if self.on_data is not None:
+            self.on_data(self.datas)
         if self.data_reply:
             return self.data_reply
         login = session.auth_data.login.decode() if session.authenticated else None
@@ -68,6 +92,7 @@ class RecordingHandler:
                 tls=session.ssl is not None
                 or server.transport.get_extra_info("ssl_object") is not None,
                 login=login,
+                raw=envelope.content,
             )
         )
         return "250 Message accepted"

@@ -20,7 +20,10 @@ KEY = "daily:2026-12-04"
 
 def subscribe(store: Store, email: str, *, frequency: str = "daily", confirmed: bool = True) -> int:
     sub, _ = store.save_subscription(
-        email, SubscriptionPrefs(frequency=frequency), now=T0, confirmed=confirmed  # type: ignore[arg-type]
+        email,
+        SubscriptionPrefs(frequency=frequency),
+        now=T0,
+        confirmed=confirmed,  # type: ignore[arg-type]
     )
     return sub.id
 
@@ -79,7 +82,10 @@ def test_sent_records_papers_and_the_row_is_done(store: Store) -> None:
     [entry] = store.due_digests("daily", now=T0)
     assert store.claim_digest(entry.id, new_owner(), now=T0, lease=LEASE)
     store.finish_digest_sent(
-        entry.id, sent_at=T0, message_id="<m@x>", paper_ids=[papers[0].id, papers[1].id, "gone.00001"]
+        entry.id,
+        sent_at=T0,
+        message_id="<m@x>",
+        paper_ids=[papers[0].id, papers[1].id, "gone.00001"],
     )
     done = store.outbox_entry(sid, KEY)
     assert done is not None and done.status == "sent" and done.message_id == "<m@x>"
