@@ -25,6 +25,7 @@ def create_app(
         api_docs,
         browse_api,
         caching,
+        comments_api,
         deps,
         errors,
         feeds,
@@ -86,6 +87,7 @@ def create_app(
             search_api.router,
             subscriptions_api.router,  # /api/subscriptions, /api/me/subscription
             library_api.router,  # /api/me/library…
+            comments_api.router,  # /api/papers/{id}/comments before /api/papers/{id}
             browse_api.router,
             hf.router,
             feeds.router,
@@ -93,6 +95,7 @@ def create_app(
             api.router,
             hf.markdown_router,  # /papers/{id}.md before the page route
             search_page.router,
+            comments_api.form_router,  # the paper page's comment forms
             subscription_pages.router,  # /subscribe, /subscriptions/…
             library_pages.router,  # /library and its forms
             pages.router,

@@ -28,13 +28,16 @@ from paperwire.browse.listing import (
 )
 from paperwire.browse.periods import Period, day_period, month_period, week_period
 from paperwire.browse.taxonomy import category_name, describe_category, validate_category
+from paperwire.community import comments
 from paperwire.community.trending import (
     TRENDING_DESCRIPTION,
     TRENDING_PERIODS,
     trending_papers,
 )
 from paperwire.models import Paper, SearchFilters
+from paperwire.paths import paper_url
 from paperwire.search.semantic import similar_papers
+from paperwire.web.auth import ViewerDep
 from paperwire.web.deps import StoreDep, TemplatesDep, VectorsDep, paper_or_404
 from paperwire.web.params import CursorQ, FiltersDep, PeriodDep
 from paperwire.web.routing import Cache, cached, page_router
@@ -348,11 +351,27 @@ def find_similar(store: Any, paper: Paper, *, vectors: Any = None, limit: int = 
 @router.get("/papers/{paper_id:paper_page_id}", response_class=HTMLResponse)
 @cached(Cache.DATA)
 def paper_page(
-    paper_id: str, request: Request, store: StoreDep, templates: TemplatesDep, vectors: VectorsDep
+    paper_id: str,
+    request: Request,
+    store: StoreDep,
+    templates: TemplatesDep,
+    vectors: VectorsDep,
+    viewer: ViewerDep,
+    comments_after: Annotated[
+        int | None, Query(ge=0, le=2**63 - 1, description="Comments after this one.")
+    ] = None,
 ) -> HTMLResponse:
     """Its similar papers come from stored embeddings, whose writes bump the data
-    version like the papers' own."""
+    version like the papers' own; its comments bump the ``community`` version, and the
+    validators include the reader's cookie, so a signed-in reader's controls are never
+    served to another."""
     paper = paper_or_404(store, paper_id)
+    shown = comments.list_comments(store, paper.id, viewer, after=comments_after)
+    more = (
+        with_query(paper_url(paper.id), comments_after=shown[-1].comment.id) + "#comments"
+        if len(shown) == comments.PAGE_SIZE
+        else None
+    )
     context = {
         "paper": paper,
         "read_links": read_links(paper),
@@ -361,5 +380,10 @@ def paper_page(
         "similar": find_similar(store, paper, vectors=vectors),
         "category_names": category_names([paper]),
         "feeds": paper_feeds(paper),
+        "comments": shown,
+        "comments_after": comments_after,
+        "comments_more": more,
+        "body_max": comments.BODY_MAX,
+        "reason_max": comments.REASON_MAX,
     }
     return render_page(request, templates, "paper.html", context)

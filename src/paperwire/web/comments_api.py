@@ -1,0 +1,227 @@
+"""Comments on the web: the JSON API under ``/api`` (``router``) and the paper page's
+plain HTML forms (``form_router``), which call the same domain functions
+(``community.comments``) and send the reader back to the paper.
+
+Reading is public; every change goes through ``UserDep``/``ModeratorDep`` (same-origin,
+and the CSRF token with the session cookie; a bearer token needs none). Answers are
+never cached: they differ per reader (``mine``, hidden comments for moderators).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Form, HTTPException, Path, Query, Response
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
+
+from paperwire.community import comments
+from paperwire.community.comments import CommentNotFound, CommentView, NotYourComment
+from paperwire.limits import LISTING_MAX
+from paperwire.models import Comment, User
+from paperwire.paths import paper_url
+from paperwire.web.auth import ModeratorDep, UserDep, ViewerDep
+from paperwire.web.deps import StoreDep, paper_or_404
+from paperwire.web.routing import json_router, page_router
+
+router = json_router(prefix="/api")
+form_router = page_router()
+
+ID_MAX = 2**63 - 1  # a database BIGINT; larger ids are a 400, never an overflow
+CommentIdP = Annotated[int, Path(ge=1, le=ID_MAX, description="A comment's id.")]
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class CommentBody(BaseModel):
+    body: str
+
+
+class FlagBody(BaseModel):
+    reason: str = ""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def comment_errors() -> Iterator[None]:
+    """The domain's refusals as HTTP answers: a comment the asker may not see is a
+    404, another reader's a 403."""
+    try:
+        yield
+    except CommentNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except NotYourComment as exc:
+        raise HTTPException(403, str(exc)) from exc
+
+
+def comment_json(view: CommentView, viewer: User | None) -> dict[str, Any]:
+    """One comment: ``mine`` only for a signed-in reader, ``hidden`` only for
+    moderators (the only readers who see hidden comments)."""
+    c = view.comment
+    data: dict[str, Any] = {
+        "id": c.id,
+        "paper_id": c.paper_id,
+        "author": c.author,
+        "body": c.body,
+        "html": view.html,
+        "created_at": c.created_at.isoformat(),
+        "edited_at": c.edited_at.isoformat() if c.edited_at else None,
+    }
+    if viewer is not None:
+        data["mine"] = view.mine
+    if view.moderator:
+        data["hidden"] = c.hidden
+    return data
+
+
+def _one(comment: Comment, viewer: User) -> dict[str, Any]:
+    return comment_json(comments.view_comments([comment], viewer)[0], viewer)
+
+
+# ------------------------------------------------------------------ JSON API
+
+
+@router.get("/papers/{paper_id:path}/comments")
+def list_paper_comments(
+    paper_id: str,
+    store: StoreDep,
+    viewer: ViewerDep,
+    response: Response,
+    after: Annotated[
+        int | None,
+        Query(ge=0, le=ID_MAX, description="`next_after` of the previous page."),
+    ] = None,
+    limit: Annotated[int, Query(description=f"Comments per page, 1..{LISTING_MAX}.")] = (
+        comments.PAGE_SIZE
+    ),
+) -> dict[str, Any]:
+    """A paper's comments, oldest first; hidden ones only for moderators."""
+    paper = paper_or_404(store, paper_id)
+    views = comments.list_comments(store, paper.id, viewer, after=after, limit=limit)
+    response.headers.update(NO_STORE)
+    return {
+        "paper_id": paper.id,
+        "comments": [comment_json(v, viewer) for v in views],
+        "next_after": views[-1].comment.id if len(views) == limit else None,
+    }
+
+
+@router.post("/papers/{paper_id:path}/comments", status_code=201)
+def create_comment(
+    paper_id: str, body: CommentBody, user: UserDep, store: StoreDep
+) -> dict[str, Any]:
+    paper = paper_or_404(store, paper_id)
+    return _one(comments.post_comment(store, user, paper.id, body.body, now=_now()), user)
+
+
+@router.patch("/comments/{comment_id}")
+def update_comment(
+    comment_id: CommentIdP, body: CommentBody, user: UserDep, store: StoreDep
+) -> dict[str, Any]:
+    with comment_errors():
+        edited = comments.edit_comment(store, user, comment_id, body.body, now=_now())
+    return _one(edited, user)
+
+
+@router.delete("/comments/{comment_id}", status_code=204)
+def remove_comment(comment_id: CommentIdP, user: UserDep, store: StoreDep) -> Response:
+    with comment_errors():
+        comments.delete_comment(store, user, comment_id)
+    return Response(status_code=204)
+
+
+@router.post("/comments/{comment_id}/hide")
+def hide_comment(comment_id: CommentIdP, user: ModeratorDep, store: StoreDep) -> dict[str, Any]:
+    with comment_errors():
+        comment = comments.set_hidden(store, user, comment_id, hidden=True, now=_now())
+    return _one(comment, user)
+
+
+@router.post("/comments/{comment_id}/unhide")
+def unhide_comment(comment_id: CommentIdP, user: ModeratorDep, store: StoreDep) -> dict[str, Any]:
+    """Show a hidden comment again; on a visible one, dismiss its open flags."""
+    with comment_errors():
+        comment = comments.set_hidden(store, user, comment_id, hidden=False, now=_now())
+    return _one(comment, user)
+
+
+@router.post("/comments/{comment_id}/flag")
+def flag_comment(
+    comment_id: CommentIdP, user: UserDep, store: StoreDep, body: FlagBody | None = None
+) -> dict[str, Any]:
+    """Ask the moderators to look at a comment (one flag per reader and comment)."""
+    with comment_errors():
+        new = comments.flag_comment(
+            store, user, comment_id, body.reason if body else "", now=_now()
+        )
+    return {"id": comment_id, "flagged": True, "already_flagged": not new}
+
+
+# ------------------------------------------------------------------ forms of the paper page
+
+
+def _back(paper_id: str, anchor: str = "comments") -> RedirectResponse:
+    return RedirectResponse(f"{paper_url(paper_id)}#{anchor}", status_code=303)
+
+
+def _paper_of(store: Any, comment_id: int, viewer: User) -> str:
+    with comment_errors():
+        return comments.get_comment(store, comment_id, viewer).comment.paper_id
+
+
+@form_router.post("/papers/{paper_id:path}/comments")
+def create_comment_form(
+    paper_id: str, body: Annotated[str, Form()], user: UserDep, store: StoreDep
+) -> Response:
+    paper = paper_or_404(store, paper_id)
+    comment = comments.post_comment(store, user, paper.id, body, now=_now())
+    return _back(paper.id, f"comment-{comment.id}")
+
+
+@form_router.post("/comments/{comment_id}/edit")
+def edit_comment_form(
+    comment_id: CommentIdP, body: Annotated[str, Form()], user: UserDep, store: StoreDep
+) -> Response:
+    with comment_errors():
+        comment = comments.edit_comment(store, user, comment_id, body, now=_now())
+    return _back(comment.paper_id, f"comment-{comment.id}")
+
+
+@form_router.post("/comments/{comment_id}/delete")
+def delete_comment_form(comment_id: CommentIdP, user: UserDep, store: StoreDep) -> Response:
+    paper_id = _paper_of(store, comment_id, user)
+    with comment_errors():
+        comments.delete_comment(store, user, comment_id)
+    return _back(paper_id)
+
+
+@form_router.post("/comments/{comment_id}/hide")
+def hide_comment_form(comment_id: CommentIdP, user: ModeratorDep, store: StoreDep) -> Response:
+    with comment_errors():
+        comment = comments.set_hidden(store, user, comment_id, hidden=True, now=_now())
+    return _back(comment.paper_id, f"comment-{comment.id}")
+
+
+@form_router.post("/comments/{comment_id}/unhide")
+def unhide_comment_form(comment_id: CommentIdP, user: ModeratorDep, store: StoreDep) -> Response:
+    with comment_errors():
+        comment = comments.set_hidden(store, user, comment_id, hidden=False, now=_now())
+    return _back(comment.paper_id, f"comment-{comment.id}")
+
+
+@form_router.post("/comments/{comment_id}/flag")
+def flag_comment_form(
+    comment_id: CommentIdP,
+    user: UserDep,
+    store: StoreDep,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    paper_id = _paper_of(store, comment_id, user)
+    with comment_errors():
+        comments.flag_comment(store, user, comment_id, reason, now=_now())
+    return _back(paper_id, f"comment-{comment_id}")
