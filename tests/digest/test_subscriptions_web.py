@@ -104,7 +104,7 @@ def test_subscribe_mail_get_does_not_confirm_post_does(
         assert page.status_code == 200
         assert '<form method="post">' in page.text and "Confirm my subscription" in page.text
         assert page.headers["cache-control"] == "no-store"
-        assert page.headers["referrer-policy"] == "no-referrer"
+        assert page.headers["referrer-policy"] == "same-origin"
     assert store.subscription_by_email("reader@example.org").status == "pending"  # type: ignore[union-attr]
     assert store.confirmed_subscriptions("weekly") == []
 

@@ -119,10 +119,12 @@ def form_values(prefs: SubscriptionPrefs) -> dict[str, Any]:
 
 
 def _private(response: HTMLResponse) -> HTMLResponse:
-    """A page whose URL holds a signed token: kept by no cache, sent as no referrer,
-    indexed by no search engine."""
+    """A page whose URL holds a signed token: kept by no cache, never sent as a referrer
+    to another site, indexed by no search engine. (``same-origin``, not ``no-referrer``:
+    under ``no-referrer`` browsers send ``Origin: null`` with the page's own form POST,
+    which the same-origin check must refuse.)"""
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
 
