@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar, cast
 import typer
 
 from paperwire.config import Settings
+from paperwire.signals import GITHUB_MAX_DEFAULT, HUB_MAX_DEFAULT
 
 if TYPE_CHECKING:
     from paperwire.ingest.jobs import SourceReport
@@ -320,6 +321,58 @@ def ingest_announcements_cmd(
             what = f"announced, {day.papers} listed" if day.status == "announced" else "no announcement"
             typer.echo(f"{day.category} {day.day.isoformat()}: {what}")
     report_ingest(report, what="announcements", as_json=as_json)
+
+
+# --- ingest github / ingest hub: code and artifact signals ----------------------------
+
+
+@ingest_app.command("github")
+def ingest_github(
+    max_entries: Annotated[int, typer.Option("--max", min=1, help="Most repositories this run checks.")] = GITHUB_MAX_DEFAULT,
+    as_json: JsonOpt = False,
+) -> None:
+    """Refresh the GitHub repositories papers link (stars, forks, last push, license,
+    archived) that are due: never checked first, newest papers first, then the
+    stalest. Conditional requests; stops at a rate limit and records when to resume."""
+    from paperwire.signals.github import GithubApi, refresh_github
+
+    s = settings()
+    store = _open_store()
+    client = _http_client()
+    try:
+        api = GithubApi.from_settings(s, client)
+        report = _recorded_run(
+            store, "github", lambda advance: refresh_github(store, api, limit=max_entries, on_progress=advance),
+            total=None, label="GitHub repositories", as_json=as_json, unit="repositories",
+        )
+    finally:
+        client.close()
+        store.close()
+    report_ingest(report, what="github", as_json=as_json)
+
+
+@ingest_app.command("hub")
+def ingest_hub(
+    max_entries: Annotated[int, typer.Option("--max", min=1, help="Most papers this run looks up.")] = HUB_MAX_DEFAULT,
+    as_json: JsonOpt = False,
+) -> None:
+    """Look up on the Hugging Face Hub the models, datasets and Spaces that cite the
+    papers due: never looked up first, newest papers first, then the stalest."""
+    from paperwire.signals.hub import HubApi, refresh_hub
+
+    s = settings()
+    store = _open_store()
+    client = _http_client()
+    try:
+        api = HubApi.from_settings(s, client)
+        report = _recorded_run(
+            store, "hub", lambda advance: refresh_hub(store, api, limit=max_entries, on_progress=advance),
+            total=None, label="papers on the Hub", as_json=as_json, unit="papers",
+        )
+    finally:
+        client.close()
+        store.close()
+    report_ingest(report, what="hub", as_json=as_json)
 
 
 @app.command()

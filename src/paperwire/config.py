@@ -113,6 +113,27 @@ class Settings(BaseSettings):
         description="A worker OAI job's first harvest of a set starts this many days back.",
     )
 
+    # --- code and artifact signals (GitHub, Hugging Face Hub) ---------------------------
+    github_api_url: str = Field(
+        default="https://api.github.com", description="GitHub REST API endpoint."
+    )
+    github_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="GitHub token (read-only, no scopes needed) for 5,000 requests an hour "
+        "instead of 60; sent only to PAPERWIRE_GITHUB_API_URL, never logged or shown.",
+    )
+    github_delay: float = Field(
+        default=0.75,
+        ge=0,
+        description="Seconds between GitHub requests (0.75: under 5,000 an hour).",
+    )
+    hf_endpoint: str = Field(
+        default="https://huggingface.co",
+        description="Hugging Face Hub whose models, datasets and Spaces citing a paper "
+        "are looked up (and linked to).",
+    )
+    hf_delay: float = Field(default=1.0, ge=0, description="Seconds between Hub requests.")
+
     # --- site ---------------------------------------------------------------------------
     base_url: str = Field(
         default="http://127.0.0.1:8000",

@@ -324,6 +324,78 @@ class KeywordQuery:
         return not (self.any_terms or self.required or self.prefixes)
 
 
+RepositoryStatus = Literal["new", "ok", "gone", "invalid"]
+
+
+@dataclass(frozen=True, slots=True)
+class Repository:
+    """A GitHub repository papers link to, as GitHub last described it.
+
+    ``full_name`` is the name papers link it by (lower-case ``owner/name``);
+    ``current_name`` is GitHub's own, which differs after a rename. ``status``: ``new``
+    (never fetched), ``ok``, ``gone`` (deleted or blocked: 404, 410, 451) or
+    ``invalid`` (not a name GitHub can hold). ``stars_week``: stars gained over the
+    7 days before ``checked_at``, from the daily star snapshots. ``newest_day``: the
+    newest listing day of a paper linking it."""
+
+    full_name: str
+    newest_day: date | None = None
+    status: RepositoryStatus = "new"
+    current_name: str | None = None
+    html_url: str | None = None
+    description: str | None = None
+    stars: int | None = None
+    forks: int | None = None
+    open_issues: int | None = None
+    pushed_at: datetime | None = None
+    license: str | None = None
+    archived: bool = False
+    stars_week: int = 0
+    etag: str | None = None
+    checked_at: datetime | None = None
+    next_check_at: datetime | None = None
+
+
+HubKind = Literal["model", "dataset", "space"]
+HUB_KINDS: tuple[HubKind, ...] = ("model", "dataset", "space")
+
+
+@dataclass(frozen=True, slots=True)
+class HubArtifact:
+    """A Hugging Face Hub repository that cites a paper (the Hub tags it ``arxiv:ID``)."""
+
+    kind: HubKind
+    id: str  # owner/name, or a legacy name without owner
+    likes: int = 0
+    downloads: int | None = None  # Spaces have none
+
+
+@dataclass(frozen=True, slots=True)
+class HubLinks:
+    """What the Hub said of one paper at ``checked_at``: how many models, datasets and
+    Spaces cite it, and the most liked of each kind (``artifacts``, kind by kind, most
+    liked first)."""
+
+    checked_at: datetime
+    models: int = 0
+    datasets: int = 0
+    spaces: int = 0
+    artifacts: tuple[HubArtifact, ...] = ()
+
+    def of_kind(self, kind: HubKind) -> list[HubArtifact]:
+        return [a for a in self.artifacts if a.kind == kind]
+
+
+@dataclass(frozen=True, slots=True)
+class SignalPause:
+    """A remote service asked us to wait (a rate limit): ``source`` runs again from
+    ``resume_at``; ``reason`` says what it answered."""
+
+    source: str
+    resume_at: datetime
+    reason: str = ""
+
+
 Frequency = Literal["daily", "weekly"]
 FREQUENCIES: tuple[Frequency, ...] = ("daily", "weekly")
 SubscriptionStatus = Literal["pending", "confirmed", "unsubscribed"]

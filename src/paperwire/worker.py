@@ -2,11 +2,13 @@
 
 The schedule comes from ``PAPERWIRE_WORKER_SOURCES``, entries separated by ``;``::
 
-    announcements:cs.CV,cs.LG@1h; announcements:math.AG@6h
+    announcements:cs.CV,cs.LG@1h; announcements:math.AG@6h; github@6h; hub@1d
 
 ``kind[:arguments][@interval]``; the interval is ``N`` + ``s``/``m``/``h``/``d``
 (default ``PAPERWIRE_WORKER_INTERVAL``). Each job kind runs the same function as its
-CLI command (``ingest.jobs``: ``announcements_job``, ``oai_job``; ``index_job``) and is
+CLI command (``ingest.jobs``: ``announcements_job``, ``oai_job``; ``index_job``;
+``signals``: ``refresh_github``, ``refresh_hub``, whose optional argument is the most
+entries a run checks, ``github:500@6h``) and is
 recorded by ``ingest.jobs.run_source`` under the same name, so its runs show in
 ``GET /status``; a job is due when its source's last start is older than its interval,
 so a restarted worker (or cron with ``--once``) does not rerun what just ran, nor what
@@ -288,3 +290,49 @@ def jobs_from_settings(
     default_every = parse_interval(settings.worker_interval, where="PAPERWIRE_WORKER_INTERVAL")
     specs = parse_schedule(settings.worker_sources, default_every=default_every)
     return build_jobs(specs, settings=settings, client=client, clock=clock)
+def _signal_limit(spec: JobSpec, default: int) -> int:
+    """``github:500@6h``: at most 500 entries a run (default ``default``)."""
+    if not spec.args:
+        return default
+    if len(spec.args) > 1 or not (spec.args[0].isascii() and spec.args[0].isdigit()):
+        raise ScheduleError(
+            f"PAPERWIRE_WORKER_SOURCES: '{spec.kind}' takes one number, the most entries a run "
+            f"checks (e.g. {spec.kind}:500@6h); got {','.join(spec.args)[:60]!r}"
+        )
+    return max(1, int(spec.args[0]))
+
+
+def _github_jobs(
+    spec: JobSpec, *, settings: Settings, client: HttpClient, clock: Callable[[], datetime]
+) -> list[Job]:
+    """``refresh_github``, like ``paperwire ingest github``, recorded as ``github``."""
+    from paperwire.signals import GITHUB_MAX_DEFAULT
+    from paperwire.signals.github import GithubApi, refresh_github
+
+    limit = _signal_limit(spec, GITHUB_MAX_DEFAULT)
+    api = GithubApi.from_settings(settings, client)
+
+    def run(store: Store) -> SourceReport:
+        return refresh_github(store, api, limit=limit, clock=clock)
+
+    return [Job(name="github", every=spec.every, run=run)]
+
+
+def _hub_jobs(
+    spec: JobSpec, *, settings: Settings, client: HttpClient, clock: Callable[[], datetime]
+) -> list[Job]:
+    """``refresh_hub``, like ``paperwire ingest hub``, recorded as ``hub``."""
+    from paperwire.signals import HUB_MAX_DEFAULT
+    from paperwire.signals.hub import HubApi, refresh_hub
+
+    limit = _signal_limit(spec, HUB_MAX_DEFAULT)
+    api = HubApi.from_settings(settings, client)
+
+    def run(store: Store) -> SourceReport:
+        return refresh_hub(store, api, limit=limit, clock=clock)
+
+    return [Job(name="hub", every=spec.every, run=run)]
+
+
+    "github": _github_jobs,
+    "hub": _hub_jobs,

@@ -8,7 +8,10 @@ passes in (``PoliteFetcher`` takes them from settings):
 - one deadline for the whole request (connect, redirects, headers and body), not per
   read: a server that trickles bytes cannot hold a source longer than ``timeout``;
 - a cap on the body (after decompression, so a small gzip bomb counts in full);
-- at most ``max_redirects`` redirects, and only to ``http``/``https`` addresses.
+- at most ``max_redirects`` redirects, and only to ``http``/``https`` addresses;
+- request ``headers`` (conditional requests, an API token) go with a redirect only to
+  the same origin (scheme, host and port), so a credential never follows a redirect
+  to another server.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class HttpClient(Protocol):
         url: str,
         *,
         params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
         timeout: float = 30.0,
         max_bytes: int = DEFAULT_MAX_BYTES,
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
@@ -83,6 +87,7 @@ class HttpxClient:
         url: str,
         *,
         params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
         timeout: float = 30.0,
         max_bytes: int = DEFAULT_MAX_BYTES,
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
@@ -93,7 +98,9 @@ class HttpxClient:
 
         def work() -> None:
             try:
-                outcome.append(self._get(url, params, timeout, max_bytes, max_redirects, cancelled))
+                outcome.append(
+                    self._get(url, params, headers, timeout, max_bytes, max_redirects, cancelled)
+                )
             except BaseException as exc:  # handed to the caller below
                 outcome.append(exc)
             finally:
@@ -112,20 +119,27 @@ class HttpxClient:
         self,
         url: str,
         params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
         timeout: float,
         max_bytes: int,
         max_redirects: int,
         cancelled: threading.Event,
     ) -> HttpResponse:
-        request = self._client.build_request("GET", url, params=params, timeout=timeout)
+        request = self._client.build_request(
+            "GET", url, params=params, headers=headers, timeout=timeout
+        )
         first = str(request.url)
+        origin = (request.url.scheme, request.url.host, request.url.port)
         for _hop in range(max_redirects + 1):
             try:
                 response = self._client.send(request, stream=True)
             except httpx.InvalidURL as exc:  # httpx reads a redirect's Location even here
-                raise ResponseLimitError(first, f"redirected to an unusable address ({exc})") from exc
+                raise ResponseLimitError(
+                    first, f"redirected to an unusable address ({exc})"
+                ) from exc
             try:
-                if not response.is_redirect:
+                # A 3xx without a usable Location (a 304 Not Modified) is an answer.
+                if not response.has_redirect_location:
                     return HttpResponse(
                         url=str(response.url),
                         status=response.status_code,
@@ -142,7 +156,10 @@ class HttpxClient:
                 raise ResponseLimitError(
                     first, f"redirected to {location!r}: only http and https redirects are followed"
                 )
-            request = self._client.build_request("GET", target, timeout=timeout)
+            same_origin = (target.scheme, target.host, target.port) == origin
+            request = self._client.build_request(
+                "GET", target, headers=headers if same_origin else None, timeout=timeout
+            )
         raise ResponseLimitError(
             first, f"more than {max_redirects} redirects (the last to {request.url})"
         )

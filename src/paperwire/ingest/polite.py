@@ -40,11 +40,17 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class FetchError(IngestError):
-    """A request failed for good (after retries) or got a status we do not retry."""
+    """A request failed for good (after retries) or got a status we do not retry.
+    ``unavailable``: the server could not be reached or kept failing (retries spent,
+    or it asked for a longer wait than we give), as opposed to one response breaking
+    a limit; a source fetching many things stops there instead of trying the next."""
 
-    def __init__(self, where: str, problem: str, *, status: int | None = None) -> None:
+    def __init__(
+        self, where: str, problem: str, *, status: int | None = None, unavailable: bool = False
+    ) -> None:
         super().__init__(where, problem)
         self.status = status
+        self.unavailable = unavailable
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,19 +130,23 @@ class PoliteFetcher:
         http: HttpClient,
         *,
         delay: float,
+        max_bytes: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         wallclock: Callable[[], float] = time.time,
     ) -> PoliteFetcher:
         """The fetcher every source builds: the ``PAPERWIRE_HTTP_*`` settings, with
-        the source's own spacing ``delay``."""
+        the source's own spacing ``delay`` and, for an API whose answers are small,
+        its own lower cap on a body (``max_bytes``)."""
         politeness = Politeness(
             delay=delay,
             timeout=settings.http_timeout,
             max_retries=settings.http_max_retries,
             backoff=settings.http_backoff,
             max_wait=settings.http_max_wait,
-            max_bytes=settings.http_max_response_bytes,
+            max_bytes=min(
+                settings.http_max_response_bytes, max_bytes or settings.http_max_response_bytes
+            ),
             max_redirects=settings.http_max_redirects,
         )
         return cls(http, politeness, sleep=sleep, monotonic=monotonic, wallclock=wallclock)
@@ -150,14 +160,31 @@ class PoliteFetcher:
         if wait > 0:
             self._sleep(wait)
 
-    def fetch(self, url: str, *, params: Mapping[str, str] | None = None) -> HttpResponse:
+    def fetch(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        retry_statuses: frozenset[int] = RETRY_STATUSES,
+    ) -> HttpResponse:
         """GET with spacing and retries. Raises ``FetchError`` naming the URL when the
         server keeps failing, times out every time, asks for a wait above ``max_wait``,
-        or its response breaks a limit (size, redirects; not retried)."""
+        or its response breaks a limit (size, redirects; not retried). ``headers`` go
+        with the request (never into an error message); a source that handles some
+        statuses itself (GitHub's 429 is a rate limit to stop at, not to retry) passes
+        its own ``retry_statuses``."""
         with self._turn:
-            return self._fetch(url, params=params)
+            return self._fetch(url, params=params, headers=headers, retry_statuses=retry_statuses)
 
-    def _fetch(self, url: str, *, params: Mapping[str, str] | None) -> HttpResponse:
+    def _fetch(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None = None,
+        retry_statuses: frozenset[int] = RETRY_STATUSES,
+    ) -> HttpResponse:
         p = self.politeness
         where = describe_url(url, params)
         extra_wait = 0.0
@@ -170,6 +197,7 @@ class PoliteFetcher:
                 response = self.http.get(
                     url,
                     params=params,
+                    headers=headers,
                     timeout=p.timeout,
                     max_bytes=p.max_bytes,
                     max_redirects=p.max_redirects,
@@ -190,7 +218,7 @@ class PoliteFetcher:
                 problem = f"network error ({type(exc).__name__}: {exc or 'connection lost'})"
                 retry_after = None
             else:
-                if response.status not in RETRY_STATUSES:
+                if response.status not in retry_statuses:
                     self._last_done = self._monotonic()
                     return response
                 status = response.status
@@ -205,10 +233,14 @@ class PoliteFetcher:
                         f"{problem}; server asks to retry after {retry_after:g} s, "
                         f"more than the {p.max_wait:g} s we wait",
                         status=response.status,
+                        unavailable=True,
                     )
             self._last_done = self._monotonic()
             backoff = p.backoff * (2**attempt)
             extra_wait = retry_after if retry_after is not None else backoff
         raise FetchError(
-            where, f"{problem} (gave up after {p.max_retries + 1} attempts)", status=status
+            where,
+            f"{problem} (gave up after {p.max_retries + 1} attempts)",
+            status=status,
+            unavailable=True,
         )

@@ -16,6 +16,7 @@ from paperwire.store.outbox_sql import OutboxStore
 from paperwire.store.papers_sql import PaperStore
 from paperwire.store.runs_sql import RunStore
 from paperwire.store.search_sql import SearchStore
+from paperwire.store.signals_sql import SignalStore
 from paperwire.store.submissions_sql import SubmissionStore
 from paperwire.store.subscriptions_sql import SubscriptionStore
 
@@ -31,6 +32,7 @@ class Store(
     SearchStore,
     ListingStore,
     SubmissionStore,
+    SignalStore,
     LibraryStore,
     CommentStore,
     SubscriptionStore,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
@@ -212,6 +212,14 @@ def date_or_none(value: Any) -> date | None:
 
 def datetime_or_none(value: Any) -> datetime | None:
     return None if value is None else to_datetime(value)
+
+
+def to_utc(moment: datetime) -> datetime:
+    """A timezone-aware time in UTC, as timestamps are written: SQLite compares them as
+    ISO text, which sorts in time order only when every value has the same offset."""
+    if moment.tzinfo is None:
+        raise ValueError("times written to the store must be timezone-aware")
+    return moment.astimezone(UTC)
 
 
 def _json(value: Any) -> Any:

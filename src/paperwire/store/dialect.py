@@ -181,6 +181,13 @@ class Dialect:
         unary ``+``): a lookup by another key is then used."""
         return column
 
+    def indexed_by(self, table: str, index: str) -> str:
+        """``table`` in a FROM clause, read through ``index`` (SQLite's ``INDEXED BY``,
+        which fails the statement rather than scan otherwise). For a partial index that
+        SQLite, without table statistics, would pass over for a plain column's index;
+        PostgreSQL's planner has statistics and is left to choose."""
+        return table
+
     def vector_param(self, vector: np.ndarray) -> Any:
         raise NotImplementedError
 

@@ -324,6 +324,9 @@ class SqliteDialect(Dialect):
     def unindexed(self, column: str) -> str:
         return "+" + column
 
+    def indexed_by(self, table: str, index: str) -> str:
+        return f"{table} INDEXED BY {index}"
+
     def vector_param(self, vector: np.ndarray) -> Any:
         return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
 

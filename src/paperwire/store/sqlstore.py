@@ -24,6 +24,7 @@ from paperwire.store.outbox_sql import Outbox
 from paperwire.store.papers_sql import Papers
 from paperwire.store.runs_sql import Runs
 from paperwire.store.search_sql import Search
+from paperwire.store.signals_sql import Signals
 from paperwire.store.sql import Connections, Db
 from paperwire.store.submissions_sql import Submissions
 from paperwire.store.subscriptions_sql import Subscriptions
@@ -41,6 +42,7 @@ class SqlStore:
         self.search = Search(connections, dialect)
         self.announcements = Announcements(connections, dialect, papers=self.papers)
         self.runs = Runs(connections, dialect)
+        self.signals = Signals(connections, dialect)
         self.harvests = Harvests(connections, dialect)
         self.leases = Leases(connections, dialect)
         self.submissions = Submissions(connections, dialect)
@@ -95,6 +97,19 @@ class SqlStore:
         self.announcement_status = self.announcements.announcement_status
         self.announcement_days = self.announcements.announcement_days
         self.announcement_entries = self.announcements.announcement_entries
+        self.repositories_due = self.signals.repositories_due
+        self.save_repository = self.signals.save_repository
+        self.get_repository = self.signals.get_repository
+        self.repositories_for_papers = self.signals.repositories_for_papers
+        self.star_snapshots = self.signals.star_snapshots
+        self.count_repositories = self.signals.count_repositories
+        self.hub_papers_due = self.signals.hub_papers_due
+        self.save_hub_links = self.signals.save_hub_links
+        self.hub_links_for_papers = self.signals.hub_links_for_papers
+        self.count_hub_checked = self.signals.count_hub_checked
+        self.signal_pause = self.signals.signal_pause
+        self.set_signal_pause = self.signals.set_signal_pause
+
 
         self.start_source_run = self.runs.start_source_run
         self.finish_source_run = self.runs.finish_source_run
