@@ -18,6 +18,7 @@ sent. An address that unsubscribed is never subscribed again by an import.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -110,13 +111,13 @@ def _import_rows(
     mailer: Mailer,
     settings: Settings,
     path: Path,
-    handle: object,
+    handle: Iterable[str],
     report: SubscriberImportReport,
     *,
     confirmed: bool,
     now: datetime,
 ) -> None:
-    reader = csv.DictReader(handle)  # type: ignore[arg-type]
+    reader = csv.DictReader(handle)
     header = [name.strip().lower() for name in reader.fieldnames or []]
     if "email" not in header:
         report.add_stop(f"{path}:1: the header row names no 'email' column")

@@ -321,6 +321,7 @@ def manage_post(
     ``unsubscribe``, or ``resubscribe`` (a new confirmation mail: the old links stop
     working once it is confirmed)."""
     now = datetime.now(UTC)
+    message: str | None
     if action == "save":
         try:
             prefs = form.prefs()
