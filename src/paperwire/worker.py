@@ -233,63 +233,6 @@ def _oai_jobs(
     return [job_for(set_spec) for set_spec in spec.args]
 
 
-def _index_jobs(
-    spec: JobSpec, *, settings: Settings, client: HttpClient, clock: Callable[[], datetime]
-) -> list[Job]:
-    """``index_job``, like ``paperwire index``; also runs right after an ingest job that
-    changed papers. The embedder is built on first use and kept."""
-    built: list[Embedder] = []
-
-    def run(store: Store) -> SourceReport:
-        from paperwire.search.embedders import build_embedder
-        from paperwire.search.index import index_job
-
-        if not built:
-            built.append(build_embedder(settings))
-        return index_job(store, built[0], settings)
-
-    return [Job(name="index", every=spec.every, run=run, follows_ingest=True)]
-
-
-JobBuilder = Callable[..., list[Job]]
-JOB_KINDS: dict[str, JobBuilder] = {
-    "announcements": _announcements_jobs,
-    "oai": _oai_jobs,
-    "index": _index_jobs,
-}
-
-
-def build_jobs(
-    specs: Sequence[JobSpec],
-    *,
-    settings: Settings,
-    client: HttpClient,
-    clock: Callable[[], datetime] = utc_now,
-) -> list[Job]:
-    jobs = []
-    for spec in specs:
-        builder = JOB_KINDS.get(spec.kind)
-        if builder is None:
-            raise ScheduleError(
-                f"PAPERWIRE_WORKER_SOURCES: unknown job kind {spec.kind!r} (known: {', '.join(sorted(JOB_KINDS))})"
-            )
-        jobs.extend(builder(spec, settings=settings, client=client, clock=clock))
-    names = [job.name for job in jobs]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ScheduleError(
-            f"PAPERWIRE_WORKER_SOURCES: more than one job named {', '.join(duplicates)}; "
-            "list all its arguments in one entry"
-        )
-    return jobs
-
-
-def jobs_from_settings(
-    settings: Settings, *, client: HttpClient, clock: Callable[[], datetime] = utc_now
-) -> list[Job]:
-    default_every = parse_interval(settings.worker_interval, where="PAPERWIRE_WORKER_INTERVAL")
-    specs = parse_schedule(settings.worker_sources, default_every=default_every)
-    return build_jobs(specs, settings=settings, client=client, clock=clock)
 def _signal_limit(spec: JobSpec, default: int) -> int:
     """``github:500@6h``: at most 500 entries a run (default ``default``)."""
     if not spec.args:
@@ -334,5 +277,62 @@ def _hub_jobs(
     return [Job(name="hub", every=spec.every, run=run)]
 
 
+def _index_jobs(
+    spec: JobSpec, *, settings: Settings, client: HttpClient, clock: Callable[[], datetime]
+) -> list[Job]:
+    """``index_job``, like ``paperwire index``; also runs right after an ingest job that
+    changed papers. The embedder is built on first use and kept."""
+    built: list[Embedder] = []
+
+    def run(store: Store) -> SourceReport:
+        from paperwire.search.embedders import build_embedder
+        from paperwire.search.index import index_job
+
+        if not built:
+            built.append(build_embedder(settings))
+        return index_job(store, built[0], settings)
+
+    return [Job(name="index", every=spec.every, run=run, follows_ingest=True)]
+
+
+JobBuilder = Callable[..., list[Job]]
+JOB_KINDS: dict[str, JobBuilder] = {
+    "announcements": _announcements_jobs,
+    "oai": _oai_jobs,
     "github": _github_jobs,
     "hub": _hub_jobs,
+    "index": _index_jobs,
+}
+
+
+def build_jobs(
+    specs: Sequence[JobSpec],
+    *,
+    settings: Settings,
+    client: HttpClient,
+    clock: Callable[[], datetime] = utc_now,
+) -> list[Job]:
+    jobs = []
+    for spec in specs:
+        builder = JOB_KINDS.get(spec.kind)
+        if builder is None:
+            raise ScheduleError(
+                f"PAPERWIRE_WORKER_SOURCES: unknown job kind {spec.kind!r} (known: {', '.join(sorted(JOB_KINDS))})"
+            )
+        jobs.extend(builder(spec, settings=settings, client=client, clock=clock))
+    names = [job.name for job in jobs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ScheduleError(
+            f"PAPERWIRE_WORKER_SOURCES: more than one job named {', '.join(duplicates)}; "
+            "list all its arguments in one entry"
+        )
+    return jobs
+
+
+def jobs_from_settings(
+    settings: Settings, *, client: HttpClient, clock: Callable[[], datetime] = utc_now
+) -> list[Job]:
+    default_every = parse_interval(settings.worker_interval, where="PAPERWIRE_WORKER_INTERVAL")
+    specs = parse_schedule(settings.worker_sources, default_every=default_every)
+    return build_jobs(specs, settings=settings, client=client, clock=clock)
