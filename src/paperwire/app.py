@@ -26,6 +26,7 @@ def create_app(
         browse_api,
         caching,
         comments_api,
+        community_api,
         deps,
         errors,
         feeds,
@@ -88,6 +89,7 @@ def create_app(
             subscriptions_api.router,  # /api/subscriptions, /api/me/subscription
             library_api.router,  # /api/me/library…
             comments_api.router,  # /api/papers/{id}/comments before /api/papers/{id}
+            community_api.router,  # /api/papers/{id}/vote before /api/papers/{id}
             browse_api.router,
             hf.router,
             feeds.router,
@@ -96,6 +98,7 @@ def create_app(
             hf.markdown_router,  # /papers/{id}.md before the page route
             search_page.router,
             comments_api.form_router,  # the paper page's comment forms
+            community_api.form_router,  # the cards' vote forms
             subscription_pages.router,  # /subscribe, /subscriptions/…
             library_pages.router,  # /library and its forms
             pages.router,

@@ -624,6 +624,26 @@ def users_token(
     typer.echo(_users_call(make))
 
 
+@users_app.command("trust")
+def users_trust(
+    email: Annotated[str, typer.Argument(help="The account's email address.")],
+    revoke: Annotated[bool, typer.Option("--revoke", help="Take the verification back.")] = False,
+) -> None:
+    """Verify an account: its votes weigh in trending at once, bursts included."""
+    from datetime import UTC, datetime
+
+    from paperwire.community.accounts import user_by_email
+    from paperwire.community.votes import trust_voter
+
+    def trust(store: Store) -> str:
+        user = user_by_email(store, email)
+        trust_voter(store, user, trusted=not revoke, now=datetime.now(UTC))
+        return user.email
+
+    address = _users_call(trust)
+    typer.echo(f"{address} is {'no longer ' if revoke else ''}verified")
+
+
 @users_app.command("list")
 def users_list(as_json: JsonOpt = False) -> None:
     """Every account: id, email, name, role, created."""

@@ -215,6 +215,23 @@ class Settings(BaseSettings):
         "version; older ones are refused. 0 = no limit.",
     )
 
+    # --- votes and trending ----------------------------------------------------------------
+    vote_trust_hours: int = Field(
+        default=24,
+        ge=0,
+        le=24 * 365,
+        description="Hours after an account is created before its votes weigh in the "
+        "trending score (a moderator's verification counts at once); the upvote count "
+        "shown is always every vote. 0 = every account at once.",
+    )
+    vote_burst_limit: int = Field(
+        default=5,
+        ge=0,
+        description="Votes on one paper from one address within an hour that weigh as "
+        "usual; later ones weigh in trending only once a moderator verifies their "
+        "accounts. 0 = no such rule.",
+    )
+
     @field_validator("secret_key")
     @classmethod
     def _secret_key_strong(cls, value: SecretStr) -> SecretStr:

@@ -172,6 +172,31 @@ class Comment:
 
 
 @dataclass(frozen=True, slots=True)
+class CardStats:
+    """What a paper's card, page and API answers show of the community: every vote,
+    comment and save counted, who submitted it (their display name, once approved),
+    and, for a signed-in reader, whether they voted for and saved it."""
+
+    upvotes: int = 0
+    comments: int = 0
+    saves: int = 0
+    submitted_by: str | None = None
+    voted: bool = False
+    saved: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PaperSignals:
+    """What the trending ranking weighs for one paper of a window: each named signal's
+    value (``votes``, ``saves``, ``submission``, …) and the day the paper is listed
+    under there, from which its age is counted."""
+
+    paper_id: str
+    day: date
+    values: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
 class FlaggedComment:
     """A comment with open flags, for the moderation queue."""
 

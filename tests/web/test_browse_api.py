@@ -74,7 +74,7 @@ def test_cursor_pages_are_disjoint_and_complete(api: httpx.Client) -> None:
 
 def test_trending(api: httpx.Client) -> None:
     day = api.get("/api/trending").json()
-    assert day["total"] == 4 and "recency" in day["ranking"]
+    assert day["total"] == 4 and "newest first" in day["ranking"]
     month = api.get("/api/trending", params={"period": "month", "limit": 5}).json()
     assert month["total"] == 12 and month["count"] == 5 and month["next_cursor"]
     nxt = api.get("/api/trending", params={"period": "month", "limit": 5, "cursor": month["next_cursor"]}).json()

@@ -85,3 +85,29 @@ def decode_time_cursor(text: str, *, parameter: str = "cursor") -> tuple[datetim
         raise InvalidParameter(parameter, f"not a cursor this server issued: {text[:40]!r}") from exc
     return moment, match[2]
 
+
+# A ranked listing (trending) pages by position: its order is a score that moves as
+# readers vote, so there is no stable key to continue after. Its cursor names the
+# position of the next page's first paper, in the same opaque form.
+_RANK = re.compile(r'\["rank","([0-9]{1,7})"\]', re.ASCII)
+
+
+def encode_rank_cursor(position: int) -> str:
+    return _pack(["rank", str(position)])
+
+
+def decode_rank_cursor(text: str, *, parameter: str = "cursor") -> int:
+    """The position inside a ranked listing's cursor; anything else is a clear 400."""
+    if len(text) > MAX_CURSOR_LENGTH:
+        raise InvalidParameter(parameter, f"longer than {MAX_CURSOR_LENGTH} characters: not a cursor this server issued")
+    problem = InvalidParameter(parameter, f"not a cursor of this ranking: {text[:40]!r}")
+    if not _BASE64URL.fullmatch(text):
+        raise problem
+    try:
+        raw = base64.urlsafe_b64decode(text.rstrip("=") + "=" * (-len(text.rstrip("=")) % 4))
+        match = _RANK.fullmatch(raw.decode("ascii"))
+    except (ValueError, binascii.Error) as exc:
+        raise problem from exc
+    if match is None:
+        raise problem
+    return int(match[1])

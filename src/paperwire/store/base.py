@@ -19,6 +19,8 @@ from paperwire.store.search_sql import SearchStore
 from paperwire.store.signals_sql import SignalStore
 from paperwire.store.submissions_sql import SubmissionStore
 from paperwire.store.subscriptions_sql import SubscriptionStore
+from paperwire.store.trending_sql import TrendingStore
+from paperwire.store.votes_sql import VoteStore
 
 
 @runtime_checkable
@@ -38,6 +40,8 @@ class Store(
     SubscriptionStore,
     OutboxStore,
     AccountStore,
+    VoteStore,
+    TrendingStore,
     Protocol,
 ):
     """Implemented by ``SqlStore`` on SQLite and PostgreSQL; contract tests run on both.

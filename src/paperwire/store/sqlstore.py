@@ -28,6 +28,8 @@ from paperwire.store.signals_sql import Signals
 from paperwire.store.sql import Connections, Db
 from paperwire.store.submissions_sql import Submissions
 from paperwire.store.subscriptions_sql import Subscriptions
+from paperwire.store.trending_sql import Trending
+from paperwire.store.votes_sql import Votes
 
 
 class SqlStore:
@@ -52,6 +54,8 @@ class SqlStore:
         self.subscriptions = Subscriptions(connections, dialect)
         self.outbox = Outbox(connections, dialect)
         self.accounts = Accounts(connections, dialect)
+        self.votes = Votes(connections, dialect)
+        self.trending = Trending(connections, dialect)
 
         self.upsert_papers = self.papers.upsert_papers
         self.delete_papers = self.papers.delete_papers
@@ -194,6 +198,14 @@ class SqlStore:
         self.count_submissions = self.submissions.count_submissions
         self.decide_submission = self.submissions.decide_submission
         self.submitted_papers = self.submissions.submitted_papers
+
+        self.vote = self.votes.vote
+        self.unvote = self.votes.unvote
+        self.card_stats = self.votes.card_stats
+        self.set_user_trusted = self.votes.set_user_trusted
+
+        self.trending_signals = self.trending.trending_signals
+        self.trending_tail = self.trending.trending_tail
 
     def _reading(self) -> AbstractContextManager[Db]:
         """A reader, for tests and benchmarks that look at the database directly."""

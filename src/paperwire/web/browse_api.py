@@ -8,6 +8,7 @@ Included before ``api.py`` so nothing here is swallowed by /api/papers/{id:path}
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -22,9 +23,13 @@ from paperwire.browse.listing import (
 )
 from paperwire.browse.periods import Period
 from paperwire.browse.taxonomy import active_categories, describe_category, validate_category
-from paperwire.community.trending import TRENDING_DESCRIPTION, trending_papers
+from paperwire.community.trending import (
+    TRENDING_DESCRIPTION,
+    describe_trending,
+    trending_papers,
+)
 from paperwire.errors import InvalidParameter
-from paperwire.web.deps import StoreDep
+from paperwire.web.deps import SettingsDep, StoreDep
 from paperwire.web.params import CursorQ, FiltersDep, ListingLimitQ, PeriodDep
 from paperwire.web.routing import Cache, cached, json_router
 from paperwire.web.serialize import paper_json
@@ -103,13 +108,20 @@ def api_daily(
 def api_trending(
     request: Request,
     store: StoreDep,
+    settings: SettingsDep,
     filters: FiltersDep,
     period: Annotated[str, Query(description="day | week | month")] = "day",
     cursor: CursorQ = None,
     limit: ListingLimitQ = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
-    listing = trending_papers(store, period, filters=filters, limit=limit, cursor=cursor)
-    return {**listing_json(request, listing), "ranking": TRENDING_DESCRIPTION}
+    listing = trending_papers(
+        store, period, filters=filters, limit=limit, cursor=cursor,
+        now=datetime.now(UTC), trust_hours=settings.vote_trust_hours,
+    )
+    ranking = describe_trending(
+        trust_hours=settings.vote_trust_hours, burst_limit=settings.vote_burst_limit
+    )
+    return {**listing_json(request, listing), "ranking": " ".join(ranking)}
 
 
 api_trending.__doc__ = TRENDING_DESCRIPTION

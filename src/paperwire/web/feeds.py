@@ -8,6 +8,7 @@ they see.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import HTTPException, Query, Request
@@ -85,7 +86,10 @@ def trending_feed(
     period: Annotated[str, Query(description="day | week | month")] = "day",
 ) -> Response:
     check_period(period)
-    listing = trending_papers(store, period, filters=filters, limit=FEED_SIZE)
+    listing = trending_papers(
+        store, period, filters=filters, limit=FEED_SIZE,
+        now=datetime.now(UTC), trust_hours=settings.vote_trust_hours,
+    )
     word = {"day": "today", "week": "this week", "month": "this month"}[period]
     info = FeedInfo(
         title=f"{settings.site_name}: trending {word}",

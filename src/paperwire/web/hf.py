@@ -7,18 +7,23 @@ Every bad parameter is a 400 naming it; unknown ids are 404; never a 500.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import Query
 from fastapi.responses import PlainTextResponse
 
-from paperwire.browse.listing import papers_for_period
+from paperwire.browse.listing import papers_for_period, utc_today
+from paperwire.browse.periods import day_period
+from paperwire.community.trending import ranked_papers
+from paperwire.community.votes import card_stats_for
 from paperwire.config import Settings
 from paperwire.errors import InvalidParameter
 from paperwire.limits import OFFSET_MAX, RANKED_MAX, check_limit
 from paperwire.models import Paper
 from paperwire.search.service import search_papers
+from paperwire.store import Store
 from paperwire.web.deps import EmbedderDep, SettingsDep, StoreDep, VectorsDep, paper_or_404
 from paperwire.web.hf_format import hf_daily_item, hf_paper
 from paperwire.web.markdown import paper_markdown
@@ -46,6 +51,7 @@ def _check_page(p: int, limit: int) -> None:
 @router.get("/daily_papers")
 def daily_papers(
     store: StoreDep,
+    settings: SettingsDep,
     period: PeriodDep,
     p: Annotated[int, Query(description="Page, from 0.")] = 0,
     limit: Annotated[int, Query(description=f"Papers per page, 1 to {RANKED_MAX}.")] = HF_DEFAULT_LIMIT,
@@ -60,10 +66,24 @@ def daily_papers(
     if submitter is not None:
         # No community submissions exist yet, so no paper has a submitter.
         return []
-    # Trending ranks by recency until votes exist (community/trending.py), which is the
-    # listing order itself; both sorts therefore share it for now.
-    listing = papers_for_period(store, period, limit=limit, offset=p * limit, with_counts=False)
-    return [hf_daily_item(paper) for paper in listing.papers]
+    if sort == "trending":
+        # The trending score (community/trending.py) over the asked day, week or month.
+        window = period or day_period(store.newest_listed_day() or utc_today())
+        papers, _ = ranked_papers(
+            store, window.start, window.end, now=datetime.now(UTC),
+            trust_hours=settings.vote_trust_hours, offset=p * limit, limit=limit,
+        )
+    else:
+        papers = papers_for_period(
+            store, period, limit=limit, offset=p * limit, with_counts=False
+        ).papers
+    return daily_items(store, papers)
+
+
+def daily_items(store: Store, papers: list[Paper]) -> list[dict[str, Any]]:
+    """The papers as daily-papers items, with their community counts (one read)."""
+    stats = card_stats_for(store, [paper.id for paper in papers], None)
+    return [hf_daily_item(paper, stats[paper.id]) for paper in papers]
 
 
 @router.get("/papers/search")
@@ -79,12 +99,13 @@ def search_papers_hf(
     if not q.strip():
         raise InvalidParameter("q", "a search query is required")
     hits = search_papers(store, embedder, q, mode="hybrid", limit=limit, vectors=vectors)
-    return [hf_daily_item(paper) for paper in store.get_papers([h.paper_id for h in hits])]
+    return daily_items(store, store.get_papers([h.paper_id for h in hits]))
 
 
 @router.get("/papers/{paper_id:path}")
 def paper_info(paper_id: str, store: StoreDep) -> dict[str, Any]:
-    return hf_paper(paper_or_404(store, paper_id))
+    paper = paper_or_404(store, paper_id)
+    return hf_paper(paper, card_stats_for(store, [paper.id], None)[paper.id])
 
 
 def markdown_response(paper: Paper, settings: Settings) -> PlainTextResponse:

@@ -5,7 +5,10 @@ a daily/search item nests the paper under ``paper`` (``id``, ``authors[].name``,
 ``publishedAt``, ``summary``, ``upvotes``) and carries ``title``, ``publishedAt`` (when it
 was listed), ``numComments``, ``githubRepo``, ``projectPage`` at the top; ``/api/papers/{id}``
 is the flat paper. Text is returned exactly as stored: JSON escapes nothing and strips
-nothing. Upvotes/comments/submitter are 0 or absent until the community features exist.
+nothing. ``upvotes`` and ``numComments`` are the community's counts (``CardStats``); a
+paper an approved submission brought to the daily list names its submitter as the Hub
+does, ``submittedOnDailyBy`` on the paper and ``submittedBy`` on a daily item, both a
+``User`` (``user``, ``fullname``, ``avatarUrl``, ``type``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from paperwire.models import Paper
+from paperwire.models import CardStats, Paper
 
 
 def iso_z(value: datetime | date | None) -> str | None:
@@ -37,19 +40,27 @@ def _github_repo(paper: Paper) -> str | None:
     return _first_url(paper, "code", "github.com") or _first_url(paper, "code")
 
 
-def hf_paper(paper: Paper) -> dict[str, Any]:
+def hf_user(name: str) -> dict[str, Any]:
+    """A submitter as the Hub's ``User``: our display name serves as both names."""
+    return {"user": name, "fullname": name, "avatarUrl": "", "type": "user"}
+
+
+def hf_paper(paper: Paper, stats: CardStats | None = None) -> dict[str, Any]:
     """The flat paper object (``GET /api/papers/{id}``)."""
+    stats = stats or CardStats()
     out: dict[str, Any] = {
         "id": paper.id,
         "authors": [{"name": a.name, "hidden": False} for a in paper.authors],
         "publishedAt": iso_z(paper.submitted),
         "title": paper.title,
         "summary": paper.abstract,
-        "upvotes": 0,
-        "numComments": 0,
-        "submittedOnDailyAt": iso_z(paper.day),
+        "upvotes": stats.upvotes,
+        "numComments": stats.comments,
+        "submittedOnDailyAt": iso_z(paper.listed_on or paper.day),
         "categories": paper.categories,
     }
+    if stats.submitted_by:
+        out["submittedOnDailyBy"] = hf_user(stats.submitted_by)
     repo, page = _github_repo(paper), _first_url(paper, "project")
     if repo:
         out["githubRepo"] = repo
@@ -58,16 +69,23 @@ def hf_paper(paper: Paper) -> dict[str, Any]:
     return out
 
 
-def hf_daily_item(paper: Paper) -> dict[str, Any]:
+def hf_daily_item(paper: Paper, stats: CardStats | None = None) -> dict[str, Any]:
     """One entry of ``/api/daily_papers`` and ``/api/papers/search``."""
-    inner = {k: v for k, v in hf_paper(paper).items() if k not in ("numComments", "submittedOnDailyAt")}
+    stats = stats or CardStats()
+    inner = {
+        k: v
+        for k, v in hf_paper(paper, stats).items()
+        if k not in ("numComments", "submittedOnDailyAt")
+    }
     item: dict[str, Any] = {
         "paper": inner,
-        "publishedAt": iso_z(paper.day),
+        "publishedAt": iso_z(paper.listed_on or paper.day),
         "title": paper.title,
         "summary": paper.abstract,
-        "numComments": 0,
+        "numComments": stats.comments,
     }
+    if stats.submitted_by:
+        item["submittedBy"] = hf_user(stats.submitted_by)
     for key in ("githubRepo", "projectPage"):
         if key in inner:
             item[key] = inner[key]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from paperwire.models import Hit, Paper, Subscription
+from paperwire.models import CardStats, Hit, Paper, Subscription
 
 
 def paper_json(paper: Paper) -> dict[str, Any]:
@@ -34,6 +34,22 @@ def paper_json(paper: Paper) -> dict[str, Any]:
         "links": [{"kind": link.kind, "url": link.url} for link in paper.links],
         "has_code": paper.has_code,
     }
+
+
+def community_json(stats: CardStats, *, signed_in: bool) -> dict[str, Any]:
+    """What a paper's answer shows of the community (``num_comments``: ``comments``
+    is the paper's own arXiv comment); ``voted``/``saved`` only for a signed-in
+    reader, whose answer is then theirs alone (never kept by a shared cache)."""
+    data: dict[str, Any] = {
+        "upvotes": stats.upvotes,
+        "num_comments": stats.comments,
+        "saves": stats.saves,
+        "submitted_by": stats.submitted_by,
+    }
+    if signed_in:
+        data["voted"] = stats.voted
+        data["saved"] = stats.saved
+    return data
 
 
 def hit_json(hit: Hit, paper: Paper) -> dict[str, Any]:

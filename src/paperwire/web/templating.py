@@ -19,6 +19,7 @@ from jinja2 import pass_context
 
 from paperwire.paths import author_url, category_url, paper_url
 from paperwire.web.auth import csrf_token, viewer_of
+from paperwire.web.cards import card_view
 from paperwire.web.static_files import static_url
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -85,7 +86,11 @@ def build_templates(*, site_name: str = "paperwire") -> Jinja2Templates:
     env.trim_blocks = True
     env.lstrip_blocks = True
     env.globals.update(
-        static_url=static_url, site_name=site_name, viewer=_viewer, csrf_token=_csrf_token
+        static_url=static_url,
+        site_name=site_name,
+        viewer=_viewer,
+        csrf_token=_csrf_token,
+        card_view=card_view,
     )
     env.filters.update(
         safe_href=safe_href,

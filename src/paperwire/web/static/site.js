@@ -112,10 +112,91 @@
     }
   }
 
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") || "" : "";
+  }
+
+  // The cards' upvote forms work as plain POSTs; here they become a fetch to the JSON
+  // API, and every card of the same paper on the page shows the new count and state.
+  function showVote(url, data) {
+    var forms = document.querySelectorAll("form.vote-form[data-vote-url]");
+    for (var i = 0; i < forms.length; i++) {
+      if (forms[i].getAttribute("data-vote-url") !== url) continue;
+      var button = forms[i].querySelector(".vote-button");
+      var count = forms[i].querySelector(".vote-count");
+      var next = forms[i].querySelector('input[name="voted"]');
+      if (button) button.setAttribute("aria-pressed", data.voted ? "true" : "false");
+      if (count) count.textContent = String(data.upvotes);
+      if (next) next.value = data.voted ? "0" : "1";
+    }
+  }
+
+  function wireVotes() {
+    if (!window.fetch) return;
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!form || !form.classList || !form.classList.contains("vote-form")) return;
+      var url = form.getAttribute("data-vote-url");
+      var button = form.querySelector(".vote-button");
+      if (!url || !button) return;
+      event.preventDefault();
+      if (button.getAttribute("aria-busy") === "true") return;
+      var voted = button.getAttribute("aria-pressed") === "true";
+      button.setAttribute("aria-busy", "true");
+      fetch(url, {
+        method: voted ? "DELETE" : "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRF-Token": csrfToken(), "Accept": "application/json" }
+      }).then(function (response) {
+        if (!response.ok) throw new Error("vote failed: " + response.status);
+        return response.json();
+      }).then(function (data) {
+        button.removeAttribute("aria-busy");
+        showVote(url, data);
+      }).catch(function () {
+        button.removeAttribute("aria-busy");
+        form.submit(); // the plain form says what went wrong on a page of its own
+      });
+    });
+  }
+
+  // Save buttons are hidden without JavaScript (a library change is a PUT or DELETE);
+  // they show the saved state and toggle it through the library API.
+  function wireSaves() {
+    if (!window.fetch) return;
+    var buttons = document.querySelectorAll(".save-button[data-library-url]");
+    for (var i = 0; i < buttons.length; i++) {
+      var button = buttons[i];
+      button.hidden = false;
+      var note = button.parentNode && button.parentNode.querySelector(".saved-note");
+      if (note) note.hidden = true;
+      button.addEventListener("click", function (event) {
+        var target = event.currentTarget;
+        var saved = target.getAttribute("aria-pressed") === "true";
+        var headers = { "X-CSRF-Token": csrfToken(), "Accept": "application/json" };
+        var init = { method: saved ? "DELETE" : "PUT", credentials: "same-origin", headers: headers };
+        if (!saved) {
+          headers["Content-Type"] = "application/json";
+          init.body = JSON.stringify({ tags: [], note: "" });
+        }
+        fetch(target.getAttribute("data-library-url"), init).then(function (response) {
+          if (!response.ok) throw new Error("save failed: " + response.status);
+          target.setAttribute("aria-pressed", saved ? "false" : "true");
+          target.textContent = saved ? "Save" : "Saved";
+        }).catch(function () {
+          target.setAttribute("data-failed", "true");
+        });
+      });
+    }
+  }
+
   function start() {
     renderMath();
     wireCopyButtons();
     wireAutoSubmit();
+    wireVotes();
+    wireSaves();
   }
 
   if (document.readyState === "loading") {

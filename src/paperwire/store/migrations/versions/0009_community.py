@@ -117,6 +117,10 @@ def upgrade() -> None:
             paper_id {paper_ref},
             created_at {ts} NOT NULL,
             ip_hash TEXT NOT NULL DEFAULT '',
+            -- 1: more than the burst limit of votes on this paper came from this
+            -- address within the hour before it; it weighs in trending only once
+            -- a moderator has verified the account (community/trending.py).
+            burst INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (user_id, paper_id)
         )
         """

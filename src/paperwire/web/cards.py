@@ -1,0 +1,64 @@
+"""What the cards of a page show of the community, fetched once per page.
+
+Every page that shows papers as cards (the listings, search, a paper's similar papers,
+the paper page itself) calls the template global ``card_view(papers)`` once, which
+reads the counts, the submitter and the reader's own votes and saves of all of them
+in one indexed query (``Store.card_stats``) and gives the card macros what their
+controls need: the reader's CSRF token for the plain forms, and the page's own URL
+for them to come back to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+from jinja2 import pass_context
+
+from paperwire.community.votes import card_stats_for
+from paperwire.models import CardStats, Paper
+from paperwire.web.auth import csrf_token, resolve_auth
+
+NO_STATS = CardStats()
+
+
+@dataclass(frozen=True, slots=True)
+class CardView:
+    """The community side of a page's cards."""
+
+    stats: Mapping[str, CardStats] = field(default_factory=dict)
+    signed_in: bool = False
+    csrf: str = ""  # the session's CSRF token ('' unless signed in by the cookie)
+    here: str = "/"  # this page (path and query): where a card's plain form returns
+
+    def of(self, paper_id: str) -> CardStats:
+        return self.stats.get(paper_id, NO_STATS)
+
+
+def page_here(request: Request) -> str:
+    query = request.url.query
+    return request.url.path + ("?" + query if query else "")
+
+
+def build_card_view(request: Request, papers: Iterable[Paper]) -> CardView:
+    ids = list(dict.fromkeys(p.id for p in papers))
+    auth = resolve_auth(request)
+    store = request.app.state.store
+    return CardView(
+        stats=card_stats_for(store, ids, auth.user) if ids else {},
+        signed_in=auth.user is not None,
+        csrf=csrf_token(request),
+        here=page_here(request),
+    )
+
+
+@pass_context
+def card_view(context: Any, papers: Iterable[Paper]) -> CardView:
+    """Template global: the card view of ``papers`` for the page being rendered (counts
+    only, no controls, where there is no request: a page rendered outside a route)."""
+    request = context.get("request")
+    if not isinstance(request, Request):
+        return CardView()
+    return build_card_view(request, papers)
