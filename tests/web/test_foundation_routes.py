@@ -12,8 +12,8 @@ def test_index_lists_real_papers(client: httpx.Client) -> None:
     r = client.get("/")
     assert r.status_code == 200
     assert "text/html" in r.headers["content-type"]
-    # The newest announcement day of the sample, as cards.
-    assert r.text.count('class="card"') >= 1 and "Friday, 03 April 2026" in r.text
+    # The newest announcement day of the sample, then the days before it: a full page.
+    assert r.text.count('class="card"') == 50 and "Friday, 03 April 2026" in r.text
 
 
 def test_api_paper_json(client: httpx.Client) -> None:

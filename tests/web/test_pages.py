@@ -152,20 +152,69 @@ def card_ids(html: str) -> list[str]:
     return re.findall(r'<article class="card" aria-labelledby="t-([^"]+)"', html)
 
 
-def test_daily_page_newest_day_and_navigation(site_client: httpx.Client) -> None:
+def day_headings(html: str) -> list[tuple[str, str]]:
+    """(href, title) of each day heading of the front page, in page order."""
+    return re.findall(r'<h2 class="day-heading" id="day-[0-9-]+"><a href="([^"]+)">([^<]+)</a>', html)
+
+
+def test_front_page_continues_into_earlier_days(site_client: httpx.Client) -> None:
     r = site_client.get("/")
     assert r.status_code == 200
     assert_security_headers(r)
     html = r.text
-    assert h1(html) == "Friday, 20 November 2026"
-    assert len(card_ids(html)) == 4 and "2611.00666" in card_ids(html)
-    assert 'href="/?date=2026-11-19" rel="prev"' in html
-    assert 'rel="next"' not in html.split('class="pager"')[1].split("</nav>")[0]
+    assert h1(html) == "Latest papers"
+    assert len(card_ids(html)) == 50  # a full page, though the newest day has 4
+    headings = day_headings(html)
+    assert headings[:3] == [
+        ("/?date=2026-11-20", "Friday, 20 November 2026"),
+        ("/?date=2026-11-19", "Thursday, 19 November 2026"),
+        ("/?date=2026-11-18", "Wednesday, 18 November 2026"),
+    ]
+    # each day's cards sit under its heading, newest day first
+    first_day = html.split('id="day-2026-11-20"')[1].split('<section class="day-group"')[0]
+    assert len(card_ids(first_day)) == 4 and "2611.00666" in card_ids(first_day)
+    assert '<h3 class="card-title"' in first_day  # card titles rank below the day heading
     assert 'href="/?week=2026-W47"' in html and 'href="/?month=2026-11"' in html
     assert '<link rel="alternate" type="application/atom+xml" title="Daily papers" href="/feeds/daily.atom">' in html
-    # Category filter lists the day's categories with names and counts.
-    assert '<option value="cs.LG">cs.LG — Machine Learning (4)</option>' in html
+    # the category filter counts the papers of the days shown
+    assert re.search(r'<option value="cs.LG">cs.LG — Machine Learning \(([0-9]+)\)</option>', html)
     assert_no_live_markup(html)
+
+    # "More papers" goes on from where the page stopped, without a period
+    more = re.search(r'<a class="button secondary" href="([^"]+)" rel="next">More papers</a>', html)
+    assert more and more.group(1).startswith("/?cursor=")
+    second = site_client.get(more.group(1).replace("&amp;", "&")).text
+    assert not set(card_ids(html)) & set(card_ids(second)) and card_ids(second)
+    assert "(continued)" not in html
+
+
+def test_front_page_marks_a_day_that_began_on_the_page_before(site_client: httpx.Client, site_store: object) -> None:
+    from datetime import date
+
+    from paperwire.models import Author, Paper
+
+    site_store.upsert_papers(  # type: ignore[attr-defined]
+        [Paper(id=f"2611.{900 + i:05d}", title=f"Bulk {i}", authors=[Author("B")],
+               categories=["cs.DB"], announced=date(2026, 11, 12)) for i in range(60)]
+    )
+    html = site_client.get("/").text
+    assert day_headings(html)[-1] == ("/?date=2026-11-12", "Thursday, 12 November 2026")
+    more = re.search(r'<a class="button secondary" href="([^"]+)" rel="next">More papers</a>', html)
+    assert more
+    second = site_client.get(more.group(1).replace("&amp;", "&")).text
+    first = re.search(r'<h2 class="day-heading"[^>]*><a href="[^"]+">([^<]+)</a>(.*?)</h2>', second)
+    assert first and first.group(1) == "Thursday, 12 November 2026" and "(continued)" in first.group(2)
+    assert len(card_ids(html)) + len(card_ids(second.split('id="day-2026-10-30"')[0])) == 16 + 60
+
+
+def test_front_page_filters_continue_too(site_client: httpx.Client) -> None:
+    html = site_client.get("/?category=cs.CV&code=1").text
+    ids = card_ids(html)
+    assert ids and html.count('class="badge badge-code"') == len(ids)
+    assert len(day_headings(html)) >= 5  # one coded cs.CV paper a day, across the days
+    assert '<option value="cs.CV" selected>' in html
+    html = site_client.get("/?category=q-fin.TR").text
+    assert "No paper matches these filters here" in html and 'href="/"' in html
 
 
 def test_daily_page_previous_day_week_and_month(site_client: httpx.Client) -> None:
@@ -247,7 +296,9 @@ def test_rendered_pages_follow_data_changes(site_client: httpx.Client, site_stor
                categories=["cs.AI"], announced=NEWEST_DAY)]
     )
     after = site_client.get("/").text
-    assert "A paper added later" in after and len(card_ids(after)) == 5
+    assert "A paper added later" in after
+    newest_day = after.split('id="day-2026-11-20"')[1].split('<section class="day-group"')[0]
+    assert len(card_ids(newest_day)) == 5
 
 
 def test_trending_page(site_client: httpx.Client) -> None:

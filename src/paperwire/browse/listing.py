@@ -74,7 +74,7 @@ def fetch_page(
     last = papers[-1] if papers else None
     # The key the listing placed it by: its day there (an approved submission's day
     # for a paper it brought to the list), which is not always ``Paper.day``.
-    day = (last.listed_on or last.day) if last else None
+    day = listed_day(last) if last else None
     next_cursor = encode_cursor((day, last.id)) if more and last and day else None
     return papers, next_cursor
 
@@ -166,6 +166,48 @@ def papers_for_day(
     return papers_for_range(
         store, day_period(day), filters=filters, limit=limit, cursor=cursor, offset=offset,
         today=today, with_counts=with_counts,
+    )
+
+
+def listed_day(paper: Paper) -> date | None:
+    """The day a listing placed ``paper`` under (an approved submission's day, for a
+    paper it brought to the list), else its own day."""
+    return paper.listed_on or paper.day
+
+
+def newest_papers(
+    store: Store,
+    *,
+    filters: SearchFilters | None = None,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+    today: date | None = None,
+    with_counts: bool = True,
+) -> Listing:
+    """The newest papers across days: the newest day's, then the days before it, until
+    the page is full, in listing order, so a page is never nearly empty on a day with
+    few papers. One listing query over all days (an index range in listing order, not
+    a query per day); ``cursor`` continues where a page stopped. The ``period`` is the
+    range of days the page shows (the newest day when it shows nothing); category
+    counts are of that range."""
+    papers, next_cursor = fetch_page(
+        store, start=None, end=None, filters=filters, limit=limit, cursor=cursor
+    )
+    days = [d for d in (listed_day(p) for p in papers) if d is not None]
+    if days:
+        period = Period("range", min(days), max(days))
+    else:
+        period = day_period(store.newest_listed_day() or (today or utc_today()))
+    counts: dict[str, int] = {}
+    if with_counts and days:
+        facet_filters = replace(filters, categories=()) if filters else None
+        counts = store.listed_category_counts(start=period.start, end=period.end, filters=facet_filters)
+    return Listing(
+        papers=papers,
+        next_cursor=next_cursor,
+        category_counts=counts,
+        period=period,
+        state="papers" if papers else "empty",
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -20,8 +20,11 @@ from fastapi.responses import HTMLResponse
 from starlette.convertors import Convertor, register_url_convertor
 
 from paperwire.bibtex import format_bibtex
+from paperwire.browse.cursor import decode_cursor
 from paperwire.browse.listing import (
     Listing,
+    listed_day,
+    newest_papers,
     papers_by_author,
     papers_for_period,
     papers_in_category,
@@ -30,15 +33,15 @@ from paperwire.browse.periods import Period, day_period, month_period, week_peri
 from paperwire.browse.taxonomy import category_name, describe_category, validate_category
 from paperwire.community import comments
 from paperwire.community.trending import (
+    TRENDING_DESCRIPTION,
     TRENDING_PERIODS,
-    describe_trending,
     trending_papers,
 )
 from paperwire.models import Paper, SearchFilters
 from paperwire.paths import paper_url
 from paperwire.search.semantic import similar_papers
 from paperwire.web.auth import ViewerDep
-from paperwire.web.deps import SettingsDep, StoreDep, TemplatesDep, VectorsDep, paper_or_404
+from paperwire.web.deps import StoreDep, TemplatesDep, VectorsDep, paper_or_404
 from paperwire.web.params import CursorQ, FiltersDep, PeriodDep
 from paperwire.web.routing import Cache, cached, page_router
 from paperwire.web.templating import doi_url, render_page, safe_href, with_query
@@ -172,6 +175,74 @@ def listing_anchor(listing: Listing) -> date:
 # ---------------------------------------------------------------- listing pages
 
 
+@dataclass(frozen=True, slots=True)
+class DayGroup:
+    """The papers of one day on the front page, under its heading."""
+
+    day: date
+    title: str
+    href: str  # the day's own page
+    papers: list[Paper]
+    continued: bool  # the day began on the page before
+
+
+def day_groups(papers: Iterable[Paper], *, continued_from: date | None) -> list[DayGroup]:
+    """``papers`` (in listing order) cut into runs of one listed day each."""
+    groups: list[DayGroup] = []
+    for paper in papers:
+        day = listed_day(paper)
+        if day is None:
+            continue  # a listing holds dated papers only
+        if groups and groups[-1].day == day:
+            groups[-1].papers.append(paper)
+            continue
+        title = day_period(day).start.strftime("%A, %d %B %Y")
+        href = with_query("/", date=day.isoformat())
+        groups.append(DayGroup(day, title, href, [paper], not groups and day == continued_from))
+    return groups
+
+
+def front_page(
+    request: Request,
+    store: Any,
+    templates: Any,
+    filters: SearchFilters,
+    cursor: str | None,
+) -> HTMLResponse:
+    """``/`` without a period: the newest day, then the days before it under their
+    headings until the page is full; "More papers" goes on from where it stopped."""
+    category, code = filter_fields(filters)
+    listing = newest_papers(store, filters=filters, limit=PAGE_SIZE, cursor=cursor)
+    assert listing.period is not None
+    newest = listing.period.end
+    switch = [
+        NavLink("Day", with_query("/", date=newest.isoformat(), category=category, code=code)),
+        NavLink("Week", with_query("/", **period_param(week_period(newest)), category=category, code=code)),
+        NavLink("Month", with_query("/", **period_param(month_period(newest)), category=category, code=code)),
+    ]
+    more = with_query("/", category=category, code=code, cursor=listing.next_cursor) if listing.next_cursor else None
+    feeds = [DAILY_FEED] + ([category_feed(category)] if category and len(filters.categories) == 1 else [])
+    context = {
+        "nav": "daily",
+        "listing": listing,
+        "period": listing.period,
+        "heading": "Latest papers",
+        "is_newest": True,
+        "front": True,
+        "day_groups": day_groups(listing.papers, continued_from=decode_cursor(cursor)[0] if cursor else None),
+        "pager": {"previous": None, "next": None, "switch": switch},
+        "categories": category_options(listing.category_counts, category),
+        "category": category,
+        "has_code": code,
+        "period_fields": {},
+        "clear_filters": "/",
+        "more_href": more,
+        "category_names": category_names(listing.papers),
+        "feeds": feeds,
+    }
+    return render_page(request, templates, "daily.html", context)
+
+
 @router.get("/", response_class=HTMLResponse)
 @cached(Cache.PAGE)
 def daily_page(
@@ -182,7 +253,10 @@ def daily_page(
     filters: FiltersDep,
     cursor: CursorQ = None,
 ) -> HTMLResponse:
-    """Papers of an announcement day (newest by default), an ISO week or a month."""
+    """The newest papers across days (no period given), or the papers of an
+    announcement day, an ISO week or a month."""
+    if period is None:
+        return front_page(request, store, templates, filters, cursor)
     category, code = filter_fields(filters)
     listing = papers_for_period(store, period, filters=filters, limit=PAGE_SIZE, cursor=cursor)
     assert listing.period is not None
@@ -197,7 +271,7 @@ def daily_page(
         "listing": listing,
         "period": listing.period,
         "heading": period_title(listing.period),
-        "is_newest": period is None,
+        "is_newest": False,
         "pager": period_nav(listing, category, code),
         "categories": category_options(listing.category_counts, category),
         "category": category,
@@ -217,17 +291,13 @@ def trending_page(
     request: Request,
     store: StoreDep,
     templates: TemplatesDep,
-    settings: SettingsDep,
     filters: FiltersDep,
     period: Annotated[str, Query(max_length=10, description="day | week | month")] = "day",
     cursor: CursorQ = None,
 ) -> HTMLResponse:
     """Trending papers of today, this week or this month (formula: community/trending.py)."""
     category, code = filter_fields(filters)
-    listing = trending_papers(
-        store, period, filters=filters, limit=PAGE_SIZE, cursor=cursor,
-        now=datetime.now(UTC), trust_hours=settings.vote_trust_hours,
-    )
+    listing = trending_papers(store, period, filters=filters, limit=PAGE_SIZE, cursor=cursor)
 
     def trending_url(p: str, cursor: str | None = None) -> str:
         """This page for period ``p`` (``day`` is the default, left out), filters kept."""
@@ -305,15 +375,12 @@ def category_page(
 
 @router.get("/about", response_class=HTMLResponse)
 @cached(Cache.PAGE)
-def about_page(request: Request, templates: TemplatesDep, settings: SettingsDep) -> HTMLResponse:
-    ranking = describe_trending(
-        trust_hours=settings.vote_trust_hours, burst_limit=settings.vote_burst_limit
-    )
+def about_page(request: Request, templates: TemplatesDep) -> HTMLResponse:
     return render_page(
         request,
         templates,
         "about.html",
-        {"nav": "about", "ranking_text": ranking, "feeds": [DAILY_FEED, TRENDING_FEED]},
+        {"nav": "about", "ranking_text": [TRENDING_DESCRIPTION], "feeds": [DAILY_FEED, TRENDING_FEED]},
     )
 
 
