@@ -31,6 +31,7 @@ from paperwire.web.auth import (
     check_same_origin,
     clear_session_cookie,
     csrf_token,
+    private_token_page,
     set_session_cookie,
 )
 from paperwire.web.deps import MailerDep, SettingsDep, StoreDep, TemplatesDep, client_ip
@@ -207,7 +208,7 @@ def sign_in_link_page(request: Request, templates: TemplatesDep, token: str = ""
     """What the emailed link opens: a button that POSTs the token. Fetching this page
     uses nothing up."""
     response = _page(request, templates, "sign_in_link.html", {"token": token, "invalid": False})
-    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this URL
+    private_token_page(response)  # the token is in this URL
     return response
 
 

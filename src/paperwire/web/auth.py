@@ -173,6 +173,18 @@ async def current_viewer(request: Request) -> User | None:
     return (await current_auth(request)).user
 
 
+def private_token_page(response: Response) -> Response:
+    """Mark a page whose URL holds a token (a sign-in link, a subscription's signed
+    link): kept by no cache, never sent as a referrer to another site, indexed by no
+    search engine. ``same-origin``, not ``no-referrer``: under ``no-referrer`` browsers
+    send ``Origin: null`` with the page's own form POST, which ``check_same_origin``
+    must refuse."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
 def check_same_origin(request: Request) -> None:
     """403 for an unsafe request another site made a browser send: ``Sec-Fetch-Site:
     cross-site``, or an ``Origin`` that is neither this request's host nor the base

@@ -27,7 +27,7 @@ from paperwire.digest.mailer import Mailer, MailError
 from paperwire.errors import InvalidParameter
 from paperwire.models import Subscription, SubscriptionPrefs
 from paperwire.store import Store
-from paperwire.web.auth import check_same_origin
+from paperwire.web.auth import check_same_origin, private_token_page
 from paperwire.web.deps import MailerDep, SettingsDep, StoreDep, TemplatesDep, client_ip
 from paperwire.web.routing import page_router
 from paperwire.web.templating import render_page
@@ -118,17 +118,6 @@ def form_values(prefs: SubscriptionPrefs) -> dict[str, Any]:
     }
 
 
-def _private(response: HTMLResponse) -> HTMLResponse:
-    """A page whose URL holds a signed token: kept by no cache, never sent as a referrer
-    to another site, indexed by no search engine. (``same-origin``, not ``no-referrer``:
-    under ``no-referrer`` browsers send ``Origin: null`` with the page's own form POST,
-    which the same-origin check must refuse.)"""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
-
-
 def _page(
     request: Request,
     templates: Jinja2Templates,
@@ -137,7 +126,7 @@ def _page(
     *,
     status_code: int = 200,
 ) -> HTMLResponse:
-    return _private(render_page(request, templates, name, context, status_code=status_code))
+    return private_token_page(render_page(request, templates, name, context, status_code=status_code))
 
 
 def _link(purpose: tokens.Purpose) -> Any:
