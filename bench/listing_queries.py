@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -88,7 +88,7 @@ def query_table(store: Store, repeats: int) -> None:
         ("week, 50 + counts", lambda: papers_for_range(store, week_period(middle))),
         ("month, 50 + counts", lambda: papers_for_range(store, month_period(middle))),
         ("month, page 11 (cursor)", lambda: papers_for_range(store, month_period(middle), cursor=deep_cursor, with_counts=False)),
-        ("trending month", lambda: trending_papers(store, "month")),
+        ("trending month", lambda: trending_papers(store, "month", now=datetime.now(UTC))),
         ("author (all time) + counts", lambda: papers_by_author(store, rare_author)),
         ("family name (all time) + counts", lambda: papers_by_author(store, rare_author.split()[-1])),
         ("day + archive cs", lambda: papers_for_day(store, newest, filters=SearchFilters(categories=("cs",)))),

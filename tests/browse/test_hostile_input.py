@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -99,7 +99,7 @@ def test_listings_and_navigation_at_the_calendar_ends(edge_store: Store) -> None
 
 def test_trending_window_stops_at_the_first_day(store: Store) -> None:
     store.upsert_papers([paper_on(date.min, 1), paper_on(date(1, 1, 3), 2)])
-    listing = trending_papers(store, "month")
+    listing = trending_papers(store, "month", now=datetime(2026, 1, 1, tzinfo=UTC))
     assert listing.period is not None and listing.period.start == date.min
     assert len(listing.papers) == 2
 

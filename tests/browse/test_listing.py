@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -22,6 +22,7 @@ from paperwire.store import Store
 from tests.browse.helpers import calendar_papers, paper_on
 
 TODAY = date(2024, 3, 1)
+NOW = datetime(2024, 3, 1, 12, tzinfo=UTC)  # the trending ranking's clock
 
 
 @pytest.fixture
@@ -162,14 +163,14 @@ def test_category_listing_same_either_way(calendar_store: Store) -> None:
 
 
 def test_trending_windows_end_at_the_newest_day(calendar_store: Store) -> None:
-    day = trending_papers(calendar_store, "day")
+    day = trending_papers(calendar_store, "day", now=NOW)
     assert day.total == 4 and {p.day for p in day.papers} == {date(2024, 2, 1)}
-    week = trending_papers(calendar_store, "week")  # 2024-01-26..2024-02-01
+    week = trending_papers(calendar_store, "week", now=NOW)  # 2024-01-26..2024-02-01
     assert week.total == 4
-    month = trending_papers(calendar_store, "month")  # 2024-01-03..2024-02-01
+    month = trending_papers(calendar_store, "month", now=NOW)  # 2024-01-03..2024-02-01
     assert month.total == 12
     with pytest.raises(InvalidParameter) as err:
-        trending_papers(calendar_store, "year")
+        trending_papers(calendar_store, "year", now=NOW)
     assert err.value.parameter == "period"
 
 
@@ -183,7 +184,7 @@ def test_empty_database(store: Store) -> None:
     listing = papers_for_day(store, today=TODAY)
     assert listing.papers == [] and listing.period and listing.period.start == TODAY
     assert listing.state == "empty" and listing.previous is None and listing.next is None
-    assert trending_papers(store).state == "empty"
+    assert trending_papers(store, now=NOW).state == "empty"
 
 
 @pytest.mark.parametrize(
