@@ -323,9 +323,13 @@ class Signals(Part):
                     links.spaces,
                 ),
             )
-            db.execute(
-                "UPDATE papers SET hub_pending = 0 WHERE id = ? AND hub_pending = 1", (paper_id,)
-            )
+            if old is None:
+                # Only a first look-up: PostgreSQL's statement trigger on papers bumps
+                # the papers' data version even for an UPDATE that matches no row.
+                db.execute(
+                    "UPDATE papers SET hub_pending = 0 WHERE id = ? AND hub_pending = 1",
+                    (paper_id,),
+                )
             changed = old is None or replace(old, checked_at=links.checked_at) != replace(
                 links, artifacts=tuple(_unique(links.artifacts))
             )
