@@ -8,8 +8,9 @@ AUTH (PLAIN/LOGIN), over TLS only unless ``auth_require_tls=False``. To make the
 server fail, set ``server.handler.rcpt_reply`` or ``.data_reply`` to a reply such as
 ``"451 4.3.0 Try again later"``; ``.rcpt_replies`` answers chosen addresses so
 (``{"a@example.org": "550 5.1.1 No such user"}``), the others as usual.
-``.on_mail`` / ``.on_data`` are called with the number of the transaction (from 1)
-when a MAIL FROM or a DATA arrives, before any answer: a test stops a sender there.
+``.on_mail`` / ``.on_data`` are called with the number of the command (from 1) when
+a MAIL FROM or a DATA arrives, before any answer: a test stops a sender there; a reply
+``on_data`` returns is the answer instead, and the message is not kept.
 
 The tests of mail, sign-in and digests all read what they sent from here.
 """
@@ -49,7 +50,7 @@ class RecordingHandler:
     data_reply: str | None = None
     rcpt_replies: dict[str, str] = field(default_factory=dict)
     on_mail: Callable[[int], None] | None = None
-    on_data: Callable[[int], None] | None = None
+    on_data: Callable[[int], str | None] | None = None
     mails: int = 0  # MAIL FROM commands seen
     datas: int = 0  # DATA commands seen
 
@@ -77,7 +78,9 @@ class RecordingHandler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.datas += 1
         if self.on_data is not None:
-            self.on_data(self.datas)
+            reply = self.on_data(self.datas)
+            if reply:
+                return reply
         if self.data_reply:
             return self.data_reply
         login = session.auth_data.login.decode() if session.authenticated else None

@@ -28,6 +28,7 @@ def create_app(
         comments_api,
         community_api,
         deps,
+        digests,
         errors,
         feeds,
         hf,
@@ -93,6 +94,7 @@ def create_app(
             browse_api.router,
             hf.router,
             feeds.router,
+            digests.router,  # /digests/…, /feeds/digests/…
             static_files.router,
             api.router,
             hf.markdown_router,  # /papers/{id}.md before the page route

@@ -739,6 +739,69 @@ def subscribers_unsubscribe(
     typer.echo(f"unsubscribed {sub.email}")
 
 
+# --- digest send ------------------------------------------------------------------------
+
+digest_app = typer.Typer(help="Email digests.", no_args_is_help=True)
+app.add_typer(digest_app, name="digest")
+
+
+@digest_app.command("send")
+def digest_send(
+    frequency: Annotated[str, typer.Option("--frequency", help="daily | weekly.")],
+    day: Annotated[str | None, typer.Option("--date", help="The digest of the day (daily) or ISO week (weekly) holding this day, YYYY-MM-DD (default: the latest announcement day, or the latest complete week).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would go to whom; send nothing, write nothing.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send the period's digest to every confirmed subscriber who has not had it yet
+    (rerun-safe: a crash or a dead SMTP server leaves the rest pending for the next run)."""
+    from paperwire.digest.send import digest_job, source_name
+    from paperwire.errors import InvalidParameter
+    from paperwire.ingest.jobs import run_source
+
+    if frequency not in ("daily", "weekly"):
+        raise typer.BadParameter(f"{frequency!r}: expected daily or weekly", param_hint="--frequency")
+    when = _parse_day(day, "--date")
+    s = settings()
+    store = _open_store()
+    try:
+        if dry_run:
+            result = digest_job(store, s, frequency, day=when, dry_run=True)
+        else:
+            result = run_source(
+                store, source_name(frequency), lambda: digest_job(store, s, frequency, day=when)
+            )
+    except InvalidParameter as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
+    for err in result.errors:
+        typer.echo(f"error: {err}", err=True)
+    if as_json:
+        summary = result.as_dict()
+        if dry_run:
+            summary["would_send"] = [
+                {"email": w.email, "subject": w.subject, "papers": w.papers} for w in result.would_send
+            ]
+        typer.echo(json.dumps(summary, ensure_ascii=False))
+    elif dry_run:
+        for w in result.would_send:
+            typer.echo(f"would send to {w.email}: {w.subject} ({'; '.join(w.sections)})")
+        typer.echo(
+            f"digest {result.period or '-'} (dry run): would send {len(result.would_send)}, "
+            f"skip {result.skipped}; nothing was sent or written"
+        )
+    else:
+        typer.echo(
+            f"digest {result.period or '-'}: sent {result.sent}, skipped {result.skipped}, "
+            f"failed {result.failed}, retrying later {result.retrying}"
+        )
+    if not result.ok:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app()
 

@@ -14,6 +14,17 @@ recorded by ``ingest.jobs.run_source`` under the same name, so its runs show in
 so a restarted worker (or cron with ``--once``) does not rerun what just ran, nor what
 the CLI just ran.
 
+Instead of an interval, ``@HH:MM`` runs a job once a day at that time (UTC) and
+``@<weekday> HH:MM`` (``mon`` … ``sun``) once a week; a job is due at the first such
+time after its last start (or, never run, after the worker started)::
+
+    digest:daily@06:30; digest:weekly@fri 18:00
+
+``digest:daily`` / ``digest:weekly`` (``digest:daily,weekly`` makes both) send the
+email digests (``digest.send.digest_job``, like ``paperwire digest send``); a digest
+job also runs when outbox rows wait for a retry (a refused or unreachable server), at
+most every ``DIGEST_RETRY_GAP``.
+
 On SQLite run one worker. Jobs are idempotent, so on PostgreSQL they could go through a
 PostgreSQL-backed queue (e.g. procrastinate) to spread them over several workers;
 paperwire builds no queue of its own.
@@ -25,9 +36,9 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from paperwire.config import Settings
 from paperwire.ingest.http import HttpClient
@@ -50,6 +61,10 @@ log = logging.getLogger("paperwire.worker")
 _INTERVAL = re.compile(r"^(?P<n>\d+)\s*(?P<unit>[smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _KIND = re.compile(r"^[a-z][a-z0-9_-]*$")
+_AT = re.compile(r"^(?:(?P<weekday>[a-z]{3})\s+)?(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# A digest job with rows waiting for a retry runs again at most this often.
+DIGEST_RETRY_GAP = timedelta(minutes=5)
 
 
 class ScheduleError(ValueError):
@@ -57,10 +72,29 @@ class ScheduleError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class TimeOfWeek:
+    """``@06:30`` (every day) or ``@fri 18:00`` (every Friday), in UTC."""
+
+    hour: int
+    minute: int
+    weekday: int | None = None  # 0 = Monday; None = every day
+
+    def next_after(self, moment: datetime) -> datetime:
+        """The first scheduled moment strictly after ``moment``."""
+        moment = moment.astimezone(UTC)
+        at = moment.replace(hour=self.hour, minute=self.minute, second=0, microsecond=0)
+        if self.weekday is None:
+            return at if at > moment else at + timedelta(days=1)
+        at += timedelta(days=(self.weekday - moment.weekday()) % 7)
+        return at if at > moment else at + timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
 class JobSpec:
     kind: str
     args: tuple[str, ...]
     every: timedelta
+    at: TimeOfWeek | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +105,9 @@ class Job:
     # Also run right after any job that added or updated papers (e.g. ``index``), so
     # new papers become searchable without waiting for the interval.
     follows_ingest: bool = False
+    at: TimeOfWeek | None = None  # run at this time instead of every ``every``
+    # When the job itself has work waiting (a digest's retries), or None.
+    wants_run: Callable[[Store], datetime | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +125,20 @@ def parse_interval(text: str, *, where: str = "interval") -> timedelta:
     return timedelta(**{_UNITS[m["unit"]]: int(m["n"])})
 
 
+def parse_time_of_week(text: str, *, where: str = "time") -> TimeOfWeek | None:
+    """``HH:MM`` or ``<weekday> HH:MM`` → a time of the week; None when ``text`` is
+    not written like a time at all (then it is an interval)."""
+    m = _AT.fullmatch(text.strip().lower())
+    if not m:
+        return None
+    hour, minute, day = int(m["hour"]), int(m["minute"]), m["weekday"]
+    if hour > 23 or minute > 59 or (day is not None and day not in WEEKDAYS):
+        raise ScheduleError(
+            f"{where}: {text!r} is not a time like 06:30 or fri 18:00 (UTC, weekdays mon..sun)"
+        )
+    return TimeOfWeek(hour, minute, WEEKDAYS.index(day) if day else None)
+
+
 def parse_schedule(text: str, *, default_every: timedelta, where: str = "PAPERWIRE_WORKER_SOURCES") -> list[JobSpec]:
     """``kind[:a,b][@every]; …`` → job specs; a bad entry raises naming it."""
     specs: list[JobSpec] = []
@@ -101,8 +152,12 @@ def parse_schedule(text: str, *, default_every: timedelta, where: str = "PAPERWI
         if not _KIND.fullmatch(kind):
             raise ScheduleError(f"{where}: entry {entry!r} does not start with a job kind")
         args = tuple(a.strip() for a in args_text.split(",") if a.strip())
-        every = parse_interval(every_text, where=f"{where} entry {entry!r}") if every_text else default_every
-        specs.append(JobSpec(kind=kind, args=args, every=every))
+        at = parse_time_of_week(every_text, where=f"{where} entry {entry!r}") if every_text else None
+        if at is not None:
+            every = timedelta(days=1 if at.weekday is None else 7)
+        else:
+            every = parse_interval(every_text, where=f"{where} entry {entry!r}") if every_text else default_every
+        specs.append(JobSpec(kind=kind, args=args, every=every, at=at))
     return specs
 
 
@@ -125,6 +180,7 @@ class Worker:
         self.store = store
         self.jobs = list(jobs)
         self.clock = clock
+        self.started = clock()
         self._stopping = threading.Event()
         self.sleep = sleep if sleep is not None else self._stopping.wait
         self.max_sleep = max_sleep
@@ -137,11 +193,21 @@ class Worker:
         self._stopping.set()
 
     def next_due(self, job: Job) -> datetime | None:
-        """When ``job`` is due next; None = now (never ran)."""
+        """When ``job`` is due next; None = now (never ran). A job with a time of the
+        week is due at its first time after its last start (never run: after the
+        worker started); a job with work waiting (``wants_run``) is due then too."""
         run = self.store.get_source_run(job.name)
-        if run is None or run.last_started is None:
-            return None
-        return run.last_started + job.every
+        last = run.last_started if run is not None else None
+        due: datetime | None
+        if job.at is not None:
+            due = job.at.next_after(last or self.started)
+        else:
+            due = None if last is None else last + job.every
+        if due is not None and job.wants_run is not None:
+            waiting = job.wants_run(self.store)
+            if waiting is not None:
+                due = min(due, waiting)
+        return due
 
     def due_jobs(self, now: datetime) -> list[Job]:
         due = []
@@ -295,6 +361,46 @@ def _index_jobs(
     return [Job(name="index", every=spec.every, run=run, follows_ingest=True)]
 
 
+def _digest_jobs(
+    spec: JobSpec, *, settings: Settings, client: HttpClient, clock: Callable[[], datetime]
+) -> list[Job]:
+    """``digest_job`` per frequency (``digest:daily``, ``digest:weekly``), like
+    ``paperwire digest send``; the mailer and the saved-search embedder are built once."""
+    from paperwire.digest.mailer import build_mailer
+    from paperwire.digest.send import digest_job, saved_search_engine, source_name
+
+    frequencies = spec.args or ()
+    unknown = [f for f in frequencies if f not in ("daily", "weekly")]
+    if not frequencies or unknown:
+        raise ScheduleError(
+            "PAPERWIRE_WORKER_SOURCES: 'digest' needs daily and/or weekly, e.g. "
+            f"digest:daily@06:30; got {','.join(frequencies)[:60]!r}"
+        )
+    mailer = build_mailer(settings)
+    engines: list[tuple[Any, Any]] = []
+
+    def job_for(frequency: str) -> Job:
+        name = source_name(frequency)
+
+        def run(store: Store) -> SourceReport:
+            if not engines:
+                engines.append(saved_search_engine(store, settings))
+            return digest_job(
+                store, settings, frequency, mailer=mailer, clock=clock, search=engines[0]
+            )
+
+        def wants_run(store: Store) -> datetime | None:
+            waiting = store.next_digest_attempt(frequency)
+            last = store.get_source_run(name)
+            if waiting is None or last is None or last.last_started is None:
+                return None
+            return max(waiting, last.last_started + DIGEST_RETRY_GAP)
+
+        return Job(name=name, every=spec.every, run=run, wants_run=wants_run)
+
+    return [job_for(f) for f in dict.fromkeys(frequencies)]
+
+
 JobBuilder = Callable[..., list[Job]]
 JOB_KINDS: dict[str, JobBuilder] = {
     "announcements": _announcements_jobs,
@@ -302,6 +408,7 @@ JOB_KINDS: dict[str, JobBuilder] = {
     "github": _github_jobs,
     "hub": _hub_jobs,
     "index": _index_jobs,
+    "digest": _digest_jobs,
 }
 
 
@@ -319,7 +426,10 @@ def build_jobs(
             raise ScheduleError(
                 f"PAPERWIRE_WORKER_SOURCES: unknown job kind {spec.kind!r} (known: {', '.join(sorted(JOB_KINDS))})"
             )
-        jobs.extend(builder(spec, settings=settings, client=client, clock=clock))
+        built = builder(spec, settings=settings, client=client, clock=clock)
+        if spec.at is not None:
+            built = [replace(job, at=spec.at) for job in built]
+        jobs.extend(built)
     names = [job.name for job in jobs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

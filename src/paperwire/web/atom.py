@@ -64,6 +64,49 @@ def _as_utc(moment: datetime | date) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class AtomEntry:
+    """An entry that is a page of the site rather than a paper (a digest): its
+    absolute URL is both its id and its link; ``summary`` is plain text."""
+
+    url: str
+    title: str
+    updated: datetime | date
+    summary: str
+
+
+def _feed(info: FeedInfo, newest: datetime) -> ET.Element:
+    ET.register_namespace("", ATOM_NS)
+    feed = ET.Element(f"{{{ATOM_NS}}}feed")
+    _sub(feed, "id", info.self_url)
+    _sub(feed, "title", info.title, type="text")
+    if info.subtitle:
+        _sub(feed, "subtitle", info.subtitle, type="text")
+    _sub(feed, "updated", rfc3339(newest))
+    _sub(_sub(feed, "author"), "name", info.author)
+    _sub(feed, "link", rel="self", type="application/atom+xml", href=info.self_url)
+    _sub(feed, "link", rel="alternate", type="text/html", href=info.html_url)
+    _sub(feed, "generator", "paperwire")
+    return feed
+
+
+def render_atom_entries(
+    info: FeedInfo, entries: list[AtomEntry], *, fallback_updated: datetime
+) -> bytes:
+    """A feed of ``entries`` (each by the feed's author) as UTF-8 bytes."""
+    newest = max((_as_utc(e.updated) for e in entries), default=_as_utc(fallback_updated))
+    feed = _feed(info, newest)
+    for item in entries:
+        entry = _sub(feed, "entry")
+        _sub(entry, "id", item.url)
+        _sub(entry, "title", item.title, type="text")
+        _sub(entry, "updated", rfc3339(item.updated))
+        _sub(entry, "link", rel="alternate", type="text/html", href=item.url)
+        _sub(entry, "summary", item.summary, type="text")
+    body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return body
+
+
 def render_atom(
     info: FeedInfo,
     papers: list[Paper],
@@ -73,18 +116,8 @@ def render_atom(
 ) -> bytes:
     """The feed as UTF-8 bytes. ``paper_url`` gives the absolute URL of a paper's page
     from its id (a function, not a format string: ids and base URLs may hold braces)."""
-    ET.register_namespace("", ATOM_NS)
-    feed = ET.Element(f"{{{ATOM_NS}}}feed")
-    _sub(feed, "id", info.self_url)
-    _sub(feed, "title", info.title, type="text")
-    if info.subtitle:
-        _sub(feed, "subtitle", info.subtitle, type="text")
     newest = max((_as_utc(paper_updated(p)) for p in papers), default=_as_utc(fallback_updated))
-    _sub(feed, "updated", rfc3339(newest))
-    _sub(_sub(feed, "author"), "name", info.author)
-    _sub(feed, "link", rel="self", type="application/atom+xml", href=info.self_url)
-    _sub(feed, "link", rel="alternate", type="text/html", href=info.html_url)
-    _sub(feed, "generator", "paperwire")
+    feed = _feed(info, newest)
     for paper in papers:
         page = paper_url(paper.id)
         entry = _sub(feed, "entry")

@@ -1,6 +1,7 @@
 """JSON status of the service: ``GET /healthz`` (alive, and how many papers), and
 ``GET /status``: each ingestion source's last run, last success, counts and last
-error, and the latest announcement days per category."""
+error, the last digest sends and their outbox, and the latest announcement days per
+category."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import Annotated, Any
 from fastapi import Query
 
 from paperwire.browse.periods import days_before
-from paperwire.models import AnnouncementDay, SourceRun
+from paperwire.models import FREQUENCIES, AnnouncementDay, SourceRun
 from paperwire.redact import redact_secrets
+from paperwire.store import Store
 from paperwire.web.deps import StoreDep
 from paperwire.web.routing import json_router
 
@@ -42,6 +44,28 @@ def source_run_json(run: SourceRun) -> dict[str, Any]:
     }
 
 
+def digests_json(store: Store) -> dict[str, Any]:
+    """Per frequency: the last send (recorded as ``digest:<frequency>``; its counts
+    as sent, skipped, failed) and where the newest period's outbox rows stand."""
+    out: dict[str, Any] = {}
+    for frequency in FREQUENCIES:
+        run = store.get_source_run(f"digest:{frequency}")
+        period = store.latest_digest_period(frequency)
+        out[frequency] = {
+            "last_run": None
+            if run is None
+            else {
+                **source_run_json(run),
+                "sent": run.counts.added,
+                "skipped": run.counts.unchanged,
+                "failed": run.counts.failed,
+            },
+            "period": period,
+            "outbox": store.outbox_counts(period) if period else None,
+        }
+    return out
+
+
 def days_json(rows: list[AnnouncementDay]) -> list[dict[str, Any]]:
     """Rows grouped by day, newest first; a day is 'announced' if any category was."""
     by_day: dict[str, dict[str, Any]] = {}
@@ -69,6 +93,7 @@ def get_status(
         rows = store.announcement_days(since=since, limit=days * 200)
     return {
         "sources": [source_run_json(run) for run in store.source_runs()],
+        "digests": digests_json(store),
         "announcements": {
             "latest_day": latest[0].day.isoformat() if latest else None,
             "days": days_json(rows),

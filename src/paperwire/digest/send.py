@@ -1,0 +1,385 @@
+"""``send_digests``: plan a period's digests in the outbox, then deliver what is due.
+``paperwire digest send`` and the worker's ``digest:daily``/``digest:weekly`` jobs call
+it alike, recorded by ``ingest.jobs.run_source`` as ``digest:<frequency>``.
+
+1. **Plan.** One ``pending`` outbox row per confirmed subscription of the frequency
+   for the period (``Store.plan_digests``: insert or nothing, so a rerun plans
+   nothing twice and a subscriber confirmed since the last run is added).
+2. **Deliver.** Every due row of the frequency, in id order (rows of an earlier
+   period that wait for a retry too, unless that period ended more than
+   ``STALE_DAYS`` ago): claim it (``sending``, under this run's owner name and a
+   lease), compose its digest (``compose.py``: pure, from the subscriber's
+   preferences, the period's candidates and the papers already sent), render it and
+   hand it to the ``Mailer`` (one SMTP connection for the run), then at once — right
+   after the server's 250 — mark it ``sent`` with its papers in one transaction.
+
+**Exactly once.** A row is only sent while claimed, and ``sent`` is committed right
+after the server accepts the message. A run killed before the server's 250 leaves the
+row ``sending`` under a claim that the next run takes over at once (the owner's
+process is gone) or when the lease lapses (another machine): the message is sent
+then, once. SMTP has no idempotency key, so one window remains: killed between the
+server's 250 and our commit (a few milliseconds; nothing else runs in between), that
+subscriber receives the digest twice. Nobody is skipped.
+
+**Failures.** A temporary refusal of a message (4xx) puts its row back to
+``pending`` with an exponential backoff (``BACKOFF_FIRST`` doubled per attempt); after
+``MAX_ATTEMPTS`` attempts, or at once on a permanent refusal (5xx), it is ``failed``
+and never retried. A failure of the server or the settings rather than the message
+(unreachable, TLS, AUTH, dropped connection, 421: ``MailError.connection``) stops the
+run: the row goes back to ``pending`` without counting an attempt, everything else
+stays ``pending``, and the run reports the error; the next run delivers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from paperwire.config import Settings
+from paperwire.digest.candidates import CandidateFinder
+from paperwire.digest.compose import Digest, compose_digest
+from paperwire.digest.mailer import Mailer, MailError
+from paperwire.digest.period import (
+    DigestPeriod,
+    check_frequency,
+    choose_period,
+    parse_period_key,
+    period_announced,
+)
+from paperwire.digest.render import digest_message, section_heading, subject_line
+from paperwire.models import OutboxEntry, Subscription, UpsertCounts
+from paperwire.search.embed import Embedder
+from paperwire.store import Store, new_owner
+
+log = logging.getLogger("paperwire.digest")
+
+CLAIM_LEASE = timedelta(minutes=10)  # far longer than one SMTP exchange may take
+BACKOFF_FIRST = timedelta(minutes=5)
+MAX_ATTEMPTS = 6  # 5, 10, 20, 40, 80 minutes between them: about 2.5 hours
+# Rows of an earlier period still waiting are given up this many days after it ended.
+STALE_DAYS = {"daily": 3, "weekly": 10}
+PAGE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedDigest:
+    """What a dry run would send to one subscriber."""
+
+    email: str
+    subject: str
+    papers: int
+    sections: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class DigestRunResult:
+    """What a send did. ``errors`` are the run's own problems (the server could not be
+    reached): then the run failed and what it did not reach stays pending."""
+
+    frequency: str
+    period: str | None
+    dry_run: bool = False
+    planned: int = 0
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    retrying: int = 0  # temporary refusals, tried again later
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    would_send: list[PlannedDigest] = field(default_factory=list)
+    compose_seconds: float = 0.0  # candidates, compose and render
+    send_seconds: float = 0.0  # the SMTP exchanges
+
+    @property
+    def counts(self) -> UpsertCounts:
+        """For the run record (``/status``): sent as added, skipped as unchanged."""
+        return UpsertCounts(added=self.sent, unchanged=self.skipped, failed=self.failed)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "retrying": self.retrying,
+            "period": self.period,
+            "errors": list(self.errors),
+        }
+
+
+class _Stop(Exception):
+    """The server or the settings failed: no further message would go through."""
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th temporary refusal."""
+    return BACKOFF_FIRST * (2 ** max(0, attempts - 1))
+
+
+def source_name(frequency: str) -> str:
+    """What a send is recorded as (``GET /status``): ``digest:daily``, ``digest:weekly``."""
+    return f"digest:{frequency}"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Sender:
+    def __init__(
+        self,
+        store: Store,
+        mailer: Mailer,
+        settings: Settings,
+        frequency: str,
+        *,
+        clock: Callable[[], datetime],
+        finder: CandidateFinder,
+        result: DigestRunResult,
+        current: DigestPeriod,
+    ) -> None:
+        self.store = store
+        self.mailer = mailer
+        self.settings = settings
+        self.frequency = frequency
+        self.clock = clock
+        self.finder = finder
+        self.result = result
+        self.current = current
+        self.owner = new_owner()
+        self._announced: dict[str, bool] = {}
+
+    def announced(self, period: DigestPeriod) -> bool:
+        if period.key not in self._announced:
+            self._announced[period.key] = period_announced(self.store, period.period)
+        return self._announced[period.key]
+
+    def compose(self, sub: Subscription, period: DigestPeriod) -> Digest | None:
+        prefs = sub.prefs
+        candidates = self.finder.candidates(prefs, period)
+        already = self.store.sent_digest_papers(sub.id, sorted(candidates.paper_ids()))
+        return compose_digest(
+            prefs,
+            candidates,
+            period=period,
+            already_sent=already,
+            announced=self.announced(period),
+        )
+
+    def stale(self, period: DigestPeriod, today: date) -> bool:
+        if period.key == self.current.key:
+            return False
+        return period.period.end < today - timedelta(days=STALE_DAYS[self.frequency])
+
+    def deliver(self, entry: OutboxEntry) -> None:
+        store, result = self.store, self.result
+        at = self.clock()
+        claimed = store.claim_digest(entry.id, self.owner, now=at, lease=CLAIM_LEASE)
+        if claimed is None:
+            return
+        sub = store.get_subscription(claimed.subscription_id)
+        if sub is None or not sub.confirmed or sub.frequency != self.frequency:
+            store.finish_digest_skipped(claimed.id, reason="no longer subscribed to this digest")
+            result.skipped += 1
+            return
+        period = parse_period_key(claimed.period_key)
+        if self.stale(period, at.date()):
+            store.finish_digest_skipped(claimed.id, reason="the period ended too long ago")
+            result.skipped += 1
+            return
+        started = time.perf_counter()
+        try:
+            digest = self.compose(sub, period)
+            message = digest_message(self.settings, sub, digest, now=at) if digest else None
+        except BaseException:
+            # A bug or a database error: give the row back before the run fails.
+            store.retry_digest(
+                claimed.id, error="composing failed", next_attempt_at=at, count_attempt=False
+            )
+            raise
+        finally:
+            result.compose_seconds += time.perf_counter() - started
+        if digest is None or message is None:
+            store.finish_digest_skipped(claimed.id, reason="nothing to send")
+            result.skipped += 1
+            return
+        started = time.perf_counter()
+        try:
+            self.mailer.send(message)
+        except MailError as exc:
+            self.refused(claimed, exc, at, email=sub.email)
+            return
+        finally:
+            result.send_seconds += time.perf_counter() - started
+        # Right after the server's 250: the only window for a second copy is until here.
+        store.finish_digest_sent(
+            claimed.id,
+            sent_at=self.clock(),
+            message_id=str(message["Message-ID"]),
+            paper_ids=digest.paper_ids,
+        )
+        result.sent += 1
+
+    def refused(self, entry: OutboxEntry, exc: MailError, at: datetime, *, email: str) -> None:
+        error = str(exc)
+        if exc.connection:
+            self.store.retry_digest(entry.id, error=error, next_attempt_at=at, count_attempt=False)
+            # The run's error is shown by /status: it names the server, not the subscriber.
+            public = error.replace(email, "a subscriber")
+            self.result.errors.append(f"stopped, the rest stays pending for the next run: {public}")
+            raise _Stop from exc
+        if exc.temporary and entry.attempts < MAX_ATTEMPTS:
+            self.store.retry_digest(
+                entry.id, error=error, next_attempt_at=at + backoff(entry.attempts)
+            )
+            self.result.retrying += 1
+            log.warning("digest to subscription %s: will retry: %s", entry.subscription_id, error)
+            return
+        self.store.finish_digest_failed(entry.id, error=error)
+        self.result.failed += 1
+        log.warning("digest to subscription %s failed: %s", entry.subscription_id, error)
+
+    def run(self) -> None:
+        after = 0
+        with self.mailer.batch():
+            while True:
+                entries = self.store.due_digests(
+                    self.frequency, now=self.clock(), after_id=after, limit=PAGE
+                )
+                if not entries:
+                    return
+                for entry in entries:
+                    after = entry.id
+                    try:
+                        self.deliver(entry)
+                    except _Stop:
+                        return
+
+    def dry_run(self, period: DigestPeriod) -> None:
+        done = {
+            sid
+            for sid, status in self.store.outbox_statuses(period.key).items()
+            if status in ("sent", "skipped", "failed")
+        }
+        after = 0
+        while True:
+            page = self.store.confirmed_subscriptions(self.frequency, after_id=after, limit=PAGE)
+            if not page:
+                return
+            for sub in page:
+                after = sub.id
+                if sub.id in done:
+                    continue
+                digest = self.compose(sub, period)
+                if digest is None:
+                    self.result.skipped += 1
+                    continue
+                self.result.would_send.append(
+                    PlannedDigest(
+                        email=sub.email,
+                        subject=subject_line(self.settings, digest),
+                        papers=digest.paper_count,
+                        sections=tuple(
+                            f"{section_heading(s, period)}: {len(s.papers)}"
+                            for s in digest.sections
+                        ),
+                    )
+                )
+
+
+def send_digests(
+    store: Store,
+    mailer: Mailer,
+    settings: Settings,
+    frequency: str,
+    *,
+    day: date | None = None,
+    dry_run: bool = False,
+    clock: Callable[[], datetime] = _utc_now,
+    embedder: Embedder | None = None,
+    vectors: Any = None,
+) -> DigestRunResult:
+    """Plan and deliver the digests of ``frequency`` for the period holding ``day``
+    (default: the latest there is, ``period.choose_period``). ``dry_run``: compose
+    what would go to whom (``would_send``), write nothing and send nothing. Saved
+    searches match by meaning too when an ``embedder`` is given."""
+    frequency = check_frequency(frequency)
+    now = clock()
+    period = choose_period(store, frequency, day=day, today=now.date())
+    result = DigestRunResult(frequency, period.key if period else None, dry_run=dry_run)
+    if period is None:
+        result.notes.append("no paper has a day yet: there is nothing to send")
+        return result
+    finder = CandidateFinder(
+        store,
+        now=now,
+        embedder=embedder,
+        vectors=vectors,
+        trust_hours=settings.vote_trust_hours,
+    )
+    sender = _Sender(
+        store,
+        mailer,
+        settings,
+        frequency,
+        clock=clock,
+        finder=finder,
+        result=result,
+        current=period,
+    )
+    if dry_run:
+        sender.dry_run(period)
+        return result
+    result.planned = store.plan_digests(frequency, period.key, now=now)
+    sender.run()
+    return result
+
+
+def saved_search_engine(store: Store, settings: Settings) -> tuple[Embedder | None, Any]:
+    """The embedder and vector index saved searches match by meaning with, once the
+    papers have embeddings (``paperwire index``); before that, keywords alone."""
+    if store.embedding_model() is None:
+        return None, None
+    from paperwire.search.ann import open_vector_index
+    from paperwire.search.embedders import build_embedder
+
+    return build_embedder(settings), open_vector_index(settings, store)
+
+
+def digest_job(
+    store: Store,
+    settings: Settings,
+    frequency: str,
+    *,
+    mailer: Mailer | None = None,
+    day: date | None = None,
+    dry_run: bool = False,
+    clock: Callable[[], datetime] = _utc_now,
+    search: tuple[Embedder | None, Any] | None = None,
+) -> DigestRunResult:
+    """What ``paperwire digest send`` and the worker's digest jobs run: the mail goes
+    through the settings' mailer (none in a dry run), saved searches through
+    ``saved_search_engine`` unless ``search`` gives one."""
+    from paperwire.digest.mailer import NullMailer, build_mailer
+
+    if mailer is None:
+        mailer = NullMailer() if dry_run else build_mailer(settings)
+    embedder, vectors = search if search is not None else saved_search_engine(store, settings)
+    return send_digests(
+        store,
+        mailer,
+        settings,
+        frequency,
+        day=day,
+        dry_run=dry_run,
+        clock=clock,
+        embedder=embedder,
+        vectors=vectors,
+    )
