@@ -63,7 +63,9 @@ def test_a_few_queries_however_many_days(sqlite_store: Store) -> None:
     sqlite_store.upsert_papers([paper_on(start + timedelta(days=n), n + 1) for n in range(400)])
     statements: list[str] = []
     with sqlite_store._reading() as db:  # type: ignore[attr-defined]
-        db.conn.set_trace_callback(statements.append)  # this thread's reader: the store reads through it
+        db.conn.set_trace_callback(
+            statements.append
+        )  # this thread's reader: the store reads through it
     try:
         page = newest_papers(sqlite_store, limit=200)
         more = newest_papers(sqlite_store, limit=200, cursor=page.next_cursor)

@@ -52,7 +52,9 @@ def library_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LibrarySi
             for n, paper_id in enumerate(SAVED):
                 paper = store.get_paper(paper_id)
                 assert paper is not None
-                library.save_paper(store, user, paper, tags=["to read"], note="", now=now + timedelta(seconds=n))
+                library.save_paper(
+                    store, user, paper, tags=["to read"], note="", now=now + timedelta(seconds=n)
+                )
             session = accounts.start_session(store, user, now=now, days=1)
             cookies[scheme] = auth.cookie_value(SECRET_KEY.encode(), session.token)
     finally:
@@ -82,7 +84,13 @@ def test_edit_import_and_export_in_the_browser(
     pg = next(pages)
     try:
         pg.context.add_cookies(  # type: ignore[attr-defined]
-            [{"name": "paperwire_session", "value": library_site.cookies[scheme], "url": library_site.base}]
+            [
+                {
+                    "name": "paperwire_session",
+                    "value": library_site.cookies[scheme],
+                    "url": library_site.base,
+                }
+            ]
         )
         pg.goto("/")  # type: ignore[attr-defined]
         pg.get_by_role("navigation", name="Main").get_by_role("link", name="Library").click()  # type: ignore[attr-defined]
@@ -99,8 +107,14 @@ def test_edit_import_and_export_in_the_browser(
         first.get_by_role("button", name="Save changes").click()
         pg.wait_for_url(re.compile(r"/library$"))  # type: ignore[attr-defined]
         first = pg.locator("li.library-item").first  # type: ignore[attr-defined]
-        assert first.locator(".library-note").inner_text() == "Compare with Table 3.\nThen the appendix."
-        assert [t.strip() for t in first.locator(".chip").all_inner_texts()] == ["vision", "pruning"]
+        assert (
+            first.locator(".library-note").inner_text()
+            == "Compare with Table 3.\nThen the appendix."
+        )
+        assert [t.strip() for t in first.locator(".chip").all_inner_texts()] == [
+            "vision",
+            "pruning",
+        ]
 
         pg.get_by_role("link", name="vision (1)").click()  # type: ignore[attr-defined]
         pg.wait_for_url(re.compile(r"tag=vision"))  # type: ignore[attr-defined]
@@ -121,7 +135,9 @@ def test_edit_import_and_export_in_the_browser(
         bib = pg.request.get("/api/me/library.bib")  # type: ignore[attr-defined]
         assert bib.ok and bib.text().count("@") == 3 and "Table 3" not in bib.text()
 
-        pg.locator("li.library-item").first.get_by_role("button", name=re.compile("^Remove")).click()  # type: ignore[attr-defined]
+        pg.locator("li.library-item").first.get_by_role(
+            "button", name=re.compile("^Remove")
+        ).click()  # type: ignore[attr-defined]
         pg.wait_for_url(re.compile(r"/library$"))  # type: ignore[attr-defined]
         assert pg.locator("li.library-item").count() == 2  # type: ignore[attr-defined]
         problems = pg.problems  # type: ignore[attr-defined]

@@ -47,11 +47,16 @@ def paper(store: Store, paper_id: str) -> Paper:
 
 
 def test_save_update_unsave_keep_the_count_exact(sample_store: Store) -> None:
-    ada, bob = make_user(sample_store, "ada@example.org"), make_user(sample_store, "bob@example.org")
+    ada, bob = (
+        make_user(sample_store, "ada@example.org"),
+        make_user(sample_store, "bob@example.org"),
+    )
     p = paper(sample_store, "2104.12255")
     before = community_version(sample_store)
 
-    saved, created = library.save_paper(sample_store, ada, p, tags=["ML", " ml "], note="read me", now=NOW)
+    saved, created = library.save_paper(
+        sample_store, ada, p, tags=["ML", " ml "], note="read me", now=NOW
+    )
     assert created and saved.item.tags == ("ml",) and saved.item.note == "read me"
     assert stat_saves(sample_store, p.id) == 1 and community_version(sample_store) == before + 1
 
@@ -84,12 +89,16 @@ def test_a_save_without_tags_or_note_keeps_them(sample_store: Store) -> None:
 
 
 def test_tags_are_normalised_and_capped() -> None:
-    assert library.normalise_tags(["  Vision   Transformers ", "vision transformers", "", "ML", "Straße"]) == [
+    assert library.normalise_tags(
+        ["  Vision   Transformers ", "vision transformers", "", "ML", "Straße"]
+    ) == [
         "vision transformers",
         "ml",
         "strasse",
     ]
-    assert len(library.normalise_tags([f"t{i}" for i in range(library.MAX_TAGS)])) == library.MAX_TAGS
+    assert (
+        len(library.normalise_tags([f"t{i}" for i in range(library.MAX_TAGS)])) == library.MAX_TAGS
+    )
     bad: list[object] = [
         [f"t{i}" for i in range(library.MAX_TAGS + 1)],
         ["x" * (library.MAX_TAG_CHARS + 1)],
@@ -120,7 +129,14 @@ def test_pages_by_cursor_and_filters_by_tag(sample_store: Store) -> None:
     ids = [p.id for p in sample_store.latest_papers(limit=5)]
     for n, paper_id in enumerate(ids):
         tags = ["even"] if n % 2 == 0 else ["Odd"]
-        library.save_paper(sample_store, ada, paper(sample_store, paper_id), tags=tags, note="", now=NOW + timedelta(minutes=n))
+        library.save_paper(
+            sample_store,
+            ada,
+            paper(sample_store, paper_id),
+            tags=tags,
+            note="",
+            now=NOW + timedelta(minutes=n),
+        )
     first = library.library_page(sample_store, ada, limit=2)
     assert [s.paper.id for s in first.papers] == ids[::-1][:2]  # last saved first
     assert first.total == 5 and first.tags == {"even": 3, "odd": 2}
@@ -140,7 +156,10 @@ def test_pages_by_cursor_and_filters_by_tag(sample_store: Store) -> None:
 
 
 def test_one_reader_never_reaches_another_library(sample_store: Store) -> None:
-    ada, eve = make_user(sample_store, "ada@example.org"), make_user(sample_store, "eve@example.org")
+    ada, eve = (
+        make_user(sample_store, "ada@example.org"),
+        make_user(sample_store, "eve@example.org"),
+    )
     p = paper(sample_store, "2104.12255")
     library.save_paper(sample_store, ada, p, tags=["secret"], note="private thoughts", now=NOW)
     assert library.library_page(sample_store, eve).papers == []
@@ -152,28 +171,44 @@ def test_one_reader_never_reaches_another_library(sample_store: Store) -> None:
     # eve saving the same paper makes her own row; ada's note and tags are untouched
     library.save_paper(sample_store, eve, p, tags=["mine"], note="eve's", now=NOW)
     mine = library.saved_paper(sample_store, ada, p.id)
-    assert mine is not None and mine.item.note == "private thoughts" and mine.item.tags == ("secret",)
+    assert (
+        mine is not None and mine.item.note == "private thoughts" and mine.item.tags == ("secret",)
+    )
 
 
 def test_a_full_library_refuses_more(sample_store: Store) -> None:
     ada = make_user(sample_store, "ada@example.org")
     ids = [p.id for p in sample_store.latest_papers(limit=4)]
     for paper_id in ids[:2]:
-        assert sample_store.save_library_item(ada.id, paper_id, tags=[], note="", now=NOW, max_items=2) == "created"
-    assert sample_store.save_library_item(ada.id, ids[2], tags=[], note="", now=NOW, max_items=2) == "full"
+        assert (
+            sample_store.save_library_item(ada.id, paper_id, tags=[], note="", now=NOW, max_items=2)
+            == "created"
+        )
+    assert (
+        sample_store.save_library_item(ada.id, ids[2], tags=[], note="", now=NOW, max_items=2)
+        == "full"
+    )
     # an update of a saved paper still fits
-    assert sample_store.save_library_item(ada.id, ids[0], tags=["ok"], note="", now=NOW, max_items=2) == "updated"
+    assert (
+        sample_store.save_library_item(ada.id, ids[0], tags=["ok"], note="", now=NOW, max_items=2)
+        == "updated"
+    )
     assert sample_store.add_library_items(ada.id, ids[1:], now=NOW, max_items=3) == [ids[2]]
     assert stat_saves(sample_store, ids[3]) == 0 and saved_rows(sample_store, ids[3]) == 0
     assert library.library_page(sample_store, ada).total == 3
 
 
 def test_exports_parse_back_through_the_importer(sample_store: Store) -> None:
-    ada, bob = make_user(sample_store, "ada@example.org"), make_user(sample_store, "bob@example.org")
+    ada, bob = (
+        make_user(sample_store, "ada@example.org"),
+        make_user(sample_store, "bob@example.org"),
+    )
     ids = ["2104.12255", "hep-ph/0301050", DOI_PAPER[0]]
     for n, paper_id in enumerate(ids):
         at = NOW + timedelta(minutes=n)
-        library.save_paper(sample_store, ada, paper(sample_store, paper_id), tags=["t"], note="n", now=at)
+        library.save_paper(
+            sample_store, ada, paper(sample_store, paper_id), tags=["t"], note="n", now=at
+        )
     text = library.export_bibtex(sample_store, ada)
     parsed = parse_bibtex(text, max_entries=10)
     assert parsed.problems == [] and len(parsed.entries) == 3
@@ -233,7 +268,9 @@ def test_import_matches_ids_urls_and_dois_and_lists_the_rest(sample_store: Store
 
 def test_import_keeps_tags_and_notes_of_papers_already_saved(sample_store: Store) -> None:
     ada = make_user(sample_store, "ada@example.org")
-    library.save_paper(sample_store, ada, paper(sample_store, "2104.12255"), tags=["keep"], note="mine", now=NOW)
+    library.save_paper(
+        sample_store, ada, paper(sample_store, "2104.12255"), tags=["keep"], note="mine", now=NOW
+    )
     result = library.import_bibtex(sample_store, ada, "@misc{k, eprint = {2104.12255}}", now=NOW)
     assert [(m.paper_id, m.added) for m in result.matched] == [("2104.12255", False)]
     kept = library.saved_paper(sample_store, ada, "2104.12255")
@@ -255,7 +292,18 @@ def test_import_keeps_tags_and_notes_of_papers_already_saved(sample_store: Store
         "@misc{k, doi = {10.1000/a\x00b}}",
         "".join(chr(c) for c in range(1, 0x3000, 7)) * 3,
     ],
-    ids=["braces", "deep-value", "closers", "ats", "openers", "quote", "paren", "nul", "nul-doi", "binary-ish"],
+    ids=[
+        "braces",
+        "deep-value",
+        "closers",
+        "ats",
+        "openers",
+        "quote",
+        "paren",
+        "nul",
+        "nul-doi",
+        "binary-ish",
+    ],
 )
 def test_hostile_bibtex_is_answered_never_raised(sample_store: Store, text: str) -> None:
     ada = make_user(sample_store, "ada@example.org")
@@ -290,8 +338,10 @@ def test_saves_stay_exact_under_concurrent_writers(sample_store: Store) -> None:
                     library.save_paper(sample_store, user, p, tags=[f"r{round_}"], note="", now=NOW)
                     if (n + round_) % 3 == 0:
                         library.unsave_paper(sample_store, user, p.id, now=NOW)
-                library.import_bibtex(sample_store, user, "@misc{k, eprint = {2104.12255}}", now=NOW)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+                library.import_bibtex(
+                    sample_store, user, "@misc{k, eprint = {2104.12255}}", now=NOW
+                )
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(len(users))]

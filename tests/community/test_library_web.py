@@ -36,14 +36,24 @@ def saves(store: Store, paper_id: str) -> int:
 
 def test_save_list_update_delete_with_a_session(client: TestClient, sample_store: Store) -> None:
     ada = signed_in(client, sample_store, "ada@example.org")
-    r = client.put(f"/api/me/library/{PAPER}v2", json={"tags": ["ML", "ml", " Theory "], "note": "read"}, headers=ada)
+    r = client.put(
+        f"/api/me/library/{PAPER}v2",
+        json={"tags": ["ML", "ml", " Theory "], "note": "read"},
+        headers=ada,
+    )
     assert r.status_code == 201, r.text
-    assert r.json()["paper_id"] == PAPER and r.json()["tags"] == ["ml", "theory"] and r.json()["saved"]
+    assert (
+        r.json()["paper_id"] == PAPER and r.json()["tags"] == ["ml", "theory"] and r.json()["saved"]
+    )
     assert r.headers["cache-control"] == "no-store"
     r = client.put(f"/api/me/library/{OLD_STYLE}", json={}, headers=ada)
     assert r.status_code == 201 and r.json()["tags"] == [] and r.json()["note"] == ""
     r = client.put(f"/api/me/library/{PAPER}", json={"note": "read twice"}, headers=ada)
-    assert r.status_code == 200 and r.json()["tags"] == ["ml", "theory"] and r.json()["note"] == "read twice"
+    assert (
+        r.status_code == 200
+        and r.json()["tags"] == ["ml", "theory"]
+        and r.json()["note"] == "read twice"
+    )
     assert saves(sample_store, PAPER) == 1
 
     listing = client.get("/api/me/library", headers=ada).json()
@@ -52,7 +62,9 @@ def test_save_list_update_delete_with_a_session(client: TestClient, sample_store
     tagged = client.get("/api/me/library", params={"tag": "THEORY"}, headers=ada).json()
     assert [p["paper_id"] for p in tagged["papers"]] == [PAPER]
     first = client.get("/api/me/library", params={"limit": 1}, headers=ada).json()
-    second = client.get("/api/me/library", params={"limit": 1, "cursor": first["next_cursor"]}, headers=ada).json()
+    second = client.get(
+        "/api/me/library", params={"limit": 1, "cursor": first["next_cursor"]}, headers=ada
+    ).json()
     assert len(first["papers"]) == len(second["papers"]) == 1 and second["next_cursor"] is None
     assert first["papers"][0]["paper_id"] != second["papers"][0]["paper_id"]
 
@@ -72,7 +84,12 @@ def test_bad_input_is_a_clear_400(client: TestClient, sample_store: Store) -> No
         ("put", f"/api/me/library/{PAPER}", {"json": {"tags": [f"t{i}" for i in range(21)]}}, 400),
         ("put", f"/api/me/library/{PAPER}", {"json": {"note": "n" * 10_001}}, 400),
         ("put", f"/api/me/library/{PAPER}", {"json": {"note": "a\u0000b"}}, 400),
-        ("put", f"/api/me/library/{PAPER}", {"content": b"{not json", "headers": {"content-type": "application/json"}}, 400),
+        (
+            "put",
+            f"/api/me/library/{PAPER}",
+            {"content": b"{not json", "headers": {"content-type": "application/json"}},
+            400,
+        ),
         ("get", "/api/me/library?cursor=AAAA", {}, 400),
         ("get", "/api/me/library?limit=0", {}, 400),
     ]
@@ -93,7 +110,11 @@ def test_changes_need_the_csrf_token_with_a_cookie_but_not_with_a_bearer_token(
     for headers in (cookie_only, wrong):
         assert client.put(f"/api/me/library/{PAPER}", json={}, headers=headers).status_code == 403
         assert client.delete(f"/api/me/library/{PAPER}", headers=headers).status_code == 403
-        r = client.post("/api/me/library/import", content=f"@misc{{k, eprint={{{PAPER}}}}}", headers={**headers, "content-type": "text/plain"})
+        r = client.post(
+            "/api/me/library/import",
+            content=f"@misc{{k, eprint={{{PAPER}}}}}",
+            headers={**headers, "content-type": "text/plain"},
+        )
         assert r.status_code == 403
     cross_site = {**ada, "Origin": "https://evil.example"}
     assert client.put(f"/api/me/library/{PAPER}", json={}, headers=cross_site).status_code == 403
@@ -104,7 +125,11 @@ def test_changes_need_the_csrf_token_with_a_cookie_but_not_with_a_bearer_token(
     token = api_token(sample_store, make_user(sample_store, "bot@example.org"))
     r = client.put(f"/api/me/library/{PAPER}", json={"tags": ["bot"]}, headers=bearer(token))
     assert r.status_code == 201
-    r = client.post("/api/me/library/import", content=f"@misc{{k, eprint={{{OLD_STYLE}}}}}", headers={**bearer(token), "content-type": "application/x-bibtex"})
+    r = client.post(
+        "/api/me/library/import",
+        content=f"@misc{{k, eprint={{{OLD_STYLE}}}}}",
+        headers={**bearer(token), "content-type": "application/x-bibtex"},
+    )
     assert r.status_code == 200 and r.json()["matched"][0]["paper_id"] == OLD_STYLE
     assert client.get("/api/me/library", headers=bearer(token)).json()["total"] == 2
     assert client.delete(f"/api/me/library/{PAPER}", headers=bearer(token)).status_code == 200
@@ -123,10 +148,18 @@ ROUTES = [
 
 @pytest.mark.parametrize(("method", "url"), ROUTES)
 def test_every_route_needs_a_reader(client: TestClient, method: str, url: str) -> None:
-    kwargs = {"json": {}} if method == "put" else {"content": b"@misc{k}", "headers": {"content-type": "text/plain"}} if method == "post" else {}
+    kwargs = (
+        {"json": {}}
+        if method == "put"
+        else {"content": b"@misc{k}", "headers": {"content-type": "text/plain"}}
+        if method == "post"
+        else {}
+    )
     r = getattr(client, method)(url, **kwargs)
     assert r.status_code == 401 and r.json()["status"] == 401
-    r = getattr(client, method)(url, **{**kwargs, "headers": {**kwargs.get("headers", {}), **bearer("not-a-token")}})  # type: ignore[dict-item]
+    r = getattr(client, method)(
+        url, **{**kwargs, "headers": {**kwargs.get("headers", {}), **bearer("not-a-token")}}
+    )  # type: ignore[dict-item]
     assert r.status_code == 401
 
 
@@ -135,12 +168,19 @@ def test_no_route_reaches_another_readers_library(
     client: TestClient, sample_store: Store, method: str, url: str
 ) -> None:
     ada = signed_in(client, sample_store, "ada@example.org")
-    client.put(f"/api/me/library/{PAPER}", json={"tags": ["ada-secret"], "note": "ada's private note"}, headers=ada)
+    client.put(
+        f"/api/me/library/{PAPER}",
+        json={"tags": ["ada-secret"], "note": "ada's private note"},
+        headers=ada,
+    )
     eve = signed_in(client, sample_store, "eve@example.org")
     kwargs = (
         {"json": {"tags": ["eve"], "note": "eve's"}}
         if method == "put"
-        else {"content": f"@misc{{k, eprint={{{OLD_STYLE}}}}}".encode(), "headers": {"content-type": "text/plain"}}
+        else {
+            "content": f"@misc{{k, eprint={{{OLD_STYLE}}}}}".encode(),
+            "headers": {"content-type": "text/plain"},
+        }
         if method == "post"
         else {}
     )
@@ -152,31 +192,45 @@ def test_no_route_reaches_another_readers_library(
     if method == "delete":
         assert r.status_code == 404  # eve never saved it; ada's row is not hers to remove
     mine = client.get("/api/me/library", headers=ada).json()
-    assert [(p["paper_id"], p["tags"], p["note"]) for p in mine["papers"]] == [(PAPER, ["ada-secret"], "ada's private note")]
+    assert [(p["paper_id"], p["tags"], p["note"]) for p in mine["papers"]] == [
+        (PAPER, ["ada-secret"], "ada's private note")
+    ]
 
 
 def test_exports_and_their_round_trip(client: TestClient, sample_store: Store) -> None:
     ada = signed_in(client, sample_store, "ada@example.org")
     for paper_id in (PAPER, OLD_STYLE, "2502.09460"):
-        client.put(f"/api/me/library/{paper_id}", json={"tags": ["t"], "note": "private"}, headers=ada)
+        client.put(
+            f"/api/me/library/{paper_id}", json={"tags": ["t"], "note": "private"}, headers=ada
+        )
     bib = client.get("/api/me/library.bib", headers={"Cookie": ada["Cookie"]})
     assert bib.status_code == 200 and bib.headers["content-type"].startswith("application/x-bibtex")
     assert "attachment" in bib.headers["content-disposition"] and "private" not in bib.text
     assert len(parse_bibtex(bib.text, max_entries=10).entries) == 3
     js = client.get("/api/me/library.json", headers={"Cookie": ada["Cookie"]})
     assert js.status_code == 200 and js.headers["content-type"].startswith("application/json")
-    assert sorted(p["paper_id"] for p in js.json()["papers"]) == sorted([PAPER, OLD_STYLE, "2502.09460"])
+    assert sorted(p["paper_id"] for p in js.json()["papers"]) == sorted(
+        [PAPER, OLD_STYLE, "2502.09460"]
+    )
     assert {p["note"] for p in js.json()["papers"]} == {"private"}
 
     bob = signed_in(client, sample_store, "bob@example.org")
-    r = client.post("/api/me/library/import", content=bib.content, headers={**bob, "content-type": "text/plain; charset=utf-8"})
+    r = client.post(
+        "/api/me/library/import",
+        content=bib.content,
+        headers={**bob, "content-type": "text/plain; charset=utf-8"},
+    )
     assert r.status_code == 200, r.text
-    assert sorted(m["paper_id"] for m in r.json()["matched"]) == sorted([PAPER, OLD_STYLE, "2502.09460"])
+    assert sorted(m["paper_id"] for m in r.json()["matched"]) == sorted(
+        [PAPER, OLD_STYLE, "2502.09460"]
+    )
     assert r.json()["unmatched"] == []
     assert saves(sample_store, PAPER) == 2
 
 
-def test_import_lists_the_unmatched_and_refuses_bad_bodies(client: TestClient, sample_store: Store) -> None:
+def test_import_lists_the_unmatched_and_refuses_bad_bodies(
+    client: TestClient, sample_store: Store
+) -> None:
     ada = signed_in(client, sample_store, "ada@example.org")
     text = (
         "@misc{known, url = {https://arxiv.org/abs/2104.12255v1}}\n"
@@ -185,9 +239,16 @@ def test_import_lists_the_unmatched_and_refuses_bad_bodies(client: TestClient, s
         "@book{plain, title = {No ids}}\n"
         "@misc{broken, title = {never closed\n"
     )
-    r = client.post("/api/me/library/import", content=text.encode(), headers={**ada, "content-type": "application/x-bibtex"})
+    r = client.post(
+        "/api/me/library/import",
+        content=text.encode(),
+        headers={**ada, "content-type": "application/x-bibtex"},
+    )
     assert r.status_code == 200, r.text
-    assert {m["key"]: m["paper_id"] for m in r.json()["matched"]} == {"known": PAPER, "doi": "2502.09460"}
+    assert {m["key"]: m["paper_id"] for m in r.json()["matched"]} == {
+        "known": PAPER,
+        "doi": "2502.09460",
+    }
     assert [m["key"] for m in r.json()["unmatched"]] == ["unknown", "plain", "broken"]
     assert all(m["reason"] for m in r.json()["unmatched"])
 
@@ -202,7 +263,9 @@ def test_import_lists_the_unmatched_and_refuses_bad_bodies(client: TestClient, s
         (b"x" * (1024 * 1024 + 1), "text/plain", 413),
     ]
     for body, kind, status in bad:
-        r = client.post("/api/me/library/import", content=body, headers={**ada, "content-type": kind})
+        r = client.post(
+            "/api/me/library/import", content=body, headers={**ada, "content-type": kind}
+        )
         assert r.status_code == status, (body[:40], r.text[:200])
         assert r.json()["status"] == status
     # braces that never close: the entry is listed back, the rest of the answer stands
@@ -228,13 +291,20 @@ def test_the_library_page_and_its_forms(client: TestClient, sample_store: Store)
     assert f'name="csrf_token" value="{token}"' in page.text
 
     # saving through the form: tags from one comma-separated field
-    form = {"csrf_token": token, "paper_id": PAPER, "tags": "Vision, theory, ", "note": "<script>alert(1)</script>"}
+    form = {
+        "csrf_token": token,
+        "paper_id": PAPER,
+        "tags": "Vision, theory, ",
+        "note": "<script>alert(1)</script>",
+    }
     r = client.post("/library/save", data=form, headers=cookie, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/library"
     page = client.get("/library", headers=cookie).text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
     assert 'href="/library?tag=vision"' in page and 'href="/api/me/library.bib"' in page
-    assert re.search(r'<label for="tags-1">', page) and 'id="tags-1"' in page and 'id="note-1"' in page
+    assert (
+        re.search(r'<label for="tags-1">', page) and 'id="tags-1"' in page and 'id="note-1"' in page
+    )
     assert "vision (1)" in page
 
     # a form without its CSRF token is refused, and changes nothing
@@ -252,10 +322,17 @@ def test_the_library_page_and_its_forms(client: TestClient, sample_store: Store)
     )
     assert r.status_code == 200, r.text
     assert "Import: 1 matched, 1 not" in r.text and "no arXiv id, arXiv URL or DOI" in r.text
-    r = client.post("/library/import", data={"csrf_token": token, "bibtex": "nothing"}, headers=cookie)
+    r = client.post(
+        "/library/import", data={"csrf_token": token, "bibtex": "nothing"}, headers=cookie
+    )
     assert r.status_code == 400 and "no BibTeX entries" in r.text
 
-    r = client.post("/library/remove", data={"csrf_token": token, "paper_id": PAPER}, headers=cookie, follow_redirects=False)
+    r = client.post(
+        "/library/remove",
+        data={"csrf_token": token, "paper_id": PAPER},
+        headers=cookie,
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and saves(sample_store, PAPER) == 0
     assert OLD_STYLE in client.get("/library", headers=cookie).text
 
