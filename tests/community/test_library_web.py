@@ -339,3 +339,36 @@ def test_the_library_page_and_its_forms(client: TestClient, sample_store: Store)
     # another reader's page never shows ada's papers
     eve = signed_in(client, sample_store, "eve@example.org")
     assert "Your library is empty" in client.get("/library", headers={"Cookie": eve["Cookie"]}).text
+
+
+def test_the_forms_reach_only_the_readers_own_library(
+    client: TestClient, sample_store: Store
+) -> None:
+    ada = signed_in(client, sample_store, "ada@example.org")
+    client.put(f"/api/me/library/{PAPER}", json={"tags": ["ada"], "note": "ada's"}, headers=ada)
+    eve = signed_in(client, sample_store, "eve@example.org")
+    eve_cookie = {"Cookie": eve["Cookie"]}
+    token = eve["X-CSRF-Token"]
+    form = {"csrf_token": token, "paper_id": PAPER, "tags": "eve", "note": "eve's"}
+    assert (
+        client.post(
+            "/library/save", data=form, headers=eve_cookie, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    remove = {"csrf_token": token, "paper_id": PAPER}
+    assert (
+        client.post(
+            "/library/remove", data=remove, headers=eve_cookie, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    # ada's csrf token is no good for eve's session
+    stolen = {"csrf_token": ada["X-CSRF-Token"], "paper_id": PAPER}
+    assert client.post("/library/remove", data=stolen, headers=eve_cookie).status_code == 403
+    mine = client.get("/api/me/library", headers=ada).json()
+    assert [(p["paper_id"], p["tags"], p["note"]) for p in mine["papers"]] == [
+        (PAPER, ["ada"], "ada's")
+    ]
+    assert client.get("/api/me/library", headers=eve).json()["total"] == 0
+    assert saves(sample_store, PAPER) == 1
