@@ -1,9 +1,11 @@
-"""What the cards of a page show of the community, fetched once per page.
+"""What the cards of a page show of the community and of the papers' code, fetched once
+per page.
 
 Every page that shows papers as cards (the listings, search, a paper's similar papers,
 the paper page itself) calls the template global ``card_view(papers)`` once, which
 reads the counts, the submitter and the reader's own votes and saves of all of them
-in one indexed query (``Store.card_stats``) and gives the card macros what their
+in one indexed query (``Store.card_stats``), their code links' stars and Hub counts
+(``signals.view.code_signals``, two more), and gives the card macros what their
 controls need: the reader's CSRF token for the plain forms, and the page's own URL
 for them to come back to.
 """
@@ -18,7 +20,9 @@ from fastapi import Request
 from jinja2 import pass_context
 
 from paperwire.community.votes import card_stats_for
-from paperwire.models import CardStats, Paper
+from paperwire.models import CardStats, HubArtifact, HubKind, Paper
+from paperwire.signals.hub import artifact_url, citing_url
+from paperwire.signals.view import NO_CODE, PaperCode, code_signals
 from paperwire.web.auth import csrf_token, resolve_auth
 
 NO_STATS = CardStats()
@@ -32,9 +36,21 @@ class CardView:
     signed_in: bool = False
     csrf: str = ""  # the session's CSRF token ('' unless signed in by the cookie)
     here: str = "/"  # this page (path and query): where a card's plain form returns
+    # The cards' code links with their repositories' stars, and the Hub's counts.
+    code: Mapping[str, PaperCode] = field(default_factory=dict)
+    hub_endpoint: str = ""  # PAPERWIRE_HF_ENDPOINT, where the Hub links point
 
     def of(self, paper_id: str) -> CardStats:
         return self.stats.get(paper_id, NO_STATS)
+
+    def code_of(self, paper_id: str) -> PaperCode:
+        return self.code.get(paper_id, NO_CODE)
+
+    def hub_url(self, artifact: HubArtifact) -> str:
+        return artifact_url(self.hub_endpoint, artifact)
+
+    def hub_list_url(self, kind: HubKind, paper_id: str) -> str:
+        return citing_url(self.hub_endpoint, kind, paper_id)
 
 
 def page_here(request: Request) -> str:
@@ -43,6 +59,7 @@ def page_here(request: Request) -> str:
 
 
 def build_card_view(request: Request, papers: Iterable[Paper]) -> CardView:
+    papers = list(papers)
     ids = list(dict.fromkeys(p.id for p in papers))
     auth = resolve_auth(request)
     store = request.app.state.store
@@ -51,6 +68,8 @@ def build_card_view(request: Request, papers: Iterable[Paper]) -> CardView:
         signed_in=auth.user is not None,
         csrf=csrf_token(request),
         here=page_here(request),
+        code=code_signals(store, papers),
+        hub_endpoint=request.app.state.settings.hf_endpoint,
     )
 
 

@@ -23,6 +23,7 @@ from paperwire.errors import InvalidParameter
 from paperwire.limits import OFFSET_MAX, RANKED_MAX, check_limit
 from paperwire.models import Paper
 from paperwire.search.service import search_papers
+from paperwire.signals.view import code_signals
 from paperwire.store import Store
 from paperwire.web.deps import EmbedderDep, SettingsDep, StoreDep, VectorsDep, paper_or_404
 from paperwire.web.hf_format import hf_daily_item, hf_paper
@@ -83,7 +84,8 @@ def daily_papers(
 def daily_items(store: Store, papers: list[Paper]) -> list[dict[str, Any]]:
     """The papers as daily-papers items, with their community counts (one read)."""
     stats = card_stats_for(store, [paper.id for paper in papers], None)
-    return [hf_daily_item(paper, stats[paper.id]) for paper in papers]
+    code = code_signals(store, papers)
+    return [hf_daily_item(paper, stats[paper.id], code.get(paper.id)) for paper in papers]
 
 
 @router.get("/papers/search")
@@ -105,7 +107,8 @@ def search_papers_hf(
 @router.get("/papers/{paper_id:path}")
 def paper_info(paper_id: str, store: StoreDep) -> dict[str, Any]:
     paper = paper_or_404(store, paper_id)
-    return hf_paper(paper, card_stats_for(store, [paper.id], None)[paper.id])
+    stats = card_stats_for(store, [paper.id], None)[paper.id]
+    return hf_paper(paper, stats, code_signals(store, [paper]).get(paper.id))
 
 
 def markdown_response(paper: Paper, settings: Settings) -> PlainTextResponse:

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from paperwire.models import CardStats, Paper
+from paperwire.signals.view import NO_CODE, PaperCode
 
 
 def iso_z(value: datetime | date | None) -> str | None:
@@ -45,9 +46,31 @@ def hf_user(name: str) -> dict[str, Any]:
     return {"user": name, "fullname": name, "avatarUrl": "", "type": "user"}
 
 
-def hf_paper(paper: Paper, stats: CardStats | None = None) -> dict[str, Any]:
-    """The flat paper object (``GET /api/papers/{id}``)."""
+def _hub_items(code: PaperCode, kind: str) -> list[dict[str, Any]]:
+    """The Hub's repositories of ``kind`` citing a paper, as ``ModelInfo`` (and its
+    siblings) read a listing item."""
+    if code.hub is None:
+        return []
+    return [
+        {
+            "id": a.id,
+            "likes": a.likes,
+            **({"downloads": a.downloads} if a.downloads is not None else {}),
+        }
+        for a in code.hub.of_kind(kind)  # type: ignore[arg-type]
+    ]
+
+
+def hf_paper(
+    paper: Paper, stats: CardStats | None = None, code: PaperCode | None = None
+) -> dict[str, Any]:
+    """The flat paper object (``GET /api/papers/{id}``). ``githubRepo`` is the paper's
+    most starred GitHub repository once a GitHub run has seen it (else its first code
+    link), ``githubStars`` its stars; the Hub's models, datasets and Spaces citing the
+    paper are ``linkedModels``/``linkedDatasets``/``linkedSpaces`` with their totals,
+    as ``PaperInfo`` reads them."""
     stats = stats or CardStats()
+    code = code or NO_CODE
     out: dict[str, Any] = {
         "id": paper.id,
         "authors": [{"name": a.name, "hidden": False} for a in paper.authors],
@@ -61,22 +84,43 @@ def hf_paper(paper: Paper, stats: CardStats | None = None) -> dict[str, Any]:
     }
     if stats.submitted_by:
         out["submittedOnDailyBy"] = hf_user(stats.submitted_by)
-    repo, page = _github_repo(paper), _first_url(paper, "project")
+    top = code.top
+    repo, page = top.url if top else _github_repo(paper), _first_url(paper, "project")
     if repo:
         out["githubRepo"] = repo
+    if top is not None:
+        out["githubStars"] = top.stars
     if page:
         out["projectPage"] = page
+    if code.hub is not None:
+        for kind, key, total in (
+            ("model", "Models", code.hub.models),
+            ("dataset", "Datasets", code.hub.datasets),
+            ("space", "Spaces", code.hub.spaces),
+        ):
+            out[f"linked{key}"] = _hub_items(code, kind)
+            out[f"numTotal{key}"] = total
     return out
 
 
-def hf_daily_item(paper: Paper, stats: CardStats | None = None) -> dict[str, Any]:
+_NOT_IN_ITEMS = (
+    "numComments",
+    "submittedOnDailyAt",
+    "linkedModels",
+    "numTotalModels",
+    "linkedDatasets",
+    "numTotalDatasets",
+    "linkedSpaces",
+    "numTotalSpaces",
+)
+
+
+def hf_daily_item(
+    paper: Paper, stats: CardStats | None = None, code: PaperCode | None = None
+) -> dict[str, Any]:
     """One entry of ``/api/daily_papers`` and ``/api/papers/search``."""
     stats = stats or CardStats()
-    inner = {
-        k: v
-        for k, v in hf_paper(paper, stats).items()
-        if k not in ("numComments", "submittedOnDailyAt")
-    }
+    inner = {k: v for k, v in hf_paper(paper, stats, code).items() if k not in _NOT_IN_ITEMS}
     item: dict[str, Any] = {
         "paper": inner,
         "publishedAt": iso_z(paper.listed_on or paper.day),
@@ -86,7 +130,7 @@ def hf_daily_item(paper: Paper, stats: CardStats | None = None) -> dict[str, Any
     }
     if stats.submitted_by:
         item["submittedBy"] = hf_user(stats.submitted_by)
-    for key in ("githubRepo", "projectPage"):
+    for key in ("githubRepo", "githubStars", "projectPage"):
         if key in inner:
             item[key] = inner[key]
     return item

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from paperwire.models import CardStats, Hit, Paper, Subscription
+from paperwire.models import HUB_KINDS, CardStats, Hit, Paper, Subscription
+from paperwire.signals.hub import artifact_url
+from paperwire.signals.view import PaperCode
 
 
 def paper_json(paper: Paper) -> dict[str, Any]:
@@ -33,6 +35,47 @@ def paper_json(paper: Paper) -> dict[str, Any]:
         "license": paper.license,
         "links": [{"kind": link.kind, "url": link.url} for link in paper.links],
         "has_code": paper.has_code,
+    }
+
+
+def code_json(code: PaperCode, *, hub_endpoint: str) -> dict[str, Any]:
+    """A paper's code links with what GitHub last said of each (``null`` until a
+    ``paperwire ingest github`` run reached it, or when it is gone), and the Hub's
+    models, datasets and Spaces citing it, most liked first (``totals``: all of them,
+    counted up to 500)."""
+    hub = code.hub
+    return {
+        "code": [
+            {
+                "url": link.url,
+                "stars": link.stars,
+                "forks": link.forks,
+                "pushed_at": link.pushed_at.isoformat() if link.pushed_at else None,
+                "license": link.license,
+                "archived": link.archived,
+            }
+            for link in code.links
+        ],
+        "hub": {
+            **{
+                kind + "s": [
+                    {
+                        "id": a.id,
+                        "likes": a.likes,
+                        "downloads": a.downloads,
+                        "url": artifact_url(hub_endpoint, a),
+                    }
+                    for a in (hub.of_kind(kind) if hub else [])
+                ]
+                for kind in HUB_KINDS
+            },
+            "totals": {
+                "models": hub.models if hub else 0,
+                "datasets": hub.datasets if hub else 0,
+                "spaces": hub.spaces if hub else 0,
+            },
+            "checked_at": hub.checked_at.isoformat() if hub else None,
+        },
     }
 
 
