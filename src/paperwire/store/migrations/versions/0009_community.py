@@ -101,7 +101,7 @@ def upgrade() -> None:
     )
     op.execute("CREATE INDEX api_tokens_user ON api_tokens (user_id)")
     op.execute(
-        f"""
+        """
         CREATE TABLE paper_stats (
             paper_id TEXT PRIMARY KEY REFERENCES papers (id) ON DELETE CASCADE,
             upvotes INTEGER NOT NULL DEFAULT 0,
