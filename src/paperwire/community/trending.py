@@ -133,10 +133,11 @@ def trending_ranking(
     now: datetime,
     trust_hours: int = DEFAULT_TRUST_HOURS,
 ) -> tuple[list[Hit], dict[str, date]]:
-    """The window's papers with points, best first, and the day each is listed under."""
-    signals = store.trending_signals(
-        start=start, end=end, filters=filters, trusted_before=now - timedelta(hours=trust_hours)
-    )
+    """The window's papers with points, best first, and the day each is listed under.
+    The trust cutoff moves by whole minutes, so the store can keep the signals it read
+    until the data or the minute changes."""
+    cutoff = (now - timedelta(hours=trust_hours)).replace(second=0, microsecond=0)
+    signals = store.trending_signals(start=start, end=end, filters=filters, trusted_before=cutoff)
     return score_signals(signals, now=now), {s.paper_id: s.day for s in signals}
 
 

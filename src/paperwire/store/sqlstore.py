@@ -55,7 +55,7 @@ class SqlStore:
         self.outbox = Outbox(connections, dialect)
         self.accounts = Accounts(connections, dialect)
         self.votes = Votes(connections, dialect)
-        self.trending = Trending(connections, dialect)
+        self.trending = Trending(connections, dialect, listings=self.listings)
 
         self.upsert_papers = self.papers.upsert_papers
         self.delete_papers = self.papers.delete_papers

@@ -1,9 +1,9 @@
 """What the trending ranking reads: each paper's signals in a window, and the papers
 without any, in listing order.
 
-The signals are named terms (``SIGNAL_TERMS``), each one SQL query for the papers it
-may give a value and one scalar for a paper's value. ``community/trending.py`` holds
-the formula — a weight per term and the age decay — so a new signal (a repository's
+The signals are named terms (``SIGNAL_TERMS``), each a condition saying whether a paper
+may have a value (a probe by primary key) and a scalar for the value.
+``community/trending.py`` holds the formula — a weight per term and the age decay — so a new signal (a repository's
 star velocity) is one term here and one weight there.
 
 A window is what a listing of the same days shows (``listing_sql.py``): papers listed
@@ -22,18 +22,21 @@ from typing import Any, Protocol
 
 from paperwire.models import Paper, PaperSignals, SearchFilters
 from paperwire.store.codec import row_to_paper, to_date
-from paperwire.store.listing_sql import SUBMITTED_FROM, listing_where, submitted_where
-from paperwire.store.sql import Part
+from paperwire.store.dialect import Dialect
+from paperwire.store.listing_sql import SUBMITTED_FROM, Listings, listing_where, submitted_where
+from paperwire.store.sql import Connections, Part
 
 
 @dataclass(frozen=True, slots=True)
 class SignalTerm:
-    """One signal: ``candidates`` selects ``paper_id`` of every paper it may give a
-    non-zero value (small: papers with community activity); ``value`` is a scalar
-    subquery over the candidate ``c.id``; ``params`` binds its placeholders."""
+    """One signal: ``present`` is a condition on ``p.id`` that holds for every paper the
+    term may give a non-zero value (an index probe: the window's papers are walked by
+    day and probed, so the cost follows the window's size, never the whole history of
+    votes); ``value`` is a scalar subquery over a candidate's ``c.id``; ``params`` binds
+    the placeholders of ``value``."""
 
     name: str
-    candidates: str
+    present: str
     value: str
     params: Callable[[datetime], list[Any]] = lambda trusted_before: []
 
@@ -49,19 +52,19 @@ _TRUSTED_VOTE = (
 SIGNAL_TERMS: tuple[SignalTerm, ...] = (
     SignalTerm(
         "votes",
-        "SELECT paper_id FROM paper_stats WHERE upvotes > 0",
+        "EXISTS (SELECT 1 FROM paper_stats s WHERE s.paper_id = p.id AND s.upvotes > 0)",
         "(SELECT COUNT(*) FROM votes v JOIN users u ON u.id = v.user_id "
         f"WHERE v.paper_id = c.id AND {_TRUSTED_VOTE})",
         lambda trusted_before: [trusted_before],
     ),
     SignalTerm(
         "saves",
-        "SELECT paper_id FROM paper_stats WHERE saves > 0",
+        "EXISTS (SELECT 1 FROM paper_stats s WHERE s.paper_id = p.id AND s.saves > 0)",
         "COALESCE((SELECT st.saves FROM paper_stats st WHERE st.paper_id = c.id), 0)",
     ),
     SignalTerm(
         "submission",
-        "SELECT paper_id FROM submissions WHERE status = 'approved'",
+        "EXISTS (SELECT 1 FROM submissions s WHERE s.paper_id = p.id AND s.status = 'approved')",
         "(SELECT COUNT(*) FROM submissions sb WHERE sb.paper_id = c.id AND sb.status = 'approved')",
     ),
 )
@@ -101,7 +104,14 @@ class TrendingStore(Protocol):
 
 
 class Trending(Part):
-    """The trending ranking's reads, written once for both backends."""
+    """The trending ranking's reads, written once for both backends. Signals are kept
+    per data version (the listings' memo): a vote, save or decision bumps it, and the
+    ranking asks with a trust cutoff that moves once a minute, so a busy trending page
+    reads them once a minute at most while nothing changes."""
+
+    def __init__(self, connections: Connections, dialect: Dialect, *, listings: Listings) -> None:
+        super().__init__(connections, dialect)
+        self.listings = listings
 
     def trending_signals(
         self,
@@ -117,13 +127,13 @@ class Trending(Part):
         submitted, submitted_params = submitted_where(
             self.dialect, start=start, end=end, filters=filters
         )
-        active = " UNION ".join(term.candidates for term in SIGNAL_TERMS)
+        active = " OR ".join(term.present for term in SIGNAL_TERMS)
         values = ", ".join(f"{term.value} AS {term.name}" for term in SIGNAL_TERMS)
         cutoff = trusted_before.astimezone(UTC)
         sql = (
             "WITH c AS ("
             f"SELECT p.id AS id, p.listed_day AS day FROM papers p WHERE {listed} "
-            f"AND p.id IN ({active}) "
+            f"AND ({active}) "
             "UNION ALL "
             f"SELECT papers.id AS id, s.submitted_day AS day FROM {SUBMITTED_FROM} "
             f"WHERE {submitted}"
@@ -132,16 +142,23 @@ class Trending(Part):
         params = [*listed_params, *submitted_params]
         for term in SIGNAL_TERMS:
             params.extend(term.params(cutoff))
-        with self.connections.reading() as db:
-            rows = db.fetchall(sql, params)
-        return [
-            PaperSignals(
-                paper_id=row["id"],
-                day=to_date(row["day"]),
-                values={name: float(row[name] or 0) for name in SIGNAL_NAMES},
-            )
-            for row in rows
-        ]
+
+        def compute() -> list[PaperSignals]:
+            with self.connections.reading() as db:
+                rows = db.fetchall(sql, params)
+            return [
+                PaperSignals(
+                    paper_id=row["id"],
+                    day=to_date(row["day"]),
+                    values={name: float(row[name] or 0) for name in SIGNAL_NAMES},
+                )
+                for row in rows
+            ]
+
+        found: list[PaperSignals] = self.listings._memo(
+            ("trending", start, end, filters, cutoff), compute
+        )
+        return list(found)
 
     def trending_tail(
         self,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -33,15 +33,15 @@ from paperwire.browse.periods import Period, day_period, month_period, week_peri
 from paperwire.browse.taxonomy import category_name, describe_category, validate_category
 from paperwire.community import comments
 from paperwire.community.trending import (
-    TRENDING_DESCRIPTION,
     TRENDING_PERIODS,
+    describe_trending,
     trending_papers,
 )
 from paperwire.models import Paper, SearchFilters
 from paperwire.paths import paper_url
 from paperwire.search.semantic import similar_papers
 from paperwire.web.auth import ViewerDep
-from paperwire.web.deps import StoreDep, TemplatesDep, VectorsDep, paper_or_404
+from paperwire.web.deps import SettingsDep, StoreDep, TemplatesDep, VectorsDep, paper_or_404
 from paperwire.web.params import CursorQ, FiltersDep, PeriodDep
 from paperwire.web.routing import Cache, cached, page_router
 from paperwire.web.templating import doi_url, render_page, safe_href, with_query
@@ -291,13 +291,17 @@ def trending_page(
     request: Request,
     store: StoreDep,
     templates: TemplatesDep,
+    settings: SettingsDep,
     filters: FiltersDep,
     period: Annotated[str, Query(max_length=10, description="day | week | month")] = "day",
     cursor: CursorQ = None,
 ) -> HTMLResponse:
     """Trending papers of today, this week or this month (formula: community/trending.py)."""
     category, code = filter_fields(filters)
-    listing = trending_papers(store, period, filters=filters, limit=PAGE_SIZE, cursor=cursor)
+    listing = trending_papers(
+        store, period, filters=filters, limit=PAGE_SIZE, cursor=cursor,
+        now=datetime.now(UTC), trust_hours=settings.vote_trust_hours,
+    )
 
     def trending_url(p: str, cursor: str | None = None) -> str:
         """This page for period ``p`` (``day`` is the default, left out), filters kept."""
@@ -375,12 +379,15 @@ def category_page(
 
 @router.get("/about", response_class=HTMLResponse)
 @cached(Cache.PAGE)
-def about_page(request: Request, templates: TemplatesDep) -> HTMLResponse:
+def about_page(request: Request, templates: TemplatesDep, settings: SettingsDep) -> HTMLResponse:
+    ranking = describe_trending(
+        trust_hours=settings.vote_trust_hours, burst_limit=settings.vote_burst_limit
+    )
     return render_page(
         request,
         templates,
         "about.html",
-        {"nav": "about", "ranking_text": [TRENDING_DESCRIPTION], "feeds": [DAILY_FEED, TRENDING_FEED]},
+        {"nav": "about", "ranking_text": ranking, "feeds": [DAILY_FEED, TRENDING_FEED]},
     )
 
 
