@@ -9,8 +9,15 @@ on them, and papers an approved submission put on them.
 The score of a paper in a window::
 
     points = Σ weight × signal      (SIGNAL_WEIGHTS: votes 1, saves 0.5,
-                                     an approved submission 1)
+                                     an approved submission 1,
+                                     0.5 × √(GitHub stars gained in 7 days))
     score  = points / (age_days + 2) ** 1.5
+
+Star velocity is the one external signal: what a paper's GitHub repository gained over
+the 7 days before its last check (``signals/github.py`` snapshots stars daily), so a
+site with few readers still has a trending list on day one. It counts with diminishing
+returns (its square root: 4 stars a week make 1 point, 100 make 5, 400 make 10), so a
+paper that links a popular library does not outweigh its readers' votes by hundreds.
 
 ``age_days`` runs from 00:00 UTC of the day the paper is listed under (arXiv's
 announcement goes out then) to now, in fractions of a day. Papers arrive in daily
@@ -22,13 +29,14 @@ hours. Papers with no points follow those with points, newest first (as the dail
 list orders them), so trending is never empty.
 
 Votes weigh only when their account is trusted (the rule in ``describe_trending``);
-the count a card shows is every vote. A new signal (a repository's star velocity) is
-a weight here and a term in ``store/trending_sql.py``.
+the count a card shows is every vote. A signal is a weight here (and, when it should
+count with diminishing returns, a scale) and a term in ``store/trending_sql.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
@@ -45,7 +53,14 @@ TRENDING_PERIODS: tuple[TrendingPeriod, ...] = ("day", "week", "month")
 WINDOW_DAYS: dict[str, int] = {"day": 1, "week": 7, "month": 30}
 
 # The formula. Every name here is a term of store/trending_sql.py's SIGNAL_TERMS.
-SIGNAL_WEIGHTS: Mapping[str, float] = {"votes": 1.0, "saves": 0.5, "submission": 1.0}
+SIGNAL_WEIGHTS: Mapping[str, float] = {
+    "votes": 1.0,
+    "saves": 0.5,
+    "submission": 1.0,
+    "stars": 0.5,
+}
+# Signals counted with diminishing returns: the weight applies to the scaled value.
+SIGNAL_SCALES: Mapping[str, Callable[[float], float]] = {"stars": math.sqrt}
 GRAVITY = 1.5
 AGE_OFFSET_DAYS = 2.0
 
@@ -76,8 +91,11 @@ def describe_trending(
         "Trending ranks the papers of a window that ends at the latest announcement day: "
         "today (that day), this week (the 7 days ending on it) or this month (the 30 days "
         "ending on it), including papers the community submitted on those days.",
-        "Each paper earns points: 1 per upvote, 0.5 per reader who saved it, and 1 for an "
-        "approved community submission. Its score is points / (age + 2)^1.5, where age is "
+        "Each paper earns points: 1 per upvote, 0.5 per reader who saved it, 1 for an "
+        "approved community submission, and 0.5 × the square root of the stars its GitHub "
+        "repository gained over the last 7 days (4 stars make 1 point, 100 make 5, 400 "
+        "make 10; stars are counted daily by the site's GitHub job, and a paper with "
+        "several repositories counts the fastest rising). Its score is points / (age + 2)^1.5, where age is "
         "the number of days since the paper was listed (from 00:00 UTC of its announcement "
         "day). Within a day every paper has the same age, so the most points win; over a "
         "week or a month a newer paper needs fewer points than an older one. Papers without "
@@ -112,7 +130,11 @@ def age_decay(day: date, now: datetime) -> float:
 
 
 def points(values: Mapping[str, float]) -> float:
-    return sum(SIGNAL_WEIGHTS.get(name, 0.0) * value for name, value in values.items())
+    total = 0.0
+    for name, value in values.items():
+        scale = SIGNAL_SCALES.get(name)
+        total += SIGNAL_WEIGHTS.get(name, 0.0) * (scale(value) if scale else value)
+    return total
 
 
 def score_signals(signals: Sequence[PaperSignals], *, now: datetime) -> list[Hit]:

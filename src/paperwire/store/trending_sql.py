@@ -67,6 +67,16 @@ SIGNAL_TERMS: tuple[SignalTerm, ...] = (
         "EXISTS (SELECT 1 FROM submissions s WHERE s.paper_id = p.id AND s.status = 'approved')",
         "(SELECT COUNT(*) FROM submissions sb WHERE sb.paper_id = c.id AND sb.status = 'approved')",
     ),
+    # Star velocity: the stars a linked GitHub repository gained over the 7 days before
+    # its last check (``repositories.stars_week``, from the daily snapshots); of several
+    # repositories, the fastest rising.
+    SignalTerm(
+        "stars",
+        "EXISTS (SELECT 1 FROM paper_repositories pr JOIN repositories r "
+        "ON r.full_name = pr.full_name WHERE pr.paper_id = p.id AND r.stars_week > 0)",
+        "COALESCE((SELECT MAX(r.stars_week) FROM paper_repositories pr JOIN repositories r "
+        "ON r.full_name = pr.full_name WHERE pr.paper_id = c.id), 0)",
+    ),
 )
 SIGNAL_NAMES = tuple(term.name for term in SIGNAL_TERMS)
 
