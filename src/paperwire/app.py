@@ -34,12 +34,14 @@ def create_app(
         hf,
         library_api,
         library_pages,
+        moderation,
         pages,
         search_api,
         search_page,
         static_files,
         status,
         subscription_pages,
+        submissions_api,
         subscriptions_api,
     )
     from paperwire.web.body_limit import BodyLimitMiddleware
@@ -91,6 +93,7 @@ def create_app(
             library_api.router,  # /api/me/library…
             comments_api.router,  # /api/papers/{id}/comments before /api/papers/{id}
             community_api.router,  # /api/papers/{id}/vote before /api/papers/{id}
+            submissions_api.router,  # /api/submissions…
             browse_api.router,
             hf.router,
             feeds.router,
@@ -103,6 +106,7 @@ def create_app(
             community_api.form_router,  # the cards' vote forms
             subscription_pages.router,  # /subscribe, /subscriptions/…
             library_pages.router,  # /library and its forms
+            moderation.router,  # /submit, /moderation, /moderation/log
             pages.router,
         ]
     ).include(app)

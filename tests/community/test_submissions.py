@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from paperwire.browse.listing import papers_for_day, papers_for_range
+from paperwire.browse.listing import newest_papers, papers_for_day, papers_for_range
 from paperwire.browse.periods import Period
 from paperwire.community import audit, submissions
 from paperwire.community.ratelimit import RateLimited
@@ -394,11 +394,23 @@ def test_an_approved_submission_lists_its_paper_on_its_submission_day(store: Sto
     # Its own day still lists it.
     assert [p.id for p in papers_for_day(store, monday).papers] == ["2603.00051"]
     assert papers_for_day(store, monday).papers[0].listed_on == monday
-    # A range holding both of its days lists it once, under its own day.
+    # A range holding both of its days lists it once, under the later one; so do the
+    # open ranges (the front page, author and category pages).
     week = Period("week", monday, monday + timedelta(days=6))
     ranged = papers_for_range(store, week)
-    assert [p.id for p in ranged.papers] == ["2603.00054", "2603.00053", "2603.00052", "2603.00051"]
-    assert ranged.total == 4
+    assert [p.id for p in ranged.papers] == ["2603.00054", "2603.00053", "2603.00051", "2603.00052"]
+    assert [p.listed_on for p in ranged.papers] == [wednesday] * 3 + [tuesday]
+    assert ranged.total == 4 and ranged.category_counts == {"cs.LG": 4}
+    everything = store.list_papers()
+    assert [(p.id, p.listed_on) for p in everything] == [
+        ("2603.00054", wednesday),
+        ("2603.00053", wednesday),
+        ("2603.00051", wednesday),
+        ("2603.00052", tuesday),
+    ]
+    assert store.count_listed() == 4 and store.listed_category_counts() == {"cs.LG": 4}
+    monday_and_tuesday = papers_for_range(store, Period("range", monday, tuesday))
+    assert [p.id for p in monday_and_tuesday.papers] == ["2603.00052", "2603.00051"]
     assert store.count_listed(start=wednesday, end=wednesday) == 3
     # Filters apply to it as to any paper of the day.
     from paperwire.models import SearchFilters
@@ -413,6 +425,22 @@ def test_an_approved_submission_lists_its_paper_on_its_submission_day(store: Sto
     # Rejecting it later takes it off the list again.
     submissions.reject_submission(store, mod, old.id, "approved by mistake", now=T0)
     assert [p.id for p in papers_for_day(store, wednesday).papers] == ["2603.00054", "2603.00053"]
+
+
+def test_a_paper_submitted_before_its_announcement_stays_on_its_own_day(store: Store) -> None:
+    tuesday, thursday = date(2026, 3, 3), date(2026, 3, 5)
+    store.upsert_papers([paper("2603.00081", submitted=T0 - timedelta(days=1), announced=thursday)])
+    alice = make_user(store, "alice@example.org")
+    mod = make_user(store, "mod@example.org", role="moderator")
+    made, _ = submissions.submit_paper(store, alice, "2603.00081", now=T0, rules=RULES)
+    submissions.approve_submission(store, mod, made.id, now=T0)
+    # Submitted on Wednesday, announced on Thursday: each day lists it; a range holding
+    # both lists it once, on Thursday, the later day.
+    assert [p.id for p in papers_for_day(store, T0.date()).papers] == ["2603.00081"]
+    assert [p.id for p in papers_for_day(store, thursday).papers] == ["2603.00081"]
+    week = papers_for_range(store, Period("range", tuesday, thursday))
+    assert [(p.id, p.listed_on) for p in week.papers] == [("2603.00081", thursday)]
+    assert week.total == 1
 
 
 def test_keyset_pages_through_listed_and_submitted_papers_exactly(store: Store) -> None:
@@ -446,6 +474,15 @@ def test_keyset_pages_through_listed_and_submitted_papers_exactly(store: Store) 
         assert seen == whole, size
     # Offsets page the merged order too.
     assert [p.id for p in papers_for_day(store, day, limit=4, offset=4).papers] == whole[4:8]
+    # Over all days (the front page's query) the brought papers are on the later day.
+    seen, cursor = [], None
+    while True:
+        page = newest_papers(store, limit=3, cursor=cursor)
+        seen += [(p.id, p.listed_on) for p in page.papers]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == [(i, day) for i in whole]
 
 
 def test_a_submission_day_with_no_announcement_is_the_newest_day(store: Store) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from paperwire.arxiv_ids import InvalidArxivId, parse_arxiv_id
@@ -45,6 +45,7 @@ ID_TEXT_MAX = 300  # an arXiv URL with a version and a fragment fits easily
 LOOKUP_LIMIT = 30
 LOOKUP_WINDOW = timedelta(hours=1)
 PAGE_SIZE = 50
+SUBMITTER_MAX = 200
 
 
 class UnknownPaper(LookupError):
@@ -169,6 +170,24 @@ def submit_paper(
             "may make in a day; please try again tomorrow (days are counted in UTC).",
         )
     return made
+
+
+def papers_submitted_by(
+    store: Store,
+    submitter: str,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> list[Paper]:
+    """Papers of ``submitter``'s approved submissions (their display name, spaces as a
+    name is saved), submitted on ``start..end``; newest submission day first."""
+    name = " ".join(submitter.split())
+    if not name or len(name) > SUBMITTER_MAX:
+        raise InvalidParameter("submitter", f"a display name of 1 to {SUBMITTER_MAX} characters")
+    check_limit(limit, maximum=LISTING_MAX)
+    return store.submitted_papers(submitter=name, start=start, end=end, offset=offset, limit=limit)
 
 
 def check_status(status: str | None) -> str | None:

@@ -7,11 +7,12 @@ never overlap or skip a paper however deep a reader goes. Papers without any dat
 (``listed_day IS NULL``) have no place in a day-ordered listing and are left out.
 
 An approved community submission lists its paper on the day it was submitted as well
-(``submissions.submitted_day``), unless the paper is listed in the asked range anyway:
-each paper appears once in a listing, under the key ``(day, id)`` it is listed by
-there (``Paper.listed_on``), so keyset pages stay exact across both sources. When the
-range holds no approved submission (one index probe) the listing is the papers query
-alone.
+(``submissions.submitted_day``). Each paper appears once in a listing, under the latest
+of its own day and its submission's day that the listing's range holds: a day's page
+shows it on each of its days, a week or the front page once, on the later day. That
+day and the id are the paper's key there (``Paper.listed_on``), so keyset pages stay
+exact across both sources. When the range holds no approved submission (one index
+probe) the listing is the papers query alone.
 """
 
 from __future__ import annotations
@@ -123,12 +124,15 @@ def submitted_where(
 ) -> tuple[str, list[Any]]:
     """The WHERE clause over ``SUBMITTED_FROM`` of the papers approved submissions
     list in a listing: submitted on a day it covers, matching the other filters, and
-    not listed in it by their own day already (that entry stands)."""
+    not listed in it by their own day on that day or later (that entry stands; the
+    papers query leaves out those listed earlier, ``later_submissions``)."""
     lower, upper = listing_bounds(start, end, filters)
     clauses, params = _day_range("s.submitted_day", lower, upper)
     clauses.insert(0, "s.status = 'approved'")
-    own, own_params = _day_range("papers.listed_day", lower, upper)
-    clauses.append(f"NOT ({' AND '.join(['papers.listed_day IS NOT NULL', *own])})")
+    # Its own day, when in the range, is not before its submission's (so not below it).
+    own, own_params = _day_range("papers.listed_day", None, upper)
+    own = ["papers.listed_day IS NOT NULL", "papers.listed_day >= s.submitted_day", *own]
+    clauses.append(f"NOT ({' AND '.join(own)})")
     params.extend(own_params)
     rest = replace(filters, date_from=None, date_until=None) if filters else None
     where, rest_params = filter_sql(rest, dialect, alias="papers", by_author_index=True)
@@ -150,11 +154,14 @@ def listing_where(
     after: ListingKey | None = None,
     table: str = "papers",
     drive_from_categories: bool = False,
+    later_submissions: bool = False,
 ) -> tuple[str, list[Any]]:
     """The WHERE clause (always non-empty) shared by listings, counts and facets: the
     day range ``start..end`` narrowed by the filters' own dates, then the filters in
     the one filter language (``filters.py``). The author filter is looked up in its
-    index: an author has few papers, so collecting them beats walking the days."""
+    index: an author has few papers, so collecting them beats walking the days.
+    ``later_submissions``: leave out papers an approved submission lists later in the
+    range (``submitted_where`` lists them there); needed when the range holds any."""
     f = filters or SearchFilters()
     lower, upper = listing_bounds(start, end, filters)
     where, params = filter_sql(
@@ -167,6 +174,16 @@ def listing_where(
     clauses = [f"{table}.listed_day IS NOT NULL"]
     if where != NO_FILTER:
         clauses.append(where)
+    if later_submissions:
+        # The submission's UNIQUE (paper_id) index answers this per row.
+        later, later_params = _day_range("ls.submitted_day", None, upper)
+        clauses.append(
+            "NOT EXISTS (SELECT 1 FROM submissions ls WHERE ls.paper_id = "
+            f"{table}.id AND ls.status = 'approved' AND ls.submitted_day > {table}.listed_day"
+            + "".join(f" AND {c}" for c in later)
+            + ")"
+        )
+        params = [*params, *later_params]
     if after is not None:
         # Row-value comparison: one index range on (listed_day, id), both dialects.
         clauses.append(f"({table}.listed_day, {table}.id) < (?, ?)")
@@ -206,8 +223,9 @@ class Listings(Part):
             submitted = self._any_submitted(db, start=start, end=end, filters=filters)
         where, params = listing_where(
             self.dialect,
-            start=start, end=end, filters=filters, after=after, drive_from_categories=few
-        )
+            start=start, end=end, filters=filters, after=after, drive_from_categories=few,
+            later_submissions=submitted,
+        )  # fmt: skip
         sql = (
             f"SELECT * FROM papers WHERE {where} "  # clauses are constants
             "ORDER BY papers.listed_day DESC, papers.id DESC LIMIT ? OFFSET ?"
@@ -303,12 +321,14 @@ class Listings(Part):
                 few = self._few_in_categories(
                     db, start=start, end=end, filters=filters, counting=True
                 )
+                submitted = self._any_submitted(db, start=start, end=end, filters=filters)
                 where, params = listing_where(
                     self.dialect,
-                    start=start, end=end, filters=filters, drive_from_categories=few
-                )
+                    start=start, end=end, filters=filters, drive_from_categories=few,
+                    later_submissions=submitted,
+                )  # fmt: skip
                 n = fetch_count(db, f"SELECT COUNT(*) AS n FROM papers WHERE {where}", params)
-                if self._any_submitted(db, start=start, end=end, filters=filters):
+                if submitted:
                     s_where, s_params = submitted_where(
                         self.dialect, start=start, end=end, filters=filters
                     )
@@ -331,10 +351,12 @@ class Listings(Part):
                 few = self._few_in_categories(
                     db, start=start, end=end, filters=filters, counting=True
                 )
+                submitted = self._any_submitted(db, start=start, end=end, filters=filters)
                 where, params = listing_where(
                     self.dialect,
-                    start=start, end=end, filters=filters, drive_from_categories=few
-                )
+                    start=start, end=end, filters=filters, drive_from_categories=few,
+                    later_submissions=submitted,
+                )  # fmt: skip
                 rows = db.fetchall(
                     "SELECT pc.category AS category, COUNT(*) AS n FROM paper_categories pc "
                     f"JOIN papers ON papers.id = pc.paper_id WHERE {where} "
@@ -342,7 +364,7 @@ class Listings(Part):
                     params,
                 )
                 counts = {r["category"]: int(r["n"]) for r in rows}
-                if not self._any_submitted(db, start=start, end=end, filters=filters):
+                if not submitted:
                     return counts
                 s_where, s_params = submitted_where(
                     self.dialect, start=start, end=end, filters=filters

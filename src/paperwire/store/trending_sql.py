@@ -132,8 +132,9 @@ class Trending(Part):
         trusted_before: datetime,
     ) -> list[PaperSignals]:
         listed, listed_params = listing_where(
-            self.dialect, start=start, end=end, filters=filters, table="p"
-        )
+            self.dialect, start=start, end=end, filters=filters, table="p",
+            later_submissions=True,  # such a paper is the submissions' (each paper once)
+        )  # fmt: skip
         submitted, submitted_params = submitted_where(
             self.dialect, start=start, end=end, filters=filters
         )

@@ -28,11 +28,12 @@ from paperwire.community.trending import (
     describe_trending,
     trending_papers,
 )
+from paperwire.community.votes import card_stats_for
 from paperwire.errors import InvalidParameter
 from paperwire.web.deps import SettingsDep, StoreDep
 from paperwire.web.params import CursorQ, FiltersDep, ListingLimitQ, PeriodDep
 from paperwire.web.routing import Cache, cached, json_router
-from paperwire.web.serialize import paper_json
+from paperwire.web.serialize import community_json, paper_json
 
 router = json_router(prefix="/api", tags=["browse"])
 
@@ -66,13 +67,20 @@ def _period_url(request: Request, period: Period | None) -> str | None:
 
 
 def listing_json(request: Request, listing: Listing) -> dict[str, Any]:
-    """One listing page as JSON; ``links`` are relative URLs a client can follow."""
+    """One listing page as JSON; ``links`` are relative URLs a client can follow. Each
+    paper carries its community counts and submitter as a signed-out reader sees them
+    (the same for everyone, so the answer stays cacheable)."""
+    ids = [p.id for p in listing.papers]
+    stats = card_stats_for(request.app.state.store, ids, None) if ids else {}
     return {
         "period": period_json(listing.period),
         "state": listing.state,
         "total": listing.total,
         "count": len(listing.papers),
-        "papers": [paper_json(p) for p in listing.papers],
+        "papers": [
+            {**paper_json(p), **community_json(stats[p.id], signed_in=False)}
+            for p in listing.papers
+        ],
         "next_cursor": listing.next_cursor,
         "category_counts": listing.category_counts,
         "previous": period_json(listing.previous),

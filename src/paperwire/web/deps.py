@@ -4,6 +4,8 @@ vector index (from ``app.state``, built by ``create_app``), and a paper by its i
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import unquote_to_bytes
 
@@ -12,10 +14,15 @@ from fastapi.templating import Jinja2Templates
 
 from paperwire.config import Settings
 from paperwire.digest.mailer import Mailer
+from paperwire.ingest.arxiv_api import ArxivApi
 from paperwire.models import Paper
 from paperwire.search.embed import Embedder
 from paperwire.store import Store
 from paperwire.web.params import resolve_paper_id
+
+# A submission's wait for arXiv: a longer Retry-After is an error the reader sees at once.
+ARXIV_MAX_WAIT = 10.0
+_ARXIV_LOCK = threading.Lock()  # the app's arXiv client is built once
 
 
 async def get_store(request: Request) -> Store:
@@ -53,6 +60,28 @@ def get_mailer(request: Request) -> Mailer:
 
         mailer = request.app.state.mailer = build_mailer(request.app.state.settings)
     return mailer  # type: ignore[no-any-return]
+
+
+def get_arxiv(request: Request) -> ArxivApi:
+    """The arXiv API client submissions look unknown papers up with, built once per app
+    (a test may put its own in ``app.state.arxiv``). Its fetcher takes one request at a
+    time, so arXiv's spacing holds across requests; a reader's form waits for at most
+    one retry and a short ``Retry-After``, not a harvest's patience."""
+    state = request.app.state
+    with _ARXIV_LOCK:
+        api = getattr(state, "arxiv", None)
+        if api is None:
+            from paperwire.ingest.http import HttpxClient
+
+            api = ArxivApi.from_settings(state.settings, HttpxClient())
+            patience = api.fetcher.politeness
+            api.fetcher.politeness = replace(
+                patience,
+                max_retries=min(patience.max_retries, 1),
+                max_wait=min(patience.max_wait, ARXIV_MAX_WAIT),
+            )
+            state.arxiv = api
+    return api  # type: ignore[no-any-return]
 
 
 async def get_vectors(request: Request) -> Any:
@@ -121,3 +150,4 @@ TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 EmbedderDep = Annotated[Embedder, Depends(get_embedder)]
 VectorsDep = Annotated[Any, Depends(get_vectors)]
 MailerDep = Annotated[Mailer, Depends(get_mailer)]
+ArxivDep = Annotated[ArxivApi, Depends(get_arxiv)]

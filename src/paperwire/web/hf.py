@@ -16,6 +16,7 @@ from fastapi.responses import PlainTextResponse
 
 from paperwire.browse.listing import papers_for_period, utc_today
 from paperwire.browse.periods import day_period
+from paperwire.community.submissions import papers_submitted_by
 from paperwire.community.trending import ranked_papers
 from paperwire.community.votes import card_stats_for
 from paperwire.config import Settings
@@ -65,8 +66,17 @@ def daily_papers(
     if sort not in SORTS:
         raise InvalidParameter("sort", f"must be publishedAt or trending, got {sort[:40]!r}")
     if submitter is not None:
-        # No community submissions exist yet, so no paper has a submitter.
-        return []
+        # The papers this account submitted and moderators approved, newest submission
+        # day first, within the asked day, week or month (all of them without one).
+        papers = papers_submitted_by(
+            store,
+            submitter,
+            start=period.start if period else None,
+            end=period.end if period else None,
+            offset=p * limit,
+            limit=limit,
+        )
+        return daily_items(store, papers)
     if sort == "trending":
         # The trending score (community/trending.py) over the asked day, week or month.
         window = period or day_period(store.newest_listed_day() or utc_today())
