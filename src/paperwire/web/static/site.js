@@ -178,7 +178,8 @@
         var init = { method: saved ? "DELETE" : "PUT", credentials: "same-origin", headers: headers };
         if (!saved) {
           headers["Content-Type"] = "application/json";
-          init.body = JSON.stringify({ tags: [], note: "" });
+          // No fields: a save made meanwhile in another tab keeps its tags and note.
+          init.body = "{}";
         }
         fetch(target.getAttribute("data-library-url"), init).then(function (response) {
           if (!response.ok) throw new Error("save failed: " + response.status);
