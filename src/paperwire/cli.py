@@ -467,7 +467,8 @@ def search_cmd(
     until: Annotated[str | None, typer.Option(help="Listed on or before.")] = None,
     has_code: Annotated[bool | None, typer.Option("--has-code/--no-code", help="Only papers with (without) a code link.")] = None,
     author: Annotated[str | None, typer.Option(help="An author's full or family name.")] = None,
-    sort: Annotated[str, typer.Option(help="relevance | date.")] = "relevance",
+    min_stars: Annotated[int | None, typer.Option("--min-stars", help="Only papers linking a GitHub repository with at least this many stars.")] = None,
+    sort: Annotated[str, typer.Option(help="relevance | date | stars.")] = "relevance",
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON.")] = False,
 ) -> None:
     """Search papers (the same search and JSON as GET /api/search)."""
@@ -485,7 +486,7 @@ def search_cmd(
         try:
             filters = parse_filters(
                 categories=category or (), date_from=date_from, date_until=until,
-                has_code=has_code, author=author,
+                has_code=has_code, author=author, min_stars=min_stars,
             )
             vectors = None
             if mode != "keyword":

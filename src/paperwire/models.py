@@ -249,6 +249,8 @@ class SearchFilters:
       spaces are ignored (names are compared as ``author_key``s).
     * ``date_from`` / ``date_until``: the listed day (announcement, else first
       version), inclusive. ``has_code``, ``source``: equal.
+    * ``min_stars``: a linked GitHub repository with at least that many stars, as the
+      last GitHub run saw it (a repository not yet fetched, or gone, has none).
     """
 
     categories: tuple[str, ...] = ()
@@ -257,6 +259,7 @@ class SearchFilters:
     has_code: bool | None = None
     author: str | None = None
     source: str | None = None
+    min_stars: int | None = None
 
     @property
     def empty(self) -> bool:
@@ -267,6 +270,7 @@ class SearchFilters:
             and self.has_code is None
             and not self.author
             and self.source is None
+            and self.min_stars is None
         )
 
 

@@ -23,6 +23,9 @@ SOURCES: tuple[str, ...] = get_args(Source)
 MAX_AUTHOR_NAME = 300
 # A reader filters by a few categories; each one is a bound parameter of the query.
 MAX_CATEGORIES = 50
+# Far above any repository's stars (the most starred have a few hundred thousand),
+# and a bound parameter every backend takes.
+MAX_STARS = 1_000_000_000
 
 
 def check_author_name(name: str, *, parameter: str = "author") -> str:
@@ -33,6 +36,20 @@ def check_author_name(name: str, *, parameter: str = "author") -> str:
     if "\x00" in name:
         raise InvalidParameter(parameter, "author name contains a NUL character")
     return name
+
+
+def parse_min_stars(value: int | str | None, *, parameter: str = "min_stars") -> int | None:
+    """A number of stars (``0`` .. ``MAX_STARS``, ASCII digits), or None when empty."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if not (text.isascii() and text.isdigit()):
+            raise InvalidParameter(parameter, f"must be a whole number of stars, got {text[:40]!r}")
+        value = int(text[:12]) if len(text) <= 12 else MAX_STARS + 1
+    if value is not None and not 0 <= value <= MAX_STARS:
+        raise InvalidParameter(parameter, f"must be between 0 and {MAX_STARS:,}, got {str(value)[:40]}")
+    return value
 
 
 def parse_categories(values: Iterable[str], *, parameter: str = "category") -> tuple[str, ...]:
@@ -56,8 +73,10 @@ def parse_filters(
     has_code: bool | None = None,
     author: str | None = None,
     source: str | None = None,
+    min_stars: int | str | None = None,
 ) -> SearchFilters:
-    """The filters of one request; empty or missing values filter nothing."""
+    """The filters of one request; empty or missing values filter nothing (a form's
+    empty ``min_stars`` too)."""
     start = parse_span(date_from, parameter="from").start if date_from else None
     end = parse_span(date_until, parameter="until").end if date_until else None
     if start and end and start > end:
@@ -66,6 +85,7 @@ def parse_filters(
     source = source or None
     if source is not None and source not in SOURCES:
         raise InvalidParameter("source", f"must be one of {', '.join(SOURCES)}, got {source[:40]!r}")
+    stars = parse_min_stars(min_stars)
     return SearchFilters(
         categories=parse_categories(categories),
         date_from=start,
@@ -73,4 +93,5 @@ def parse_filters(
         has_code=has_code,
         author=name,
         source=source,
+        min_stars=stars,
     )

@@ -20,7 +20,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from paperwire.browse.cursor import decode_cursor, encode_cursor
+from paperwire.browse.cursor import (
+    decode_cursor,
+    decode_rank_cursor,
+    encode_cursor,
+    encode_rank_cursor,
+)
 from paperwire.browse.filters import check_author_name
 from paperwire.browse.periods import Period, day_period, period_of
 from paperwire.browse.taxonomy import validate_category
@@ -30,6 +35,10 @@ from paperwire.models import Paper, SearchFilters
 from paperwire.store import Store
 
 DayState = Literal["papers", "no_announcement", "empty", "future"]
+# How a day, week or month is ordered: ``date``, the daily list's order (newest day
+# first, keyset pages), or ``stars``, most GitHub stars first (pages by position).
+ListingSort = Literal["date", "stars"]
+LISTING_SORTS: tuple[ListingSort, ...] = ("date", "stars")
 
 DEFAULT_LIMIT = 50
 
@@ -79,6 +88,52 @@ def fetch_page(
     return papers, next_cursor
 
 
+def check_sort(sort: str, *, parameter: str = "sort") -> ListingSort:
+    if sort not in LISTING_SORTS:
+        raise InvalidParameter(parameter, f"must be one of {', '.join(LISTING_SORTS)}, got {sort[:40]!r}")
+    return sort  # type: ignore[return-value]
+
+
+def fetch_stars_page(
+    store: Store,
+    *,
+    start: date,
+    end: date,
+    filters: SearchFilters | None,
+    limit: int,
+    cursor: str | None,
+    offset: int = 0,
+) -> tuple[list[Paper], str | None]:
+    """One page of ``start..end`` with the most GitHub stars first (a paper's most
+    starred repository as the last GitHub run saw it; ties newest first), then the
+    papers without stars in the daily list's order. Pages are positions: ``cursor`` is
+    the ``next_cursor`` of the page before."""
+    check_limit(limit, maximum=LISTING_MAX)
+    position = check_offset(offset) + (decode_rank_cursor(cursor) if cursor else 0)
+    check_offset(position, parameter="cursor")
+    ranked = sorted(
+        store.starred_papers(start=start, end=end, filters=filters),
+        key=lambda row: (row[2] is not None, row[2] or 0, row[1], row[0]),
+        reverse=True,
+    )
+    head = ranked[position : position + limit + 1]
+    days = {paper_id: day for paper_id, day, _ in head}
+    papers = store.get_papers([paper_id for paper_id, _, _ in head])
+    for paper in papers:
+        paper.listed_on = days[paper.id]
+    if len(papers) <= limit:
+        papers += store.trending_tail(
+            start=start,
+            end=end,
+            filters=filters,
+            exclude=[paper_id for paper_id, _, _ in ranked],
+            offset=max(0, position - len(ranked)),
+            limit=limit + 1 - len(papers),
+        )
+    more = len(papers) > limit
+    return papers[:limit], encode_rank_cursor(position + limit) if more else None
+
+
 def day_navigation(store: Store, day: date) -> tuple[date | None, date | None]:
     """The nearest earlier and later days that have papers."""
     return store.adjacent_listed_days(day, day)
@@ -121,9 +176,12 @@ def papers_for_range(
     offset: int = 0,
     today: date | None = None,
     with_counts: bool = True,
+    sort: str = "date",
 ) -> Listing:
-    """The papers of a day, ISO week or month, with counts, state and navigation."""
-    papers, next_cursor = fetch_page(
+    """The papers of a day, ISO week or month, with counts, state and navigation, in
+    the order ``sort`` names (``ListingSort``)."""
+    fetch = fetch_stars_page if check_sort(sort) == "stars" else fetch_page
+    papers, next_cursor = fetch(
         store, start=period.start, end=period.end, filters=filters, limit=limit,
         cursor=cursor, offset=offset,
     )
@@ -158,6 +216,7 @@ def papers_for_day(
     offset: int = 0,
     today: date | None = None,
     with_counts: bool = True,
+    sort: str = "date",
 ) -> Listing:
     """The papers listed on ``day``; the newest day that has papers when ``day`` is None
     (today, empty, when the database holds nothing dated)."""
@@ -165,7 +224,7 @@ def papers_for_day(
         day = store.newest_listed_day() or (today or utc_today())
     return papers_for_range(
         store, day_period(day), filters=filters, limit=limit, cursor=cursor, offset=offset,
-        today=today, with_counts=with_counts,
+        today=today, with_counts=with_counts, sort=sort,
     )
 
 

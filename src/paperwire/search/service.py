@@ -7,6 +7,8 @@ order has no ranking to push weak matches down: in keyword mode every paper hold
 the query's words (``OR`` groups: one of theirs); in semantic mode the ``limit`` most
 similar papers whose cosine similarity reaches ``DATE_SORT_MIN_SIMILARITY``; in hybrid
 mode the ``limit`` best of the papers passing either test.
+``sort="stars"`` lists the same good matches (of keyword mode, the ``limit``
+best), most GitHub stars first (``order_by_stars``).
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ from paperwire.search.query import ParsedQuery, parse_query, require_all
 from paperwire.store import Store
 
 Mode = Literal["hybrid", "keyword", "semantic"]
-Sort = Literal["relevance", "date"]
+Sort = Literal["relevance", "date", "stars"]
 MODES: tuple[str, ...] = ("hybrid", "keyword", "semantic")
-SORTS: tuple[str, ...] = ("relevance", "date")
+SORTS: tuple[str, ...] = ("relevance", "date", "stars")
 CANDIDATES = 50  # per ranker before fusion
 # With sort="date", a semantic candidate below this cosine similarity to the query is
 # dropped. Measured with the packaged model on the harder dev set (docs/api.md):
@@ -79,41 +81,62 @@ def search_papers(
     ``mode="semantic"`` without the semantic module, ``SearchUnavailable``."""
     validate_options(mode=mode, sort=sort, limit=limit)
     parsed = parse_query(query)
-    if mode == "keyword":
+    if mode == "keyword" and sort != "stars":
         return keyword_search(store, parsed, filters=filters, limit=limit, sort=sort)  # type: ignore[arg-type]
+    hits = _ranked(
+        store, embedder, parsed, mode=mode, filters=filters, limit=limit, vectors=vectors,
+        good_only=sort != "relevance",
+    )
+    if sort == "date":
+        return order_by_date(store, hits)
+    if sort == "stars":
+        return order_by_stars(store, hits)
+    return hits
+
+
+def _ranked(
+    store: Store,
+    embedder: Embedder | None,
+    parsed: ParsedQuery,
+    *,
+    mode: str,
+    filters: SearchFilters | None,
+    limit: int,
+    vectors: Any,
+    good_only: bool,
+) -> list[Hit]:
+    """The ``limit`` best matches, best first; ``good_only``: only papers that match the
+    query well (what an order without ranking lists: by date, by stars)."""
+    if mode == "keyword":
+        return keyword_search(store, require_all(parsed), filters=filters, limit=limit)
     depth = max(limit, CANDIDATES)
     if mode == "semantic":
         hits = _semantic_hits(
             store, embedder, parsed, filters=filters, limit=depth, vectors=vectors,
             required=True,
         )
-        if sort == "date":
+        if good_only:
             hits = _similar_enough(hits)
-        hits = hits[:limit]
-    else:
-        # The two rankers are independent: the semantic one (query embedding, ANN,
-        # re-scoring) runs on a worker thread while this one ranks keywords. SQLite
-        # releases the GIL while it queries, so hybrid latency comes closer to the
-        # slower ranker than to the sum (docs/benchmarks.md, 1M papers).
-        pending = None
-        if embedder is not None and parsed.text:
-            pending = _pool().submit(
-                _semantic_hits, store, embedder, parsed, filters=filters, limit=depth,
-                vectors=vectors, required=False,
-            )
-        try:
-            keyword = _keyword_hits(
-                store, require_all(parsed) if sort == "date" else parsed,
-                filters=filters, limit=depth,
-            )
-        finally:
-            semantic = pending.result() if pending is not None else []
-        if sort == "date":
-            semantic = _similar_enough(semantic)
-        hits = fuse_rankings(keyword, semantic, limit=limit)
-    if sort == "date":
-        hits = order_by_date(store, hits)
-    return hits
+        return hits[:limit]
+    # The two rankers are independent: the semantic one (query embedding, ANN,
+    # re-scoring) runs on a worker thread while this one ranks keywords. SQLite
+    # releases the GIL while it queries, so hybrid latency comes closer to the
+    # slower ranker than to the sum (docs/benchmarks.md, 1M papers).
+    pending = None
+    if embedder is not None and parsed.text:
+        pending = _pool().submit(
+            _semantic_hits, store, embedder, parsed, filters=filters, limit=depth,
+            vectors=vectors, required=False,
+        )
+    try:
+        keyword = _keyword_hits(
+            store, require_all(parsed) if good_only else parsed, filters=filters, limit=depth
+        )
+    finally:
+        semantic = pending.result() if pending is not None else []
+    if good_only:
+        semantic = _similar_enough(semantic)
+    return fuse_rankings(keyword, semantic, limit=limit)
 
 
 def _similar_enough(hits: Sequence[Hit]) -> list[Hit]:
@@ -170,6 +193,21 @@ def _apply_keyword_constraints(
         return list(hits)
     allowed = store.keyword_allowed([h.paper_id for h in hits], query)
     return [h for h in hits if h.paper_id in allowed]
+
+
+def order_by_stars(store: Store, hits: Sequence[Hit]) -> list[Hit]:
+    """Most GitHub stars first (a paper's most starred repository, as the last GitHub run
+    saw it); papers without stars after them; equal stars keep their relevance order."""
+    repositories = store.repositories_for_papers([h.paper_id for h in hits])
+    stars = {
+        paper_id: max((r.stars for r in repos if r.status == "ok" and r.stars is not None), default=None)
+        for paper_id, repos in repositories.items()
+    }
+    ordered = sorted(
+        enumerate(hits),
+        key=lambda item: (stars.get(item[1].paper_id) is None, -(stars.get(item[1].paper_id) or 0), item[0]),
+    )
+    return [hit for _, hit in ordered]
 
 
 def order_by_date(store: Store, hits: Sequence[Hit]) -> list[Hit]:

@@ -10,6 +10,8 @@ What each filter matches (``SearchFilters`` and docs/api.md say the same):
   are compared by ``author_key``: case and runs of spaces do not matter.
 * ``date_from`` / ``date_until``: the listed day (announcement, else first version),
   inclusive. ``has_code``, ``source``: equal.
+* ``min_stars``: a linked GitHub repository (``paper_repositories``) that GitHub last
+  described (status ``ok``) with at least that many stars.
 
 How a filter is looked up is the caller's choice and never changes what it matches:
 a per-paper probe (``EXISTS`` on the paper's own category or author rows, by primary
@@ -118,4 +120,12 @@ def filter_sql(
     if filters.source is not None:
         clauses.append(f"{alias}.source = ?")
         params.append(filters.source)
+    if filters.min_stars is not None:
+        # A paper's own links (primary key), then each repository by its primary key.
+        clauses.append(
+            "EXISTS (SELECT 1 FROM paper_repositories pr JOIN repositories r "
+            f"ON r.full_name = pr.full_name WHERE pr.paper_id = {alias}.id "
+            "AND r.status = 'ok' AND r.stars >= ?)"
+        )
+        params.append(filters.min_stars)
     return " AND ".join(clauses), params

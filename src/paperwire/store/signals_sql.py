@@ -17,8 +17,9 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from paperwire.models import HubArtifact, HubLinks, Repository, SignalPause
+from paperwire.models import HubArtifact, HubLinks, Repository, SearchFilters, SignalPause
 from paperwire.store.codec import date_or_none, datetime_or_none, to_date, to_datetime, to_utc
+from paperwire.store.listing_sql import SUBMITTED_FROM, listing_where, submitted_where
 from paperwire.store.sql import ID_CHUNK, Db, Part, bump_data_version, chunks, fetch_count
 
 # Star velocity: stars gained since the oldest snapshot at most this many days old.
@@ -82,6 +83,16 @@ class SignalStore(Protocol):
 
     def count_repositories(self) -> dict[str, int]:
         """Repositories by status (``new``, ``ok``, ``gone``, ``invalid``)."""
+        ...
+
+    def starred_papers(
+        self, *, start: date, end: date, filters: SearchFilters | None = None
+    ) -> list[tuple[str, date, int | None]]:
+        """The papers of the listing ``start..end`` (with ``filters``) whose linked
+        repositories have stars, and those an approved submission lists there (with
+        or without), each once as ``(id, day it is listed under, its repositories'
+        most stars)``: what a listing sorted by stars places before the rest, which
+        are ``trending_tail``'s papers less these."""
         ...
 
     def hub_papers_due(self, *, now: datetime, limit: int) -> list[tuple[str, date | None]]:
@@ -262,6 +273,36 @@ class Signals(Part):
                 (full_name,),
             )
         return [(to_date(r["day"]), int(r["stars"])) for r in rows]
+
+    def starred_papers(
+        self, *, start: date, end: date, filters: SearchFilters | None = None
+    ) -> list[tuple[str, date, int | None]]:
+        listed, listed_params = listing_where(
+            self.dialect, start=start, end=end, filters=filters, table="p"
+        )
+        submitted, submitted_params = submitted_where(
+            self.dialect, start=start, end=end, filters=filters
+        )
+        stars = (  # a paper's most starred repository, by the links' primary key
+            "(SELECT MAX(r.stars) FROM paper_repositories pr JOIN repositories r "
+            "ON r.full_name = pr.full_name WHERE pr.paper_id = {paper} AND r.status = 'ok')"
+        )
+        sql = (  # constants only
+            f"SELECT p.id AS id, p.listed_day AS day, {stars.format(paper='p.id')} AS stars "
+            f"FROM papers p WHERE {listed} AND p.has_code = 1 "
+            f"AND {stars.format(paper='p.id')} IS NOT NULL "
+            "UNION ALL "
+            f"SELECT papers.id AS id, s.submitted_day AS day, {stars.format(paper='papers.id')} "
+            f"AS stars FROM {SUBMITTED_FROM} WHERE {submitted}"
+        )
+        with self.connections.reading() as db:
+            rows = db.fetchall(sql, [*listed_params, *submitted_params])
+        found: dict[str, tuple[str, date, int | None]] = {}
+        for row in rows:  # a paper listed by its own day and by a submission: the later
+            entry = (row["id"], to_date(row["day"]), row["stars"])
+            if row["id"] not in found or entry[1] > found[row["id"]][1]:
+                found[row["id"]] = entry
+        return list(found.values())
 
     def count_repositories(self) -> dict[str, int]:
         with self.connections.reading() as db:

@@ -97,16 +97,13 @@ class SqlStore:
         self.embeddings_after = self.search.embeddings_after
         self.vectors_for_seqs = self.search.vectors_for_seqs
 
-        self.record_announcement_day = self.announcements.record_announcement_day
-        self.announcement_status = self.announcements.announcement_status
-        self.announcement_days = self.announcements.announcement_days
-        self.announcement_entries = self.announcements.announcement_entries
         self.repositories_due = self.signals.repositories_due
         self.save_repository = self.signals.save_repository
         self.get_repository = self.signals.get_repository
         self.repositories_for_papers = self.signals.repositories_for_papers
         self.star_snapshots = self.signals.star_snapshots
         self.count_repositories = self.signals.count_repositories
+        self.starred_papers = self.signals.starred_papers
         self.hub_papers_due = self.signals.hub_papers_due
         self.save_hub_links = self.signals.save_hub_links
         self.hub_links_for_papers = self.signals.hub_links_for_papers

@@ -31,7 +31,7 @@ from paperwire.community.trending import (
 from paperwire.community.votes import card_stats_for
 from paperwire.errors import InvalidParameter
 from paperwire.web.deps import SettingsDep, StoreDep
-from paperwire.web.params import CursorQ, FiltersDep, ListingLimitQ, PeriodDep
+from paperwire.web.params import CursorQ, FiltersDep, ListingLimitQ, ListingSortQ, PeriodDep
 from paperwire.web.routing import Cache, cached, json_router
 from paperwire.web.serialize import community_json, paper_json
 
@@ -102,12 +102,16 @@ def api_daily(
     filters: FiltersDep,
     cursor: CursorQ = None,
     limit: ListingLimitQ = DEFAULT_LIMIT,
+    sort: ListingSortQ = "date",
 ) -> dict[str, Any]:
     """The papers listed on a day (`date`), ISO week (`week`) or month (`month`) — at
-    most one of them; the newest day with papers when none is given. A paper is listed
+    most one of them; the newest day with papers when none is given; `sort=stars` puts
+    the papers whose GitHub repositories have the most stars first. A paper is listed
     under its arXiv announcement day, else its first version's date. `state` is
     `papers`, `no_announcement` (arXiv did not announce that day), `empty` or `future`."""
-    listing = papers_for_period(store, period, filters=filters, limit=limit, cursor=cursor)
+    listing = papers_for_period(
+        store, period, filters=filters, limit=limit, cursor=cursor, sort=sort
+    )
     return listing_json(request, listing)
 
 

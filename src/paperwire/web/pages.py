@@ -42,7 +42,7 @@ from paperwire.paths import paper_url
 from paperwire.search.semantic import similar_papers
 from paperwire.web.auth import ViewerDep
 from paperwire.web.deps import SettingsDep, StoreDep, TemplatesDep, VectorsDep, paper_or_404
-from paperwire.web.params import CursorQ, FiltersDep, PeriodDep
+from paperwire.web.params import CursorQ, FiltersDep, ListingSortQ, PeriodDep
 from paperwire.web.routing import Cache, cached, page_router
 from paperwire.web.templating import doi_url, render_page, safe_href, with_query
 
@@ -139,22 +139,26 @@ def category_options(counts: dict[str, int], selected: str | None) -> list[dict[
     ]
 
 
-def period_nav(listing: Listing, category: str | None, has_code: bool) -> dict[str, Any]:
-    """Previous/next links and the day/week/month switch for a listing page."""
+def period_nav(
+    listing: Listing, category: str | None, has_code: bool, sort: str = "date"
+) -> dict[str, Any]:
+    """Previous/next links and the day/week/month switch for a listing page; each keeps
+    the filters and the order (``sort``)."""
     period = listing.period
     assert period is not None
+    kept = {"category": category, "code": has_code, "sort": None if sort == "date" else sort}
 
     def link(p: Period | None, label: str) -> NavLink | None:
         if p is None:
             return None
-        return NavLink(label, with_query("/", **period_param(p), category=category, code=has_code))
+        return NavLink(label, with_query("/", **period_param(p), **kept))
 
     noun = {"day": "day", "week": "week", "month": "month"}.get(period.kind, "day")
     anchor = period.start if period.kind == "day" else min(period.end, listing_anchor(listing))
     switch = [
-        NavLink("Day", with_query("/", **period_param(day_period(anchor)), category=category, code=has_code), period.kind == "day"),
-        NavLink("Week", with_query("/", **period_param(week_period(anchor)), category=category, code=has_code), period.kind == "week"),
-        NavLink("Month", with_query("/", **period_param(month_period(anchor)), category=category, code=has_code), period.kind == "month"),
+        NavLink("Day", with_query("/", **period_param(day_period(anchor)), **kept), period.kind == "day"),
+        NavLink("Week", with_query("/", **period_param(week_period(anchor)), **kept), period.kind == "week"),
+        NavLink("Month", with_query("/", **period_param(month_period(anchor)), **kept), period.kind == "month"),
     ]
     return {
         "previous": link(listing.previous, f"Previous {noun}"),
@@ -252,16 +256,20 @@ def daily_page(
     period: PeriodDep,
     filters: FiltersDep,
     cursor: CursorQ = None,
+    sort: ListingSortQ = "date",
 ) -> HTMLResponse:
     """The newest papers across days (no period given), or the papers of an
-    announcement day, an ISO week or a month."""
+    announcement day, an ISO week or a month (``sort=stars``: most GitHub stars first)."""
     if period is None:
         return front_page(request, store, templates, filters, cursor)
     category, code = filter_fields(filters)
-    listing = papers_for_period(store, period, filters=filters, limit=PAGE_SIZE, cursor=cursor)
+    listing = papers_for_period(
+        store, period, filters=filters, limit=PAGE_SIZE, cursor=cursor, sort=sort
+    )
     assert listing.period is not None
+    ordered = None if sort == "date" else sort
     more = (
-        with_query("/", **period_param(listing.period), category=category, code=code, cursor=listing.next_cursor)
+        with_query("/", **period_param(listing.period), category=category, code=code, sort=ordered, cursor=listing.next_cursor)
         if listing.next_cursor
         else None
     )
@@ -272,7 +280,8 @@ def daily_page(
         "period": listing.period,
         "heading": period_title(listing.period),
         "is_newest": False,
-        "pager": period_nav(listing, category, code),
+        "pager": period_nav(listing, category, code, sort),
+        "sort": sort,
         "categories": category_options(listing.category_counts, category),
         "category": category,
         "has_code": code,

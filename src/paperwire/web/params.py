@@ -37,6 +37,15 @@ CursorQ = Annotated[
     Query(max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page."),
 ]
 ListingLimitQ = Annotated[int, Query(description=f"Papers per page, 1..{LISTING_MAX}.")]
+ListingSortQ = Annotated[
+    str,
+    Query(
+        max_length=10,
+        description="`date` (default): the daily list's order; `stars`: most GitHub stars "
+        "first (a paper's most starred repository, as the last GitHub run saw it), then "
+        "the papers without stars in the daily list's order. Either pages by `next_cursor`.",
+    ),
+]
 
 
 async def get_filters(
@@ -54,6 +63,11 @@ async def get_filters(
         str | None, Query(description="An author's full or family name, case-insensitive.")
     ] = None,
     source: Annotated[str | None, Query(description="`arxiv` or `medline`.")] = None,
+    min_stars: Annotated[
+        str | None,
+        Query(max_length=20, description="Only papers linking a GitHub repository with at "
+              "least this many stars (as the last GitHub run saw it)."),
+    ] = None,
     code: Annotated[bool, Query(include_in_schema=False)] = False,
 ) -> SearchFilters:
     """The filters of a listing, feed or search. ``code=1`` is the pages' spelling of
@@ -65,6 +79,7 @@ async def get_filters(
         has_code=has_code if has_code is not None else (True if code else None),
         author=author,
         source=source,
+        min_stars=min_stars,
     )
 
 

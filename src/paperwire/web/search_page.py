@@ -47,6 +47,8 @@ def search_page(
     date_until: Annotated[str | None, Query(alias="until", max_length=20)] = None,
     code: bool = False,
     mode: Annotated[str, Query(max_length=10)] = "hybrid",
+    sort: Annotated[str, Query(max_length=10)] = "relevance",
+    min_stars: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     query = (q or "").strip()
     form = {
@@ -56,6 +58,8 @@ def search_page(
         "date_until": date_until or "",
         "has_code": code,
         "mode": mode,
+        "sort": sort,
+        "min_stars": min_stars or "",
     }
     context: dict[str, Any] = {
         "nav": "search",
@@ -66,7 +70,7 @@ def search_page(
         "papers": [],
         "facets": [],
         "error": None,
-        "filtered": bool(category or author or date_from or date_until or code),
+        "filtered": bool(category or author or date_from or date_until or code or min_stars),
         "unfiltered_href": with_query("/search", q=query, mode=mode if mode != "hybrid" else None),
         "category_names": {},
         "feeds": [search_feed(query)] if query else [],
@@ -80,9 +84,11 @@ def search_page(
             date_until=date_until,
             has_code=True if code else None,
             author=author,
+            min_stars=min_stars,
         )
         hits = search_papers(
-            store, embedder, query, mode=mode, filters=filters, limit=RESULTS, vectors=vectors
+            store, embedder, query, mode=mode, filters=filters, limit=RESULTS, vectors=vectors,
+            sort=sort,
         )
     except InvalidParameter as exc:
         context["error"] = str(exc)
@@ -93,7 +99,8 @@ def search_page(
     papers = store.get_papers([h.paper_id for h in hits])
     counts = Counter(c for p in papers for c in p.categories)
     base = {"q": query, "author": author, "from": date_from, "until": date_until,
-            "code": code, "mode": mode if mode != "hybrid" else None}
+            "code": code, "mode": mode if mode != "hybrid" else None,
+            "sort": sort if sort != "relevance" else None, "min_stars": min_stars}
     context["papers"] = papers
     context["facets"] = [
         {
