@@ -97,6 +97,10 @@ class SqlStore:
         self.embeddings_after = self.search.embeddings_after
         self.vectors_for_seqs = self.search.vectors_for_seqs
 
+        self.record_announcement_day = self.announcements.record_announcement_day
+        self.announcement_status = self.announcements.announcement_status
+        self.announcement_days = self.announcements.announcement_days
+        self.announcement_entries = self.announcements.announcement_entries
         self.repositories_due = self.signals.repositories_due
         self.save_repository = self.signals.save_repository
         self.get_repository = self.signals.get_repository
