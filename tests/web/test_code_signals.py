@@ -189,3 +189,28 @@ def test_a_new_star_count_reaches_a_cached_page(web: tuple[httpx.Client, Store])
     store.save_repository(replace(repo, stars=8000), day=NOW.date())
     again = client.get(f"/papers/{PAPER}", headers={"If-None-Match": etag})
     assert again.status_code == 200 and "8,000" in again.text
+
+
+def test_status_says_when_github_cannot_be_reached(web: tuple[httpx.Client, Store]) -> None:
+    from paperwire.ingest.jobs import run_source
+    from paperwire.signals.github import GithubApi, refresh_github
+    from tests.ingest.netfakes import FakeClock, fake_fetcher
+
+    client, store = web
+    fill(store, fetched=False)
+    fetcher = fake_fetcher(FakeClock(), delay=0, max_retries=0, backoff=0, timeout=2)
+    api = GithubApi(fetcher, api_url="http://127.0.0.1:9")
+    run_source(store, "github", lambda: refresh_github(store, api, limit=10, clock=lambda: NOW))
+    store.set_signal_pause("hub", NOW + timedelta(minutes=5), "HTTP 429")
+    status = client.get("/status").json()
+    [github_run] = [s for s in status["sources"] if s["source"] == "github"]
+    assert github_run["status"] == "failed"
+    assert "GitHub cannot be reached" in github_run["last_error"]
+    signals = status["signals"]
+    assert signals["github"]["last_run"]["last_error"] == github_run["last_error"]
+    assert signals["github"]["repositories"] == {"new": 2, "ok": 0, "gone": 0, "invalid": 0}
+    assert signals["hub"]["paused_until"] == (NOW + timedelta(minutes=5)).isoformat()
+    assert signals["hub"]["last_run"] is None and signals["hub"]["papers_checked"] == 0
+    # Meanwhile the paper page shows its links, without stars.
+    page = client.get(f"/papers/{PAPER}").text
+    assert 'href="https://github.com/lab/big"' in page and "GitHub stars" not in page

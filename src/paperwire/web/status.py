@@ -44,6 +44,24 @@ def source_run_json(run: SourceRun) -> dict[str, Any]:
     }
 
 
+def signals_json(store: Store) -> dict[str, Any]:
+    """GitHub and the Hugging Face Hub: each one's last run (its ``last_error`` says when
+    the service could not be reached), a wait a rate limit asked for, and how far the
+    signals got (repositories by status; papers looked up on the Hub)."""
+    out: dict[str, Any] = {}
+    for source in ("github", "hub"):
+        run = store.get_source_run(source)
+        pause = store.signal_pause(source)
+        out[source] = {
+            "last_run": None if run is None else source_run_json(run),
+            "paused_until": _when(pause.resume_at) if pause else None,
+            "pause_reason": pause.reason if pause else None,
+        }
+    out["github"]["repositories"] = store.count_repositories()
+    out["hub"]["papers_checked"] = store.count_hub_checked()
+    return out
+
+
 def digests_json(store: Store) -> dict[str, Any]:
     """Per frequency: the last send (recorded as ``digest:<frequency>``; its counts
     as sent, skipped, failed) and where the newest period's outbox rows stand."""
@@ -94,6 +112,7 @@ def get_status(
     return {
         "sources": [source_run_json(run) for run in store.source_runs()],
         "digests": digests_json(store),
+        "signals": signals_json(store),
         "announcements": {
             "latest_day": latest[0].day.isoformat() if latest else None,
             "days": days_json(rows),
