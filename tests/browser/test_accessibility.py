@@ -12,8 +12,10 @@ from tests.browser.conftest import new_page
 
 pytestmark = pytest.mark.browser
 
-# One path per kind of page: listings, trending, search, the about page and an error
-# page (papers, authors and categories are reached through links below). The API docs
+# One path per kind of page: listings, trending, search, the about page, the public
+# forms (sign-in, subscribe) and an error page (papers, authors and categories are
+# reached through links below; the pages of a signed-in reader are checked along the
+# community's flow in test_community_browser.py). The API docs
 # page is left out: its markup is Swagger UI's own (it nests buttons in its operation
 # rows), not the site's.
 PAGES = [
@@ -22,12 +24,16 @@ PAGES = [
     "/trending?period=month",
     "/search?q=transformer",
     "/about",
+    "/sign-in",
+    "/subscribe",
     "/does-not-exist",
 ]
 
 
 @pytest.fixture(params=["light", "dark"])
-def scheme_page(request: pytest.FixtureRequest, browser: object, live_server: str) -> Iterator[object]:
+def scheme_page(
+    request: pytest.FixtureRequest, browser: object, live_server: str
+) -> Iterator[object]:
     reason = axe_missing()
     if reason:
         pytest.skip(reason)
@@ -45,7 +51,11 @@ def test_paper_author_and_category_pages_have_no_axe_violations(scheme_page: obj
     """Reached by following links, as a reader does, so the test needs no ids."""
     pg = scheme_page
     pg.goto("/")  # type: ignore[attr-defined]
-    for link in ("article.card .card-title a", "article.card .card-authors a", "article.card .chip"):
+    for link in (
+        "article.card .card-title a",
+        "article.card .card-authors a",
+        "article.card .chip",
+    ):
         pg.goto("/")  # type: ignore[attr-defined]
         target = pg.locator(link).first  # type: ignore[attr-defined]
         href = target.get_attribute("href")
