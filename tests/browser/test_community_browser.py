@@ -106,8 +106,9 @@ def check_axe(page: Any, what: str) -> None:
     page.emulate_media(color_scheme=page.scheme)
 
 
-def open_page(browser: object, base: str, scheme: str) -> tuple[Iterator[Any], Any]:
-    pages = new_page(browser, base, scheme)
+def open_page(browser: object, base: str, scheme: str) -> tuple[Any, Any]:
+    """A page in ``scheme`` colours and the generator that closes its context."""
+    pages: Any = new_page(browser, base, scheme)
     page: Any = next(pages)
     page.scheme = scheme
     return pages, page
