@@ -14,7 +14,7 @@ from paperwire.store import Store
 
 DEV = Path(__file__).resolve().parent.parent / "data" / "search_dev" / "arxiv_sample.json"
 # Recorded nDCG@10 / recall@10 of keyword search on the arXiv-sample dev set.
-RECORDED = {"sqlite": (0.851, 0.862), "postgresql": (0.831, 0.857)}
+RECORDED = {"sqlite": (0.851, 0.862), "postgresql": (0.851, 0.862)}
 MARGIN = 0.02
 
 

@@ -30,6 +30,16 @@ Rows = Sequence[Sequence[Any]]  # rows to insert, values in column order
 BULK_TABLES = ("papers", "paper_categories", "paper_authors")
 BULK_DROPPED_TRIGGERS = ("papers_data_version_insert",)
 
+# Keyword ranking, alike on both backends: BM25 as SQLite's FTS5 computes it (``bm25()``,
+# whose k1 and b are fixed), with field weights on term frequencies (title > authors >
+# abstract). On the dev sets in tests/data/search_dev weights from 2:1:1 to 10:5:1 all
+# scored within noise of each other (docs/benchmarks.md).
+TITLE_WEIGHT = 4.0
+AUTHORS_WEIGHT = 2.0
+ABSTRACT_WEIGHT = 1.0
+BM25_K1 = 1.2
+BM25_B = 0.75
+
 
 def like_escape(text: str) -> str:
     """``text`` taken literally in a ``LIKE … ESCAPE '\\'`` pattern."""

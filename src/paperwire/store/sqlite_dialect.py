@@ -25,8 +25,11 @@ import orjson
 from paperwire.models import Hit, KeywordQuery, SearchFilters
 from paperwire.store.codec import PAPER_COLUMNS
 from paperwire.store.dialect import (
+    ABSTRACT_WEIGHT,
+    AUTHORS_WEIGHT,
     BULK_DROPPED_TRIGGERS,
     BULK_TABLES,
+    TITLE_WEIGHT,
     Dialect,
     KeywordOrder,
     VectorQuery,
@@ -36,12 +39,6 @@ from paperwire.store.filters import NO_FILTER, filter_sql
 from paperwire.store.sql import ID_CHUNK, Db, chunks, fetch_count
 from paperwire.store.sqlite import SqliteConnections
 
-# FTS5 bm25 field weights (title > authors > abstract). On the dev set in
-# tests/data/search_dev, 2:1:1 … 10:5:1 all scored within 0.005 nDCG@10 of each other;
-# PostgreSQL's weights are in postgres_dialect.py.
-TITLE_WEIGHT = 4.0
-AUTHORS_WEIGHT = 2.0
-ABSTRACT_WEIGHT = 1.0
 _TABLE_MARKS = ", ".join("?" * len(BULK_TABLES))
 _GLOB_SPECIAL = re.compile(r"[*?\[]")
 
