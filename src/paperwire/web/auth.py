@@ -21,7 +21,7 @@ import hmac
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, Response
@@ -173,7 +173,10 @@ async def current_viewer(request: Request) -> User | None:
     return (await current_auth(request)).user
 
 
-def private_token_page(response: Response) -> Response:
+ResponseT = TypeVar("ResponseT", bound=Response)
+
+
+def private_token_page(response: ResponseT) -> ResponseT:
     """Mark a page whose URL holds a token (a sign-in link, a subscription's signed
     link): kept by no cache, never sent as a referrer to another site, indexed by no
     search engine. ``same-origin``, not ``no-referrer``: under ``no-referrer`` browsers
