@@ -1,7 +1,8 @@
 """Keyword search: BM25-style ranking with field weights (title > authors > abstract).
 
-The store does the ranking (FTS5 ``bm25`` on SQLite, ``ts_rank`` over a weighted
-``tsvector`` on PostgreSQL); this module turns user text into safe parts first.
+The store does the ranking, BM25 on both backends (FTS5's ``bm25`` on SQLite, the same
+formula over the weighted ``tsvector`` on PostgreSQL); this module turns user text into
+safe parts first.
 """
 
 from __future__ import annotations
