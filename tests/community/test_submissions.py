@@ -528,3 +528,36 @@ def test_submitted_papers_by_display_name(store: Store) -> None:
     assert store.submitted_papers(submitter="alice") == []  # she has a name: that is what is shown
     one_day = store.submitted_papers(submitter="Alice Liddell", start=T0.date(), end=T0.date())
     assert [p.id for p in one_day] == ["2603.00070"] and one_day[0].listed_on == T0.date()
+
+
+def test_a_day_page_finds_its_submissions_through_the_day_index(sqlite_store: Store) -> None:
+    """One day's listing asks for the approved submissions of that day: the plan walks
+    ``submissions_day`` for that range, never every approved submission there is."""
+    from paperwire.store.listing_sql import SUBMITTED_FROM, submitted_where
+
+    store = sqlite_store
+    day = T0.date()
+    where, params = submitted_where(
+        store.listings.dialect,  # type: ignore[attr-defined]
+        start=day,
+        end=day,
+        filters=None,
+    )
+    with store._reading() as db:  # type: ignore[attr-defined]
+        probe = db.fetchall(
+            "EXPLAIN QUERY PLAN SELECT 1 FROM submissions "
+            "WHERE status = 'approved' AND submitted_day >= ? AND submitted_day <= ? LIMIT 1",
+            (day, day),
+        )
+        arm = db.fetchall(
+            f"EXPLAIN QUERY PLAN SELECT papers.id FROM {SUBMITTED_FROM} WHERE {where}", params
+        )
+    for plan in (probe, arm):
+        details = " ".join(str(row["detail"]) for row in plan)
+        assert "INDEX submissions_day (submitted_day>? AND submitted_day<?)" in details
+    with store._reading() as db:  # type: ignore[attr-defined]
+        queue = db.fetchall(
+            "EXPLAIN QUERY PLAN SELECT s.id FROM submissions s WHERE s.status = 'pending' "
+            "ORDER BY s.id DESC LIMIT 25"
+        )
+    assert "submissions_pending" in " ".join(str(row["detail"]) for row in queue)

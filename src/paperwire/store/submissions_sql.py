@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from paperwire.models import Paper, Submission
+from paperwire.models import SUBMISSION_STATUSES, Paper, Submission
 from paperwire.store.codec import datetime_or_none, row_to_paper, to_date, to_datetime
 from paperwire.store.sql import Db, Part, bump_data_version, fetch_count
 
@@ -167,8 +167,10 @@ class Submissions(Part):
         clauses: list[str] = []
         params: list[Any] = []
         if status is not None:
-            clauses.append("s.status = ?")
-            params.append(status)
+            if status not in SUBMISSION_STATUSES:
+                raise ValueError(f"no submission status {status!r}")
+            # Written out, not bound, so the partial index of pending ones can answer.
+            clauses.append(f"s.status = '{status}'")
         if user_id is not None:
             clauses.append("s.user_id = ?")
             params.append(user_id)
