@@ -22,7 +22,7 @@ from typing import Any
 
 from paperwire.browse.listing import fetch_page
 from paperwire.community.trending import DEFAULT_TRUST_HOURS, ranked_papers
-from paperwire.digest.compose import Candidates
+from paperwire.digest.compose import SECTION_LIMIT, Candidates
 from paperwire.digest.period import DigestPeriod
 from paperwire.errors import InvalidParameter
 from paperwire.models import Paper, SearchFilters, SubscriptionPrefs
@@ -32,9 +32,10 @@ from paperwire.store import Store
 
 log = logging.getLogger("paperwire.digest")
 
-# Candidates fetched per section: more than a section shows (compose drops papers
-# already sent or excluded), within what a ranked search may return.
-DEPTH = 60
+# Candidates fetched per section, per frequency: three times what a section shows
+# (compose drops papers already sent or excluded, and counts the rest as "more"),
+# within what a ranked search may return.
+DEPTH = {"daily": 3 * SECTION_LIMIT["daily"], "weekly": 3 * SECTION_LIMIT["weekly"]}
 
 
 def ranking_moment(period: DigestPeriod, now: datetime) -> datetime:
@@ -56,14 +57,14 @@ class CandidateFinder:
         embedder: Embedder | None = None,
         vectors: Any = None,
         trust_hours: int = DEFAULT_TRUST_HOURS,
-        depth: int = DEPTH,
+        depth: dict[str, int] | None = None,
     ) -> None:
         self.store = store
         self.now = now
         self.embedder = embedder
         self.vectors = vectors
         self.trust_hours = trust_hours
-        self.depth = depth
+        self.depth = depth or DEPTH
         self._kept: dict[tuple[str, str, str], list[Paper]] = {}
 
     def _keep(self, key: tuple[str, str, str], fetch: Any) -> list[Paper]:
@@ -87,7 +88,7 @@ class CandidateFinder:
                 period.period.end,
                 now=ranking_moment(period, self.now),
                 trust_hours=self.trust_hours,
-                limit=self.depth,
+                limit=self.depth[period.frequency],
             )
             return papers
 
@@ -99,7 +100,7 @@ class CandidateFinder:
             start=period.period.start,
             end=period.period.end,
             filters=filters,
-            limit=self.depth,
+            limit=self.depth[period.frequency],
             cursor=None,
         )
         return papers
@@ -125,7 +126,7 @@ class CandidateFinder:
                 mode="hybrid" if self.embedder is not None else "keyword",
                 sort="date",
                 filters=SearchFilters(date_from=period.period.start, date_until=period.period.end),
-                limit=min(self.depth, 100),
+                limit=min(self.depth[period.frequency], 100),
                 vectors=self.vectors,
             )
             return self.store.get_papers([h.paper_id for h in hits])

@@ -22,6 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from paperwire.digest.period import DigestPeriod
@@ -81,6 +82,13 @@ def _words(text: str) -> list[str]:
     return [w.casefold() for w in _WORD.findall(unicodedata.normalize("NFKC", text))]
 
 
+@lru_cache(maxsize=8192)
+def _text_words(title: str, abstract: str) -> tuple[str, ...]:
+    """A paper's words, kept for the papers a send checks again and again (the result
+    depends on the text alone)."""
+    return tuple(_words(f"{title}\n{abstract}"))
+
+
 @dataclass(frozen=True, slots=True)
 class Exclusions:
     """Excluded words and phrases as word sequences; a trailing ``*`` makes the last
@@ -100,11 +108,11 @@ class Exclusions:
     def hides(self, paper: Paper) -> bool:
         if not self.phrases:
             return False
-        text = _words(f"{paper.title}\n{paper.abstract}")
+        text = _text_words(paper.title, paper.abstract)
         for words, prefix in self.phrases:
             n = len(words)
             for i in range(len(text) - n + 1):
-                if text[i : i + n - 1] != list(words[:-1]):
+                if text[i : i + n - 1] != words[:-1]:
                     continue
                 last = text[i + n - 1]
                 if last == words[-1] or (prefix and last.startswith(words[-1])):

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from paperwire.browse.taxonomy import category_name
 from paperwire.config import Settings
@@ -34,7 +35,7 @@ from paperwire.paths import category_url, digest_url, paper_url
 
 TEMPLATES = Path(__file__).parent / "templates"
 ABSTRACT_CHARS = 280
-_SPACE = re.compile(r"\s+")
+_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,14 +55,13 @@ class RenderedDigest:
 
 
 def one_line(value: object) -> str:
-    """``value`` as one line of plain text: runs of whitespace (line breaks, tabs,
-    control characters) become one space."""
-    text = "".join(ch if ch.isprintable() else " " for ch in str(value))
-    return _SPACE.sub(" ", text).strip()
+    """``value`` as one line of plain text: runs of whitespace and control characters
+    (line breaks, tabs, Unicode line and paragraph separators) become one space."""
+    return _SPACE.sub(" ", str(value)).strip()
 
 
 def preview(text: str, limit: int = ABSTRACT_CHARS) -> str:
-    text = one_line(text)
+    text = one_line(text[: limit * 4])
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
@@ -139,30 +139,60 @@ def digest_links(settings: Settings, sub: Subscription, period: DigestPeriod) ->
     )
 
 
-def digest_context(settings: Settings, digest: Digest) -> dict[str, Any]:
-    """What both templates show: sections with absolute links, headings and counts.
-    The site's archive page renders the same sections."""
-    period = digest.period
+class PaperSnippets:
+    """Each paper's part of a digest (HTML and plain text), rendered once: a send's
+    thousands of digests share a few hundred papers, so rendering them once per run
+    instead of once per digest is most of the rendering saved. The HTML snippet comes
+    from an autoescaped template, so it is safe to insert as markup."""
 
-    def paper(p: Paper) -> dict[str, Any]:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._html: dict[str, Markup] = {}
+        self._text: dict[str, str] = {}
+
+    def _view(self, p: Paper) -> dict[str, Any]:
         names = [a.name for a in p.authors]
         authors = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
         return {
-            "title": p.title or p.id,
-            "url": settings.public_url(paper_url(p.id)),
-            "authors": authors,
-            "abstract": p.abstract,
+            "title": one_line(p.title or p.id),
+            "url": self.settings.public_url(paper_url(p.id)),
+            "authors": one_line(authors),
+            "abstract": preview(p.abstract),
             "categories": [
-                {"code": c, "url": settings.public_url(category_url(c))} for c in p.categories[:4]
+                {"code": c, "url": self.settings.public_url(category_url(c))}
+                for c in p.categories[:4]
             ],
             "has_code": p.has_code,
         }
 
+    def html(self, p: Paper) -> Markup:
+        snippet = self._html.get(p.id)
+        if snippet is None:
+            template = _environment(True).get_template("_paper.html")
+            snippet = self._html[p.id] = Markup(template.render(p=self._view(p)))
+        return snippet
+
+    def text(self, p: Paper) -> str:
+        snippet = self._text.get(p.id)
+        if snippet is None:
+            template = _environment(False).get_template("_paper.txt")
+            snippet = self._text[p.id] = template.render(p=self._view(p)).rstrip("\n")
+        return snippet
+
+
+def digest_context(
+    settings: Settings, digest: Digest, snippets: PaperSnippets | None = None
+) -> dict[str, Any]:
+    """What both templates show: sections with their headings, "more" links and the
+    papers' snippets."""
+    period = digest.period
+    snippets = snippets or PaperSnippets(settings)
     sections = [
         {
             "kind": s.kind,
             "heading": section_heading(s, period),
-            "papers": [paper(p) for p in s.papers],
+            "html": [snippets.html(p) for p in s.papers],
+            "text": [snippets.text(p) for p in s.papers],
             "more": s.more,
             "more_url": settings.public_url(section_more_path(s, period)),
         }
@@ -179,8 +209,14 @@ def digest_context(settings: Settings, digest: Digest) -> dict[str, Any]:
     }
 
 
-def render_digest(settings: Settings, digest: Digest, links: DigestLinks) -> RenderedDigest:
-    context = {**digest_context(settings, digest), "links": links}
+def render_digest(
+    settings: Settings,
+    digest: Digest,
+    links: DigestLinks,
+    *,
+    snippets: PaperSnippets | None = None,
+) -> RenderedDigest:
+    context = {**digest_context(settings, digest, snippets), "links": links}
     return RenderedDigest(
         subject=subject_line(settings, digest),
         text=_environment(False).get_template("digest.txt").render(context),
@@ -189,10 +225,18 @@ def render_digest(settings: Settings, digest: Digest, links: DigestLinks) -> Ren
 
 
 def digest_message(
-    settings: Settings, sub: Subscription, digest: Digest, *, now: datetime | None = None
+    settings: Settings,
+    sub: Subscription,
+    digest: Digest,
+    *,
+    now: datetime | None = None,
+    snippets: PaperSnippets | None = None,
 ) -> EmailMessage:
-    """The message of ``digest`` to ``sub``, with its one-click unsubscribe headers."""
-    rendered = render_digest(settings, digest, digest_links(settings, sub, digest.period))
+    """The message of ``digest`` to ``sub``, with its one-click unsubscribe headers.
+    A send passes one ``snippets`` for the whole run."""
+    rendered = render_digest(
+        settings, digest, digest_links(settings, sub, digest.period), snippets=snippets
+    )
     return build_message(
         settings,
         to=sub.email,

@@ -225,12 +225,14 @@ class Outbox(Part):
                 "WHERE id = ?",
                 (_utc(sent_at), message_id, len(paper_ids), entry_id),
             )
-            db.executemany(
-                "INSERT INTO digest_sent_papers (subscription_id, paper_id, period_key) "
-                "SELECT ?, id, ? FROM papers WHERE id = ? "
-                "ON CONFLICT (subscription_id, paper_id) DO NOTHING",
-                [(current.subscription_id, current.period_key, pid) for pid in paper_ids],
-            )
+            # Papers deleted meanwhile are left out (the foreign key would refuse them).
+            for part in chunks(list(dict.fromkeys(paper_ids)), ID_CHUNK):
+                db.execute(
+                    "INSERT INTO digest_sent_papers (subscription_id, paper_id, period_key) "
+                    f"SELECT ?, id, ? FROM papers WHERE id IN ({', '.join('?' * len(part))}) "
+                    "ON CONFLICT (subscription_id, paper_id) DO NOTHING",
+                    (current.subscription_id, current.period_key, *part),
+                )
 
     def finish_digest_skipped(self, entry_id: int, *, reason: str) -> None:
         with self.connections.writing() as db:
