@@ -26,6 +26,8 @@ PAGES = [
     "/about",
     "/sign-in",
     "/subscribe",
+    "/digests/daily/2026-11-19",
+    "/digests/weekly/2026-W47",
     "/does-not-exist",
 ]
 
