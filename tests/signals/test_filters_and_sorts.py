@@ -170,3 +170,15 @@ def test_bad_values_are_400_naming_them(
     answer = client.get(path, params=params)
     assert answer.status_code == 400
     assert parameter in answer.json()["error"]
+
+
+def test_listings_carry_each_papers_stars(client: httpx.Client) -> None:
+    body = client.get("/api/daily", params={"date": DAY.isoformat(), "sort": "stars"}).json()
+    assert [(p["id"], p["stars"]) for p in body["papers"]] == [
+        ("2501.00002", 900),
+        ("2501.00003", 120),
+        ("2501.00001", 50),
+        ("2501.00006", None),
+        ("2501.00005", None),
+        ("2501.00004", None),  # gone: its stars are not shown
+    ]

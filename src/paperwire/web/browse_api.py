@@ -30,6 +30,7 @@ from paperwire.community.trending import (
 )
 from paperwire.community.votes import card_stats_for
 from paperwire.errors import InvalidParameter
+from paperwire.signals.view import NO_CODE, code_signals
 from paperwire.web.deps import SettingsDep, StoreDep
 from paperwire.web.params import CursorQ, FiltersDep, ListingLimitQ, ListingSortQ, PeriodDep
 from paperwire.web.routing import Cache, cached, json_router
@@ -69,16 +70,22 @@ def _period_url(request: Request, period: Period | None) -> str | None:
 def listing_json(request: Request, listing: Listing) -> dict[str, Any]:
     """One listing page as JSON; ``links`` are relative URLs a client can follow. Each
     paper carries its community counts and submitter as a signed-out reader sees them
-    (the same for everyone, so the answer stays cacheable)."""
+    (the same for everyone, so the answer stays cacheable), and ``stars``, its most
+    starred GitHub repository's (null until a GitHub run has seen one)."""
     ids = [p.id for p in listing.papers]
     stats = card_stats_for(request.app.state.store, ids, None) if ids else {}
+    code = code_signals(request.app.state.store, listing.papers)
     return {
         "period": period_json(listing.period),
         "state": listing.state,
         "total": listing.total,
         "count": len(listing.papers),
         "papers": [
-            {**paper_json(p), **community_json(stats[p.id], signed_in=False)}
+            {
+                **paper_json(p),
+                **community_json(stats[p.id], signed_in=False),
+                "stars": code.get(p.id, NO_CODE).stars,
+            }
             for p in listing.papers
         ],
         "next_cursor": listing.next_cursor,
