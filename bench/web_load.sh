@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Web load benchmark: the daily and trending pages over SQLite holding 100k synthetic
-# papers, served by uvicorn with 2 workers on loopback, loaded with wrk (Debian).
-# Bounded: each wrk run lasts DURATION seconds (default 15); the whole script ~2 min.
-# Prints requests/s, p50/p99 latency and errors per URL. The baseline, measured in the
-# same run, is the daily page rendered on every request: a request with a cookie is never
-# served from the rendered-page cache (web/page_cache.py).
+# papers, served by uvicorn with 2 workers on loopback, loaded with wrk (Debian), for a
+# signed-out reader and for a signed-in one (a real session: bench/web_reader.py makes
+# the account and its votes and saves among the front page's papers through the site's
+# own functions and prints the session cookie).
+# Bounded: each wrk run lasts DURATION seconds (default 10); the whole script ~2 min.
+# Prints requests/s, p50/p99 latency and errors per URL. Measured in the same run: the
+# daily page rendered on every request (a request with an Authorization header, here one
+# that signs no one in, is never answered from the kept pages: web/page_cache.py), and
+# each page signed out (served from the kept pages), the baseline of its signed-in row.
 #
-#   bench/web_load.sh                  # 100k papers, 10 s per URL
+#   bench/web_load.sh                  # 100k papers, 10 s per URL, 32 connections
 #   PAPERS=20000 DURATION=5 bench/web_load.sh
 set -euo pipefail
 
@@ -15,7 +19,7 @@ PY="${PY:-$ROOT/.venv/bin/python}"
 [ -x "$PY" ] || PY="$(command -v python3)"
 PAPERS="${PAPERS:-100000}"
 DURATION="${DURATION:-10}"
-CONNECTIONS="${CONNECTIONS:-8}"
+CONNECTIONS="${CONNECTIONS:-32}"
 WORKERS="${WORKERS:-2}"
 export PYTHONPATH="$ROOT/src${PYTHONPATH:+:$PYTHONPATH}"
 
@@ -35,6 +39,9 @@ if [ ! -s "$DB_CACHE" ]; then
   "$PY" "$ROOT/bench/make_web_db.py" "sqlite:///$DB_CACHE" "$PAPERS"
 fi
 
+# The reader's session (and the secret key that signs its cookie) in the server's data dir.
+READER="$(PAPERWIRE_DATA_DIR="$WORK/data" PAPERWIRE_LOAD_SAMPLE=false "$PY" "$ROOT/bench/web_reader.py" "sqlite:///$DB_CACHE")"
+
 PORT="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 BASE="http://127.0.0.1:$PORT"
 PAPERWIRE_DATABASE_URL="sqlite:///$DB_CACHE" PAPERWIRE_LOAD_SAMPLE=false PAPERWIRE_DATA_DIR="$WORK/data" \
@@ -47,9 +54,14 @@ for _ in $(seq 1 100); do
 done
 curl -fsS "$BASE/healthz" >/dev/null || { echo "server did not start:"; cat "$WORK/server.log"; exit 1; }
 
+# The cookie must sign the reader in: their name in the header, their votes pressed.
+SIGNED_IN_PAGE="$(curl -fsS -H "$READER" "$BASE/")"
+grep -q 'Bench &lt;Reader&gt;' <<<"$SIGNED_IN_PAGE" && grep -q 'aria-pressed="true"' <<<"$SIGNED_IN_PAGE" \
+  || { echo "the session cookie does not sign the reader in" >&2; exit 1; }
+
 echo "machine: $(nproc) cores, $(uname -sr), load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "papers: $PAPERS  workers: $WORKERS  connections: $CONNECTIONS  duration: ${DURATION}s per URL"
-printf '%-28s %10s %10s %10s %8s\n' url "req/s" "p50" "p99" errors
+printf '%-34s %10s %10s %10s %8s\n' url "req/s" "p50" "p99" errors
 
 run() {
   local label="$1" path="$2"
@@ -67,10 +79,13 @@ run() {
   p99="$(awk '$1=="99%" {print $2}' <<<"$out")"
   non2xx="$(awk '/Non-2xx or 3xx responses/ {print $5}' <<<"$out")"
   sock="$(awk -F'[ ,]+' '/Socket errors/ {print $4+$6+$8+$10}' <<<"$out")"
-  printf '%-28s %10s %10s %10s %8s\n' "$label" "$rps" "$p50" "$p99" "$(( ${non2xx:-0} + ${sock:-0} ))"
+  printf '%-34s %10s %10s %10s %8s\n' "$label" "$rps" "$p50" "$p99" "$(( ${non2xx:-0} + ${sock:-0} ))"
 }
 
-run "/ (baseline, uncached)" / -H "Cookie: bench=uncached"
-run / /
-run /trending /trending
+run "/ (rendered per request)" / -H "Authorization: Bearer signs-no-one-in"
+run "/" /
+run "/ signed in" / -H "$READER"
+run "/trending" /trending
+run "/trending signed in" /trending -H "$READER"
 run "/trending?period=week" "/trending?period=week"
+run "/trending?period=week signed in" "/trending?period=week" -H "$READER"

@@ -75,7 +75,7 @@ def create_app(
     app.state.embedder = embedder
     errors.install(app)
     # Innermost: 304s and kept pages for the routes declared cached, before routing.
-    caching.install(app, max_age=settings.cache_max_age)
+    caching.install(app, max_age=settings.cache_max_age, max_pages=settings.page_cache_pages)
     # Before the caches: a forged Host reaches no cached answer and no route.
     app.add_middleware(TrustedHostMiddleware, allowed=settings.trusted_hosts())
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # 413

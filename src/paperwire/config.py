@@ -159,6 +159,13 @@ class Settings(BaseSettings):
         description="Seconds a browser or proxy may reuse a page, feed or API answer "
         "without asking again (Cache-Control max-age; ETag/304 revalidation after that).",
     )
+    page_cache_pages: int = Field(
+        default=256,
+        ge=0,
+        description="Rendered pages each web worker keeps per data version (listing, "
+        "trending, author, category and about pages; signed out, and apart from them the "
+        "pages signed-in readers share). 0 = none kept: every page is rendered per request.",
+    )
 
     # --- mail and secrets ---------------------------------------------------------------
     smtp_host: str = Field(

@@ -357,11 +357,14 @@ def test_page_cache_serves_same_bytes_and_skips_what_it_must(site_client: httpx.
     assert second.headers["content-type"].startswith("text/html")
     head = site_client.head("/trending?period=week")
     assert head.status_code == 200 and head.content == b""
-    # Errors and requests with cookies are never stored.
+    # Errors are never stored.
     assert site_client.get("/trending?period=decade").status_code == 400
     assert len(cache) == size
+    # A cookie that signs no one in gets the signed-out page, rendered without the
+    # cookie and kept for everyone.
     r = site_client.get("/about", headers={"cookie": "session=abc"})
-    assert r.status_code == 200 and len(cache) == size
+    assert r.status_code == 200 and len(cache) == size + 1
+    assert site_client.get("/about").content == r.content and len(cache) == size + 1
 
 
 def test_paper_page_lists_similar_papers(site_client: httpx.Client, site_store: object) -> None:

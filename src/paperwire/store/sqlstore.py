@@ -203,6 +203,7 @@ class SqlStore:
         self.vote = self.votes.vote
         self.unvote = self.votes.unvote
         self.card_stats = self.votes.card_stats
+        self.reader_marks = self.votes.reader_marks
         self.set_user_trusted = self.votes.set_user_trusted
 
         self.trending_signals = self.trending.trending_signals

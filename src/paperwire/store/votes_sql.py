@@ -25,6 +25,7 @@ from paperwire.store.codec import to_datetime
 from paperwire.store.sql import ID_CHUNK, Db, Part, add_paper_stat, bump_data_version, chunks
 
 VoteState = tuple[int, bool]  # (upvotes of the paper, whether this user now votes for it)
+ReaderMarks = tuple[frozenset[str], frozenset[str]]  # (papers voted for, papers saved)
 
 
 class VoteStore(Protocol):
@@ -62,6 +63,12 @@ class VoteStore(Protocol):
         """Counts, submitter and the viewer's own vote and save of each stored paper
         of ``paper_ids``, in one query through primary keys (unknown ids are left
         out); ``voted``/``saved`` are False without a viewer."""
+        ...
+
+    def reader_marks(self, user_id: int, paper_ids: Sequence[str]) -> ReaderMarks:
+        """``(voted, saved)``: the papers of ``paper_ids`` the user votes for and those
+        they saved, in one query through the two primary keys: all a page shared by
+        every signed-in reader needs to be this reader's (``web/reader_pages.py``)."""
         ...
 
 
@@ -184,3 +191,22 @@ class Votes(Part):
                         saved=row["saver"] is not None,
                     )
         return out
+
+    def reader_marks(self, user_id: int, paper_ids: Sequence[str]) -> ReaderMarks:
+        ids = list(dict.fromkeys(paper_ids))
+        voted: set[str] = set()
+        saved: set[str] = set()
+        with self.connections.reading() as db:
+            for part in chunks(ids, ID_CHUNK // 2):
+                marks = ", ".join("?" * len(part))
+                rows = db.fetchall(
+                    "SELECT paper_id, 1 AS voted FROM votes "
+                    f"WHERE user_id = ? AND paper_id IN ({marks}) "
+                    "UNION ALL "
+                    "SELECT paper_id, 0 AS voted FROM library_items "
+                    f"WHERE user_id = ? AND paper_id IN ({marks})",
+                    [user_id, *part, user_id, *part],
+                )
+                for row in rows:
+                    (voted if row["voted"] else saved).add(row["paper_id"])
+        return frozenset(voted), frozenset(saved)

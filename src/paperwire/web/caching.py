@@ -13,7 +13,10 @@ Only routes declared ``@cached(Cache.DATA)`` or ``@cached(Cache.PAGE)`` take par
 also depend on the keyword index, built after the papers are written and bumping no
 version, so search routes are declared without a cache policy. The middleware learns a
 request's route from the app's ``RouteTable`` before routing, so a 304 or a kept page
-is answered without entering the framework.
+is answered without entering the framework. A ``Cache.PAGE`` page asked with a session
+cookie is the page kept for every signed-in reader with this reader's own state filled
+in (``reader_pages.py``); its validators still include the cookie, and the
+``community`` data version that a reader's own vote or save bumps.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from paperwire import __version__
 from paperwire.models import DataVersion
 from paperwire.web.page_cache import RenderedPageCache
+from paperwire.web.reader_pages import ReaderPages
 from paperwire.web.routing import Cache
 
 log = logging.getLogger("paperwire.web.caching")
@@ -89,6 +93,7 @@ class ResponseCache:
         policy: Callable[[Scope], Cache],
         data_version: Callable[[], DataVersion],
         pages: RenderedPageCache,
+        readers: ReaderPages | None = None,
         max_age: int = 60,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
@@ -96,6 +101,7 @@ class ResponseCache:
         self.policy = policy
         self.data_version = data_version
         self.pages = pages
+        self.readers = readers
         self.max_age = max_age
         self.clock = clock or (lambda: datetime.now(UTC))
 
@@ -142,9 +148,12 @@ class ResponseCache:
                     message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
-        if keep_page and reader is None:  # a page may differ per reader: never kept then
-            key = (scope["path"], scope.get("query_string", b""), version, now.date())
+        key = (scope["path"], scope.get("query_string", b""), version, now.date())
+        if keep_page and reader is None:
             await self.pages.serve(key, scope, receive, send_with_validators, app)
+        elif keep_page and authorization is None and self.readers is not None:
+            # A session cookie: the page kept for signed-in readers, made this reader's.
+            await self.readers.serve(key, scope, receive, send_with_validators, app)
         else:
             await app(scope, receive, send_with_validators)
 
@@ -172,12 +181,18 @@ class ResponseCache:
 def install(app: Any, *, max_age: int, max_pages: int = 256) -> None:
     """Add the middleware; the store and the route table are read from ``app.state`` per
     request, so nothing is opened here. The kept pages are on ``app.state.page_cache``
-    so tests and operators can look at them."""
+    (signed out) and ``app.state.reader_pages`` (signed in) so tests and operators can
+    look at them. ``max_pages`` 0 keeps none: every page is rendered for its request,
+    a signed-in reader's all of it."""
     pages = app.state.page_cache = RenderedPageCache(max_entries=max_pages)
+    readers = app.state.reader_pages = (
+        ReaderPages(signed_out=pages, max_entries=max_pages) if max_pages > 0 else None
+    )
     app.add_middleware(
         ResponseCache,
         policy=lambda scope: app.state.route_table.cache_policy(scope),
         data_version=lambda: app.state.store.data_version(),
         pages=pages,
+        readers=readers,
         max_age=max_age,
     )

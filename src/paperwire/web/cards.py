@@ -7,7 +7,9 @@ reads the counts, the submitter and the reader's own votes and saves of all of t
 in one indexed query (``Store.card_stats``), their code links' stars and Hub counts
 (``signals.view.code_signals``, two more), and gives the card macros what their
 controls need: the reader's CSRF token for the plain forms, and the page's own URL
-for them to come back to.
+for them to come back to. The reader's own vote and save are drawn through
+``CardView.own``, so a page shared by every signed-in reader (``reader_pages.py``)
+carries a marker there, filled per request.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from paperwire.models import CardStats, HubArtifact, HubKind, Paper
 from paperwire.signals.hub import artifact_url, citing_url
 from paperwire.signals.view import NO_CODE, PaperCode, code_signals
 from paperwire.web.auth import csrf_token, resolve_auth
+from paperwire.web.reader_pages import MarkName, PageSlots, page_slots
 
 NO_STATS = CardStats()
 
@@ -39,9 +42,18 @@ class CardView:
     # The cards' code links with their repositories' stars, and the Hub's counts.
     code: Mapping[str, PaperCode] = field(default_factory=dict)
     hub_endpoint: str = ""  # PAPERWIRE_HF_ENDPOINT, where the Hub links point
+    # Set when the page is shared by every signed-in reader: their own marks are slots.
+    shared: PageSlots | None = None
 
     def of(self, paper_id: str) -> CardStats:
         return self.stats.get(paper_id, NO_STATS)
+
+    def own(self, paper_id: str, mark: MarkName, yes: str, no: str) -> str:
+        """``yes`` when the reader's own ``mark`` (``voted``, ``saved``) of the paper is
+        there, else ``no``: the one way a card shows the reader's own state."""
+        if self.shared is not None:
+            return self.shared.own(paper_id, mark, yes, no)
+        return yes if getattr(self.of(paper_id), mark) else no
 
     def code_of(self, paper_id: str) -> PaperCode:
         return self.code.get(paper_id, NO_CODE)
@@ -61,8 +73,19 @@ def page_here(request: Request) -> str:
 def build_card_view(request: Request, papers: Iterable[Paper]) -> CardView:
     papers = list(papers)
     ids = list(dict.fromkeys(p.id for p in papers))
-    auth = resolve_auth(request)
     store = request.app.state.store
+    shared = page_slots(request)
+    if shared is not None:  # every signed-in reader's page: counts only, marks as slots
+        return CardView(
+            stats=card_stats_for(store, ids, None) if ids else {},
+            signed_in=True,
+            csrf=shared.csrf(),
+            here=page_here(request),
+            code=code_signals(store, papers),
+            hub_endpoint=request.app.state.settings.hf_endpoint,
+            shared=shared,
+        )
+    auth = resolve_auth(request)
     return CardView(
         stats=card_stats_for(store, ids, auth.user) if ids else {},
         signed_in=auth.user is not None,

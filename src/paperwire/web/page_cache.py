@@ -6,9 +6,10 @@ memory after that. Routes declared ``@cached(Cache.PAGE)`` (``routing.py``) are 
 through ``RenderedPageCache.serve`` by the response cache's middleware, before
 routing: a hit costs no routing, no dependency resolution and no threadpool hop, which
 is what lets two workers carry the load (bench/web_load.sh). A write bumps ``Store.data_version()``; the next request
-renders afresh. Requests with cookies are never kept (a page may differ per reader;
-``caching.ResponseCache`` decides). Each worker keeps its own bounded LRU, built with
-the app (never at import).
+renders afresh. What is kept here is the page as a signed-out reader sees it, rendered
+without the request's cookie; a signed-in reader's page is made from the page kept for
+all of them (``reader_pages.py``; ``caching.ResponseCache`` decides). Each worker keeps
+its own bounded LRU, built with the app (never at import).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ class RenderedPageCache:
 
     def __init__(self, *, max_entries: int = 256) -> None:
         self.max_entries = max_entries
-        self._entries: OrderedDict[Hashable, tuple[list[tuple[bytes, bytes]], bytes]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[list[tuple[bytes, bytes]], bytes]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
@@ -45,14 +48,18 @@ class RenderedPageCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    async def serve(self, key: Hashable, scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
+    async def serve(
+        self, key: Hashable, scope: Scope, receive: Receive, send: Send, app: ASGIApp
+    ) -> None:
         """The kept page for ``key`` (GET or HEAD), else ``app``'s answer, kept when it is
         a 200 HTML page without cookies to a GET."""
         hit = self.get(key)
         if hit is not None:
             headers, body = hit
             await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+            await send(
+                {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+            )
             return
 
         start: Message | None = None

@@ -20,6 +20,7 @@ from jinja2 import pass_context
 from paperwire.paths import author_url, category_url, paper_url
 from paperwire.web.auth import csrf_token, viewer_of
 from paperwire.web.cards import card_view
+from paperwire.web.reader_pages import page_slots
 from paperwire.web.static_files import static_url
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -47,7 +48,9 @@ def doi_url(doi: str) -> str:
 
 def with_query(path: str, **params: Any) -> str:
     """``path`` plus the non-empty params, in a stable order (``True`` as ``1``)."""
-    pairs = [(k, "1" if v is True else str(v)) for k, v in params.items() if v not in (None, "", False)]
+    pairs = [
+        (k, "1" if v is True else str(v)) for k, v in params.items() if v not in (None, "", False)
+    ]
     return path + ("?" + urlencode(pairs) if pairs else "")
 
 
@@ -69,13 +72,19 @@ def shorten(text: str, limit: int = 320) -> str:
 
 @pass_context
 def _viewer(context: Any) -> Any:
-    """The signed-in reader of the page being rendered, or None (``web/auth.py``)."""
-    return viewer_of(context.get("request"))
+    """The signed-in reader of the page being rendered, or None (``web/auth.py``); on a
+    page shared by every signed-in reader, their name is a slot (``reader_pages.py``)."""
+    request = context.get("request")
+    shared = page_slots(request)
+    return shared.reader if shared is not None else viewer_of(request)
 
 
 @pass_context
 def _csrf_token(context: Any) -> str:
     request = context.get("request")
+    shared = page_slots(request)
+    if shared is not None:
+        return shared.csrf()
     return csrf_token(request) if isinstance(request, Request) else ""
 
 
