@@ -16,7 +16,12 @@ T0 = datetime(2025, 11, 8, 6, 0, tzinfo=UTC)
 def test_status_empty(client: httpx.Client) -> None:
     r = client.get("/status")
     assert r.status_code == 200
-    assert r.json() == {"sources": [], "announcements": {"latest_day": None, "days": []}}
+    nothing_sent = {"last_run": None, "period": None, "outbox": None}
+    assert r.json() == {
+        "sources": [],
+        "digests": {"daily": nothing_sent, "weekly": nothing_sent},
+        "announcements": {"latest_day": None, "days": []},
+    }
 
 
 def test_status_shows_runs_and_latest_days(client: httpx.Client, sample_store: Store) -> None:
