@@ -120,6 +120,19 @@ def test_a_dead_server_is_a_clean_failure_and_the_rerun_delivers(
         assert recipients(server.messages) == subscribed
 
 
+def test_without_an_smtp_server_nothing_is_sent_or_marked(
+    store: Store, subscribed: list[str], database_url: str, tmp_path: Path
+) -> None:
+    env = env_for(database_url, tmp_path, free_port())
+    del env["PAPERWIRE_SMTP_HOST"]
+    result = run(env, "--date", FRIDAY)
+    assert result.returncode == 1
+    assert "error: PAPERWIRE_SMTP_HOST is not set: no digest was sent" in result.stderr
+    assert sum(store.outbox_counts(KEY).values()) == 0
+    dry = run(env, "--date", FRIDAY, "--dry-run")
+    assert dry.returncode == 0 and "would send 3" in dry.stdout
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

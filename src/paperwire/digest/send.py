@@ -459,9 +459,17 @@ def digest_job(
 ) -> DigestRunResult:
     """What ``paperwire digest send`` and the worker's digest jobs run: the mail goes
     through the settings' mailer (none in a dry run), saved searches through
-    ``saved_search_engine`` unless ``search`` gives one."""
+    ``saved_search_engine`` unless ``search`` gives one. Without an SMTP server nothing
+    is planned or sent: the log mailer a demo's sign-in links go to would mark every
+    subscriber's digest sent while no one received it."""
     from paperwire.digest.mailer import NullMailer, build_mailer
 
+    if not dry_run and not settings.smtp_host:
+        result = DigestRunResult(check_frequency(frequency), None)
+        result.errors.append(
+            "PAPERWIRE_SMTP_HOST is not set: no digest was sent (--dry-run shows what would be)"
+        )
+        return result
     if mailer is None:
         mailer = NullMailer() if dry_run else build_mailer(settings)
     embedder, vectors = search if search is not None else saved_search_engine(store, settings)
