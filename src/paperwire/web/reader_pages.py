@@ -146,17 +146,16 @@ class SharedPage:
 
     def fill(self, reader: Reader, voted: frozenset[str], saved: frozenset[str]) -> bytes:
         own = {"voted": voted, "saved": saved}
-        values = {
-            "name": str(escape(reader.name)).encode(),
-            "csrf": str(escape(reader.csrf)).encode(),
-        }
-        out = [self.texts[0]]
-        for place, text in zip(self.slots, self.texts[1:], strict=True):
-            if isinstance(place, str):
-                out.append(values[place])
-            else:
-                out.append(place.yes if place.paper_id in own[place.mark] else place.no)
-            out.append(text)
+        name = str(escape(reader.name)).encode()
+        csrf = str(escape(reader.csrf)).encode()
+        out = [b""] * (2 * len(self.slots) + 1)
+        out[0::2] = self.texts
+        out[1::2] = [
+            (place.yes if place.paper_id in own[place.mark] else place.no)
+            if type(place) is _Mark
+            else (name if place == "name" else csrf)
+            for place in self.slots
+        ]
         return b"".join(out)
 
 
