@@ -9,6 +9,7 @@ import ssl
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
 from email.utils import parsedate_to_datetime
 
 import pytest
@@ -272,3 +273,58 @@ def test_421_closes_the_service_for_every_message(smtp_server: MailServer) -> No
     with pytest.raises(MailError) as caught:
         send(smtp_server, smtp_security="none")
     assert caught.value.temporary and caught.value.code == 421 and caught.value.connection
+
+
+@pytest.mark.parametrize(
+    ("sender", "to", "subject", "text", "html"),
+    [
+        ("paperwire <news@papers.example.org>", "reader@example.com", "plain", "a\nb\n", None),
+        (
+            "Papierdraht \u00dc <news@papers.example.org>",
+            "Ren\u00e9e <renee@example.com>",
+            "Digest \u2014 41 papers \u2603",
+            "Caf\u00e9 \u2026\n" + "x" * 1500 + "\n trailing space \n",
+            "<p>" + "\u00e9t\u00e9 \u00b7 " * 400 + "</p>\n<p>=3D &amp;</p>",
+        ),
+        (
+            "news@papers.example.org",
+            "r@example.com",
+            "CJK",
+            "\u8ad6\u6587\n" * 500,
+            "\u8ad6<br>\n" * 300,
+        ),
+    ],
+)
+def test_a_message_reads_back_as_built_and_is_7bit(
+    sender: str, to: str, subject: str, text: str, html: str | None
+) -> None:
+    """Whatever the encoding chosen for speed, a standard parser reads back exactly what
+    was given, and the message needs no 8BITMIME (lines of at most 998 characters)."""
+    settings = Settings(base_url=BASE, mail_from=sender)
+    built = build_message(
+        settings,
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        headers={"List-Unsubscribe": "<https://papers.example.org/u/" + "t" * 200 + ">"},
+    )
+    raw = built.as_bytes(policy=built.policy.clone(linesep="\r\n"))
+    assert raw.isascii()
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert parsed["From"] == sender and parsed["To"] == to and parsed["Subject"] == subject
+    assert parsed["Message-ID"] == built["Message-ID"]
+    assert parsed["List-Unsubscribe"] == "<https://papers.example.org/u/" + "t" * 200 + ">"
+    plain = parsed.get_body(preferencelist=("plain",))
+    assert plain is not None
+    assert plain.get_content().replace("\r\n", "\n") == "\n".join(text.splitlines()) + "\n"
+    if html is None:
+        assert parsed.get_content_type() == "text/plain"
+    else:
+        assert parsed.get_content_type() == "multipart/alternative"
+        part = parsed.get_body(preferencelist=("html",))
+        assert (
+            part is not None
+            and part.get_content().replace("\r\n", "\n") == "\n".join(html.splitlines()) + "\n"
+        )

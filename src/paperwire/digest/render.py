@@ -126,6 +126,8 @@ def _environment(autoescape: bool) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # The templates ship with the package: no stat() of the file per digest.
+        auto_reload=False,
     )
     env.filters.update(one_line=one_line, preview=preview)
     return env
