@@ -8,8 +8,9 @@ snapshots, and the Hugging Face Hub models, datasets and Spaces that cite a pape
   ``gone`` after a 404/410/451, ``invalid`` for a name GitHub cannot hold),
   ``newest_day`` (the newest listing day of a paper linking it: newest papers are
   refreshed first and most often) and ``next_check_at`` (NULL: never checked, or
-  linked by a newer paper since). ``repositories_due`` on
-  ``(next_check_at, newest_day, full_name)`` answers "what is due" from the index alone.
+  linked by a newer paper since). The partial index ``repositories_new`` lists the
+  never-checked newest paper first, ``repositories_due`` on ``(next_check_at, …)`` the
+  due ones stalest first: "what is due" is read from the indexes alone.
 - ``paper_repositories``: which papers link which repository. Kept by triggers on
   ``papers`` from the links JSON every upsert writes, in the same transaction, so it is
   exact whatever wrote the paper (upserts, bulk loads, announcements); the triggers
@@ -158,6 +159,12 @@ def upgrade() -> None:
     )
     op.execute(
         "CREATE INDEX repositories_due ON repositories (next_check_at, newest_day, full_name)"
+    )
+    # Never checked, newest paper first: PostgreSQL cannot take an order from an index
+    # whose leading column is only tested IS NULL, so these have an index of their own.
+    op.execute(
+        "CREATE INDEX repositories_new ON repositories (newest_day, full_name) "
+        "WHERE next_check_at IS NULL"
     )
     op.execute(
         """
