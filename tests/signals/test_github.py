@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
+from paperwire.config import Settings
+from paperwire.ingest.http import HttpxClient
 from paperwire.ingest.jobs import run_source
 from paperwire.models import Link, Paper, UpsertCounts
-from paperwire.signals.github import AGAIN_GONE, GithubApi, refresh_github
+from paperwire.signals.github import AGAIN_GONE, MAX_BODY_BYTES, GithubApi, refresh_github
 from paperwire.store import Store
 from tests.browse.helpers import paper_on
 from tests.ingest.netfakes import FakeClock, fake_fetcher
@@ -233,3 +236,32 @@ def test_an_unreachable_github_is_recorded_for_status_and_stops(store: Store) ->
     assert "ghp_secret_value" not in run.last_error
     assert fetcher.requests_sent == 2  # one repository, one retry: then the run stops
     assert {r.status for r in store.repositories_due(now=RECORDED, limit=10)} == {"new"}
+
+
+def test_an_oversized_answer_fails_that_repository_only(
+    store: Store, replay: ReplayServer, tmp_path: Path, http_client: HttpxClient
+) -> None:
+    replay.add(
+        "/repos/a/huge", Reply(200, b"[" * (MAX_BODY_BYTES + 1), content_type="application/json")
+    )
+    load_github(replay, "repo_200.txt", path="/repos/pygithub/pygithub")
+    store.upsert_papers(
+        [
+            linking(1, "https://github.com/a/huge"),
+            linking(2, "https://github.com/pygithub/pygithub", day=date(2025, 1, 2)),
+        ]
+    )
+    settings = Settings(github_api_url=replay.base_url, github_delay=0, data_dir=tmp_path)
+    report = refresh_github(
+        store, GithubApi.from_settings(settings, http_client), limit=10, clock=WallClock(RECORDED)
+    )
+    assert report.counts == UpsertCounts(added=1, failed=1)
+    assert "a/huge" in report.errors[0] and "larger than 1,048,576 bytes" in report.errors[0]
+    repo = store.get_repository("pygithub/pygithub")
+    assert repo is not None and repo.stars == 7122
+    huge = store.get_repository("a/huge")
+    assert (
+        huge is not None
+        and huge.status == "new"
+        and huge.next_check_at == RECORDED + timedelta(days=1)
+    )

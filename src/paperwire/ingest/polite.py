@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
@@ -130,26 +130,34 @@ class PoliteFetcher:
         http: HttpClient,
         *,
         delay: float,
-        max_bytes: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         wallclock: Callable[[], float] = time.time,
     ) -> PoliteFetcher:
         """The fetcher every source builds: the ``PAPERWIRE_HTTP_*`` settings, with
-        the source's own spacing ``delay`` and, for an API whose answers are small,
-        its own lower cap on a body (``max_bytes``)."""
+        the source's own spacing ``delay``."""
         politeness = Politeness(
             delay=delay,
             timeout=settings.http_timeout,
             max_retries=settings.http_max_retries,
             backoff=settings.http_backoff,
             max_wait=settings.http_max_wait,
-            max_bytes=min(
-                settings.http_max_response_bytes, max_bytes or settings.http_max_response_bytes
-            ),
+            max_bytes=settings.http_max_response_bytes,
             max_redirects=settings.http_max_redirects,
         )
         return cls(http, politeness, sleep=sleep, monotonic=monotonic, wallclock=wallclock)
+
+    def capped(self, max_bytes: int) -> PoliteFetcher:
+        """This fetcher's rules with a lower cap on a body, for an API whose answers are
+        small (a GitHub repository's JSON): a larger answer is then an error at once."""
+        politeness = replace(self.politeness, max_bytes=min(self.politeness.max_bytes, max_bytes))
+        return PoliteFetcher(
+            self.http,
+            politeness,
+            sleep=self._sleep,
+            monotonic=self._monotonic,
+            wallclock=self._wallclock,
+        )
 
     def _wait_turn(self, at_least: float = 0.0) -> None:
         """Space requests ``delay`` apart, counted from the end of the previous one."""

@@ -237,9 +237,8 @@ class GithubApi:
     def from_settings(cls, settings: Settings, http: HttpClient) -> GithubApi:
         """``PAPERWIRE_GITHUB_API_URL``, ``_TOKEN`` and ``_DELAY``; the CLI builds one
         a run, the worker one for good, so the spacing holds from run to run too."""
-        fetcher = PoliteFetcher.from_settings(
-            settings, http, delay=settings.github_delay, max_bytes=MAX_BODY_BYTES
-        )
+        fetcher = PoliteFetcher.from_settings(settings, http, delay=settings.github_delay)
+        fetcher = fetcher.capped(MAX_BODY_BYTES)
         token = settings.github_token.get_secret_value() or None
         return cls(fetcher, api_url=settings.github_api_url, token=token)
 

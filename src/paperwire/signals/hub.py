@@ -120,9 +120,8 @@ class HubApi:
     @classmethod
     def from_settings(cls, settings: Settings, http: HttpClient) -> HubApi:
         """``PAPERWIRE_HF_ENDPOINT`` and ``PAPERWIRE_HF_DELAY``."""
-        fetcher = PoliteFetcher.from_settings(
-            settings, http, delay=settings.hf_delay, max_bytes=MAX_BODY_BYTES
-        )
+        fetcher = PoliteFetcher.from_settings(settings, http, delay=settings.hf_delay)
+        fetcher = fetcher.capped(MAX_BODY_BYTES)
         return cls(fetcher, endpoint=settings.hf_endpoint)
 
     def citing(self, kind: HubKind, paper_id: str) -> Citing:
