@@ -74,6 +74,10 @@ def test_cache_policies(app: FastAPI) -> None:
         "/feeds/daily.atom": Cache.DATA,
         "/feeds/trending.atom": Cache.DATA,
         "/feeds/categories/{category}.atom": Cache.DATA,
+        "/digests/daily/{day}": Cache.PAGE,
+        "/digests/weekly/{week}": Cache.PAGE,
+        "/feeds/digests/daily.atom": Cache.DATA,
+        "/feeds/digests/weekly.atom": Cache.DATA,
     }
     # Search and similar papers also depend on indexes built after the papers.
     assert {"/api/search", "/search", "/feeds/search.atom", "/api/papers/{paper_id:path}/similar"} <= {

@@ -42,6 +42,8 @@ def ranking_moment(period: DigestPeriod, now: datetime) -> datetime:
     """The moment trending is ranked at: now, or the end of the period when it is over,
     so a past period's archive ranks its papers as they stood when it closed, up to the
     votes cast since."""
+    if period.period.end >= now.date():  # the period is not over (or ends past any date)
+        return now
     end = datetime.combine(period.period.end + timedelta(days=1), time(0), tzinfo=UTC)
     return min(now, end)
 

@@ -6,7 +6,7 @@ browser" link opens it) and their Atom feeds ``/feeds/digests/daily.atom`` and
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -15,7 +15,7 @@ from paperwire.browse.periods import day_period, parse_day, parse_week
 from paperwire.browse.taxonomy import category_name
 from paperwire.config import Settings
 from paperwire.digest.archive import adjacent_periods, archive_digest, is_future, recent_periods
-from paperwire.digest.candidates import CandidateFinder
+from paperwire.digest.candidates import CandidateFinder, ranking_moment
 from paperwire.digest.compose import Digest
 from paperwire.digest.period import DigestPeriod
 from paperwire.digest.render import period_title, section_heading
@@ -112,9 +112,7 @@ def _digest_feed(store: Store, settings: Settings, frequency: Frequency) -> Resp
             AtomEntry(
                 url=settings.public_url(digest_url(frequency, period.label)),
                 title=f"Trending, {period_title(period)}: {count} paper{'s' if count != 1 else ''}",
-                updated=datetime.combine(
-                    period.period.end + timedelta(days=1), time(0), tzinfo=UTC
-                ),
+                updated=ranking_moment(period, now),  # when it closed, or now
                 summary=_summary(digest),
             )
         )
