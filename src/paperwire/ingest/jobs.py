@@ -4,7 +4,9 @@ One function per job, called by its CLI command and by the worker job of the sam
 kind alike (as Miniflux's one ``RefreshFeed`` serves its API, CLI, UI and worker), so
 the two never drift apart: ``oai_job`` (``paperwire ingest oai``, worker ``oai``),
 ``announcements_job`` (``paperwire ingest announcements``, worker ``announcements``),
-and ``search.index.index_job`` (``paperwire index``, worker ``index``).
+``search.index.index_job`` (``paperwire index``, worker ``index``), and the code
+signals' ``signals.github.refresh_github`` (``paperwire ingest github``, worker
+``github``) and ``signals.hub.refresh_hub`` (``paperwire ingest hub``, worker ``hub``).
 
 Every ingest, from the CLI or the worker, runs through ``run_source`` so each
 source's last run, last success, counts and last error are recorded (``GET /status``)
