@@ -12,17 +12,19 @@ required, as a date-sorted search) and one followed author drawn from the newest
 day's authors, some with an excluded word. An aiosmtpd server runs in a process of its own
 and counts what it accepts.
 
-Timed: one ``send_digests`` of the newest day, exactly what ``paperwire digest send``
+Timed: one ``digest_job`` of the newest day, exactly what ``paperwire digest send``
 runs (plan the outbox, then claim, compose, render, send and record every row through
-one SMTP connection). Printed: the total, the split — composing (candidates, compose,
+one SMTP connection per sender process: ``--workers``, default as the command's, one per
+CPU up to 4). Printed: the total, the split — composing (candidates, compose,
 render, the message), sending (the SMTP exchanges) and the rest (the outbox's reads and
 writes) — and the server's count.
 
-With ``--senders 2`` two sender processes run ``send_digests`` at once on the same
-outbox (as two ``paperwire digest send`` would): the claims give each row to one.
+With ``--senders 2`` two sends run at once on the same outbox (as two ``paperwire
+digest send`` would): the claims give each row to one.
 
 Usage: PYTHONPATH=src python bench/digest.py [--subscribers 10000] [--papers 6250]
-       [--senders 1] [--database-url URL]   (default: a SQLite file in a temp dir)
+       [--senders 1] [--workers N] [--database-url URL]
+       (default: a SQLite file in a temp dir)
 """
 
 from __future__ import annotations
@@ -32,11 +34,13 @@ import asyncio
 import json
 import os
 import random
+import resource
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import time as day_time
 from pathlib import Path
@@ -47,8 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_web_db import CATEGORIES, NEWEST, WORDS, synthetic_papers
 
 from paperwire.config import Settings
-from paperwire.digest.mailer import SmtpMailer
-from paperwire.digest.send import send_digests
+from paperwire.digest.send import default_workers, digest_job
 from paperwire.models import SubscriptionPrefs
 from paperwire.store import Store, open_store, upgrade_database
 
@@ -111,7 +114,10 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--papers", type=int, default=6_250)
     parser.add_argument("--database-url", default="")
-    parser.add_argument("--senders", type=int, default=1, help="sender processes at once")
+    parser.add_argument("--senders", type=int, default=1, help="sends at once")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="sender processes of each send (0: its default)"
+    )
     parser.add_argument("--serve", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--send", default="", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
@@ -121,7 +127,7 @@ def main() -> None:
         serve(args.serve)
         return
     if args.send:
-        send(args.send, args.port, Path(args.folder))
+        send(args.send, args.port, Path(args.folder), args.workers)
         return
 
     folder = Path(tempfile.mkdtemp(prefix="paperwire-digest-bench-"))
@@ -167,6 +173,8 @@ def main() -> None:
                     str(port),
                     "--folder",
                     str(folder),
+                    "--workers",
+                    str(args.workers),
                 ],
                 stdout=subprocess.PIPE,
                 text=True,
@@ -190,12 +198,13 @@ def main() -> None:
         f"errors {[e for r in results for e in r['errors']]}; the server accepted {received} "
         f"messages, {size / max(1, received) / 1024:.1f} KiB each"
     )
-    print(f"total {total:.1f} s with {args.senders} sender(s) ({sent / total:.0f} digests/s)")
+    print(f"total {total:.1f} s with {args.senders} send(s) ({sent / total:.0f} digests/s)")
     for number, r in enumerate(results, start=1):
         print(
-            f"  sender {number}: {r['seconds']:.1f} s; composing (candidates, compose, render, "
-            f"message) {r['compose_seconds']:.1f} s; SMTP exchanges {r['send_seconds']:.1f} s "
-            f"(on the courier thread, overlapping composing); CPU {r['cpu']:.1f} s"
+            f"  send {number}: {r['workers']} sender process(es), {r['seconds']:.1f} s; summed "
+            f"over its processes: composing (candidates, compose, render, message) "
+            f"{r['compose_seconds']:.1f} s; SMTP exchanges {r['send_seconds']:.1f} s (on the "
+            f"courier threads, overlapping composing); CPU {r['cpu']:.1f} s"
         )
     print(
         f"CPU: SMTP server {server_cpu:.1f} s; load average "
@@ -216,19 +225,30 @@ def bench_settings(url: str, folder: Path, port: int) -> Settings:
     )
 
 
-def send(url: str, port: int, folder: Path) -> None:
-    """One sender process: the timed send, its figures as JSON on stdout."""
+@dataclass(frozen=True)
+class FixedClock:
+    """The send's clock, a moment of the digest's day (picklable: helpers get it too)."""
+
+    moment: datetime
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+def send(url: str, port: int, folder: Path, workers: int) -> None:
+    """One send: the timed ``digest_job``, its figures as JSON on stdout."""
     settings = bench_settings(url, folder, port)
     store = open_store(url)
+    workers = workers or default_workers(settings)
     moment = datetime.combine(NEWEST, day_time(7, 0), tzinfo=UTC)
     started, cpu_started = time.perf_counter(), time.process_time()
-    result = send_digests(
-        store, SmtpMailer.from_settings(settings), settings, "daily", clock=lambda: moment
-    )
+    result = digest_job(store, settings, "daily", clock=FixedClock(moment), workers=workers)
+    helpers = resource.getrusage(resource.RUSAGE_CHILDREN)
     figures = {
         **result.as_dict(),
+        "workers": workers,
         "seconds": time.perf_counter() - started,
-        "cpu": time.process_time() - cpu_started,
+        "cpu": time.process_time() - cpu_started + helpers.ru_utime + helpers.ru_stime,
         "compose_seconds": result.compose_seconds,
         "send_seconds": result.send_seconds,
     }

@@ -751,6 +751,7 @@ def digest_send(
     frequency: Annotated[str, typer.Option("--frequency", help="daily | weekly.")],
     day: Annotated[str | None, typer.Option("--date", help="The digest of the day (daily) or ISO week (weekly) holding this day, YYYY-MM-DD (default: the latest announcement day, or the latest complete week).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would go to whom; send nothing, write nothing.")] = False,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, max=16, help="Sender processes (default: PAPERWIRE_DIGEST_WORKERS, else one per CPU, at most 4).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Send the period's digest to every confirmed subscriber who has not had it yet
@@ -769,7 +770,9 @@ def digest_send(
             result = digest_job(store, s, frequency, day=when, dry_run=True)
         else:
             result = run_source(
-                store, source_name(frequency), lambda: digest_job(store, s, frequency, day=when)
+                store,
+                source_name(frequency),
+                lambda: digest_job(store, s, frequency, day=when, workers=workers),
             )
     except InvalidParameter as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -194,6 +194,12 @@ class Settings(BaseSettings):
     mail_from: str = Field(
         default="paperwire <paperwire@localhost>", description="From: of every message."
     )
+    digest_workers: int = Field(
+        default=0,
+        ge=0,
+        le=16,
+        description="Sender processes of a digest send; 0 = one per CPU, at most 4.",
+    )
     secret_key: SecretStr = Field(
         default=SecretStr(""),
         description="Key that signs cookies and links; empty = generated once into "

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -216,7 +217,8 @@ def test_a_killed_sender_rerun_delivers_exactly_one_digest_each(
     # the server accepts it), and before the 18th's MAIL FROM; then a full run.
     for at, accepted in (("mail", 5), ("data", 11), ("mail", 17)):
         sender = subprocess.Popen(
-            [*send_command("--date", FRIDAY)],
+            # One process, so that the counts at each kill are exact (several: below).
+            [*send_command("--date", FRIDAY, "--workers", "1")],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -233,3 +235,70 @@ def test_a_killed_sender_rerun_delivers_exactly_one_digest_each(
     assert store.outbox_counts(KEY)["sent"] == len(emails)
     again = run(env, "--date", FRIDAY, "--json")
     assert json.loads(again.stdout)["sent"] == 0 and len(smtp_server.messages) == len(emails)
+
+
+def _pid(message_id: str) -> int:
+    """The sending process, from a Message-ID made by ``email.utils.make_msgid``."""
+    return int(message_id.strip("<>").split(".")[1])
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="helpers die with the send on Linux"
+)
+def test_several_sender_processes_share_a_send_and_die_with_it(
+    store: Store, smtp_server: MailServer, database_url: str, tmp_path: Path
+) -> None:
+    store.upsert_papers(week_papers())
+    emails = [f"reader{i:02d}@example.org" for i in range(40)]
+    for email in emails:
+        subscribe(store, email)
+    env = env_for(database_url, tmp_path, smtp_server.port)
+    # Each MAIL FROM waits a little, so the helper has started before the rows run out.
+    smtp_server.handler.on_mail = lambda _n: time.sleep(0.1)
+    sender = subprocess.Popen(
+        [*send_command("--date", FRIDAY, "--workers", "2")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    waited = 0.0
+    while len(smtp_server.messages) < 25 and sender.poll() is None and waited < 60:
+        time.sleep(0.05)
+        waited += 0.05
+    pids = {_pid(m.message["Message-ID"]) for m in smtp_server.messages}
+    assert sender.pid in pids and len(pids) == 2  # both processes sent
+    [helper] = pids - {sender.pid}
+    fired = threading.Event()
+
+    def kill(_n: int) -> None:  # at the next MAIL FROM, whichever process sends it
+        if not fired.is_set():
+            fired.set()
+            os.kill(sender.pid, signal.SIGKILL)
+
+    smtp_server.handler.on_mail = kill
+    assert sender.wait(timeout=60) == -signal.SIGKILL
+    for _ in range(100):  # the helper is killed with it
+        if _gone(helper):
+            break
+        time.sleep(0.05)
+    assert _gone(helper)
+    killed_at = len(smtp_server.messages)
+    assert killed_at < len(emails)
+
+    smtp_server.handler.on_mail = None
+    final = run(env, "--date", FRIDAY, "--json", "--workers", "2")
+    assert final.returncode == 0, final.stderr
+    got = recipients(smtp_server.messages)
+    assert sorted(set(got)) == emails  # nobody skipped
+    # Exactly once, but for the documented window: a message a killed process had
+    # handed over when it died may be sent again (at most one per process).
+    assert len(got) - len(emails) <= 2
+    assert store.outbox_counts(KEY)["sent"] == len(emails)

@@ -72,7 +72,8 @@ class _Policy(EmailPolicy):
 @lru_cache(maxsize=64)
 def _max_count(name: str) -> int | None:
     # The registry makes a new class each time it is asked, for every header set.
-    return POLICY.header_factory[name].max_count  # type: ignore[no-any-return]
+    registry: Any = POLICY.header_factory  # a HeaderRegistry, typed as a callable
+    return registry[name].max_count  # type: ignore[no-any-return]
 
 
 @lru_cache(maxsize=1024)

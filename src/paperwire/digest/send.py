@@ -23,6 +23,14 @@ then, once. SMTP has no idempotency key, so one window remains: killed between t
 server's 250 and our commit (a few milliseconds; nothing else runs in between), that
 subscriber receives the digest twice. Nobody is skipped.
 
+**Processes.** One Python process composes about as fast as one core allows; a send
+may use several (``digest_job``'s ``workers``: ``PAPERWIRE_DIGEST_WORKERS``, by default
+one per CPU, at most ``MAX_WORKERS``). The extra ones are helper processes running the
+same ``send_digests`` on the same outbox with their own store, SMTP connection and
+saved-search engine, built from the settings; the claims give each row to one of them,
+so exactly-once holds as for any senders sharing an outbox. A helper is killed with the
+process that started it (Linux), so killing a send stops all of it.
+
 **Failures.** A temporary refusal of a message (4xx) puts its row back to
 ``pending`` with an exponential backoff (``BACKOFF_FIRST`` doubled per attempt); after
 ``MAX_ATTEMPTS`` attempts, or at once on a permanent refusal (5xx), it is ``failed``
@@ -35,10 +43,16 @@ stays ``pending``, and the run reports the error; the next run delivers.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import pickle
 import queue
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -68,6 +82,7 @@ MAX_ATTEMPTS = 6  # 5, 10, 20, 40, 80 minutes between them: about 2.5 hours
 # Rows of an earlier period still waiting are given up this many days after it ended.
 STALE_DAYS = {"daily": 3, "weekly": 10}
 PAGE = 500
+MAX_WORKERS = 4  # beyond this the SMTP server and the database are the limit, not the CPU
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +122,18 @@ class DigestRunResult:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def add(self, other: DigestRunResult) -> None:
+        """Count in what another process of the same send did."""
+        self.planned += other.planned
+        self.sent += other.sent
+        self.skipped += other.skipped
+        self.failed += other.failed
+        self.retrying += other.retrying
+        self.errors.extend(e for e in other.errors if e not in self.errors)
+        self.notes.extend(n for n in other.notes if n not in self.notes)
+        self.compose_seconds += other.compose_seconds
+        self.send_seconds += other.send_seconds
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -446,6 +473,52 @@ def saved_search_engine(store: Store, settings: Settings) -> tuple[Embedder | No
     return build_embedder(settings), open_vector_index(settings, store)
 
 
+def default_workers(settings: Settings) -> int:
+    """Sender processes of a send: ``PAPERWIRE_DIGEST_WORKERS``, or when 0 one per CPU
+    this process may use, at most ``MAX_WORKERS``."""
+    if settings.digest_workers:
+        return settings.digest_workers
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(MAX_WORKERS, cpus))
+
+
+def _die_with_parent(parent: int) -> None:
+    """Run first in a helper: killed (SIGKILL) when the send that started it dies, so
+    that killing a send stops every process of it (Linux; elsewhere a helper finishes
+    the rows it claims)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before that
+            os._exit(1)
+
+
+def _helper(
+    settings: Settings, frequency: str, day: date | None, clock: Callable[[], datetime]
+) -> DigestRunResult:
+    """One helper process of a send: the same run on the same outbox, with its own
+    store, SMTP connection and saved-search engine."""
+    from paperwire.store import open_store
+
+    store = open_store(settings.database_url)
+    try:
+        return digest_job(store, settings, frequency, day=day, clock=clock, workers=1)
+    finally:
+        store.close()
+
+
+def _picklable(value: object) -> bool:
+    try:
+        pickle.dumps(value)
+    except Exception:
+        return False
+    return True
+
+
 def digest_job(
     store: Store,
     settings: Settings,
@@ -456,13 +529,20 @@ def digest_job(
     dry_run: bool = False,
     clock: Callable[[], datetime] = _utc_now,
     search: tuple[Embedder | None, Any] | None = None,
+    workers: int | None = None,
 ) -> DigestRunResult:
     """What ``paperwire digest send`` and the worker's digest jobs run: the mail goes
     through the settings' mailer (none in a dry run), saved searches through
     ``saved_search_engine`` unless ``search`` gives one. Without an SMTP server nothing
     is planned or sent: the log mailer a demo's sign-in links go to would mark every
-    subscriber's digest sent while no one received it."""
-    from paperwire.digest.mailer import NullMailer, build_mailer
+    subscriber's digest sent while no one received it.
+
+    ``workers`` (default ``default_workers``): sender processes; this one and
+    ``workers - 1`` helpers started for the run (see "Processes" above), whose figures
+    are added to the result. Helpers build their mailer and saved-search engine from the
+    settings, so a ``mailer`` other than an ``SmtpMailer`` (one made from the settings)
+    keeps the send in this process, as does a ``clock`` that cannot be pickled."""
+    from paperwire.digest.mailer import NullMailer, SmtpMailer, build_mailer
 
     if not dry_run and not settings.smtp_host:
         result = DigestRunResult(check_frequency(frequency), None)
@@ -473,14 +553,39 @@ def digest_job(
     if mailer is None:
         mailer = NullMailer() if dry_run else build_mailer(settings)
     embedder, vectors = search if search is not None else saved_search_engine(store, settings)
-    return send_digests(
-        store,
-        mailer,
-        settings,
-        frequency,
-        day=day,
-        dry_run=dry_run,
-        clock=clock,
-        embedder=embedder,
-        vectors=vectors,
-    )
+    helpers = (workers if workers is not None else default_workers(settings)) - 1
+    if dry_run or not isinstance(mailer, SmtpMailer) or not _picklable(clock):
+        helpers = 0
+    if helpers <= 0:
+        return send_digests(
+            store,
+            mailer,
+            settings,
+            frequency,
+            day=day,
+            dry_run=dry_run,
+            clock=clock,
+            embedder=embedder,
+            vectors=vectors,
+        )
+    # spawn, not fork: this process has threads and open database connections.
+    with ProcessPoolExecutor(
+        helpers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
+        started = [pool.submit(_helper, settings, frequency, day, clock) for _ in range(helpers)]
+        result = send_digests(
+            store,
+            mailer,
+            settings,
+            frequency,
+            day=day,
+            clock=clock,
+            embedder=embedder,
+            vectors=vectors,
+        )
+        for future in started:
+            result.add(future.result())
+    return result
