@@ -14,12 +14,8 @@ violation."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,24 +27,14 @@ from paperwire.digest.mailer import plain_text
 from paperwire.ingest.files import import_atom_files
 from paperwire.ingest.sample import sample_files
 from paperwire.store import Store
-from tests.browser.axe import axe_missing, axe_violations, describe
-from tests.browser.conftest import ROOT, new_page
-from tests.conftest import fresh_pg_database, migrated_sqlite
+from tests.browser.axe import axe_missing
+from tests.browser.conftest import LiveSite, check_axe, live_site, open_page
 
 pytestmark = pytest.mark.browser
 
 SECRET_KEY = "community-browser-test-key-" + "x" * 32
 SUBMITTED = "1707.08567"  # not in the sample: the server fetches it from the replay
 SUBMITTED_TITLE = "Proceedings of Workshop AEW10"
-
-
-@dataclass(frozen=True)
-class Site:
-    backend: str
-    base: str
-    database_url: str
-    mail: Any  # tests.mail_server.MailServer
-    arxiv: Any  # tests.replay.ReplayServer
 
 
 def fill(store: Store) -> None:
@@ -58,63 +44,36 @@ def fill(store: Store) -> None:
     assert store.get_paper(SUBMITTED) is None
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Site]:
-    """A server on a fresh database of the backend holding the sample but the paper to
-    submit, sending mail to a loopback SMTP server and asking a loopback "arXiv" for
-    papers it does not hold."""
-    from paperwire.store import open_store
+@pytest.fixture
+def arxiv() -> Iterator[Any]:
+    """A loopback "arXiv" answering for the paper to submit."""
     from tests.ingest.netfakes import load_api_recordings
-    from tests.live_server import live_server
-    from tests.mail_server import mail_server
     from tests.replay import replay_server
 
-    if request.param == "postgres":
-        url = fresh_pg_database(request.getfixturevalue("pg_server"))
-        store = open_store(url)
-        try:
-            fill(store)
-        finally:
-            store.close()
-    else:
-        url = migrated_sqlite(tmp_path, fill=fill)
-    with mail_server() as mail, replay_server() as arxiv:
-        load_api_recordings(arxiv, f"id_{SUBMITTED}_*.json")
-        env = {
-            "PAPERWIRE_EMBEDDER": "hash",
-            "PAPERWIRE_DATA_DIR": str(tmp_path / "data"),
-            "PAPERWIRE_SECRET_KEY": SECRET_KEY,
-            "PAPERWIRE_SMTP_HOST": mail.host,
-            "PAPERWIRE_SMTP_PORT": str(mail.port),
-            "PAPERWIRE_SMTP_SECURITY": "none",
-            "PAPERWIRE_ARXIV_API_URL": f"{arxiv.base_url}/api/query",
-            "PAPERWIRE_ARXIV_API_DELAY": "0",
-            "PAPERWIRE_SUBMISSION_MAX_AGE_DAYS": "0",  # the recorded paper is from 2017
-        }
-        with live_server(url, extra_env=env) as base:
-            yield Site(request.param, base, url, mail, arxiv)
+    with replay_server() as server:
+        load_api_recordings(server, f"id_{SUBMITTED}_*.json")
+        yield server
 
 
-def check_axe(page: Any, what: str) -> None:
-    """axe-core on the page as it is now, in light and then dark colours; the page
-    goes back to its own scheme afterwards."""
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        assert page.evaluate(f"matchMedia('(prefers-color-scheme: {scheme})').matches")
-        violations = axe_violations(page)
-        assert violations == [], f"{what} ({scheme}):\n{describe(violations)}"
-    page.emulate_media(color_scheme=page.scheme)
+@pytest.fixture
+def site(
+    request: pytest.FixtureRequest, backend: str, arxiv: Any, tmp_path: Path
+) -> Iterator[LiveSite]:
+    """A server on a fresh database of the backend holding the sample but the paper to
+    submit, sending mail to a loopback SMTP server and asking the loopback "arXiv" for
+    papers it does not hold."""
+    env = {
+        "PAPERWIRE_ARXIV_API_URL": f"{arxiv.base_url}/api/query",
+        "PAPERWIRE_ARXIV_API_DELAY": "0",
+        "PAPERWIRE_SUBMISSION_MAX_AGE_DAYS": "0",  # the recorded paper is from 2017
+    }
+    with live_site(
+        request, backend, tmp_path, fill=fill, secret_key=SECRET_KEY, extra_env=env
+    ) as served:
+        yield served
 
 
-def open_page(browser: object, base: str, scheme: str) -> tuple[Any, Any]:
-    """A page in ``scheme`` colours and the generator that closes its context."""
-    pages: Any = new_page(browser, base, scheme)
-    page: Any = next(pages)
-    page.scheme = scheme
-    return pages, page
-
-
-def sign_in_by_mail(page: Any, site: Site, email: str, *, shown_as: str, check: bool) -> None:
+def sign_in_by_mail(page: Any, site: LiveSite, email: str, *, shown_as: str, check: bool) -> None:
     """The whole link flow as a person goes through it, from the header's link; the
     header then shows the account as ``shown_as``."""
     page.goto("/")
@@ -141,18 +100,9 @@ def sign_in_by_mail(page: Any, site: Site, email: str, *, shown_as: str, check: 
     assert page.locator(".header-account").inner_text() == shown_as
 
 
-def add_moderator(site: Site, email: str, name: str) -> None:
+def add_moderator(site: LiveSite, email: str, name: str) -> None:
     """``paperwire users add`` in a process of its own, against the server's database."""
-    env = {
-        **os.environ,
-        "PAPERWIRE_DATABASE_URL": site.database_url,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "paperwire.cli", "users", "add", email, "--role", "moderator",
-         "--name", name],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    done = site.cli("users", "add", email, "--role", "moderator", "--name", name)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"added {email} (moderator)"
 
@@ -165,7 +115,7 @@ def assert_clean(page: Any, who: str) -> None:
 
 
 def test_sign_in_vote_save_submit_approve_comment_export(
-    browser: object, site: Site, artifacts_dir: Path
+    browser: object, site: LiveSite, arxiv: Any, artifacts_dir: Path
 ) -> None:
     reason = axe_missing()
     if reason:
@@ -237,7 +187,7 @@ def test_sign_in_vote_save_submit_approve_comment_export(
         notice = pg.locator(".notice")
         notice.wait_for()
         assert notice.inner_text().startswith("Submitted:") and SUBMITTED in notice.inner_text()
-        assert [r.path for r in site.arxiv.requests] == ["/api/query"]
+        assert [r.path for r in arxiv.requests] == ["/api/query"]
         table = pg.locator(".submissions-table")
         assert SUBMITTED_TITLE in table.inner_text() and "pending" in table.inner_text()
         check_axe(pg, "/submit, after submitting")
