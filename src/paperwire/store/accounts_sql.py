@@ -8,11 +8,11 @@ text compares in time order as PostgreSQL's ``timestamptz`` does.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from paperwire.models import ApiToken, AuditEntry, User
-from paperwire.store.codec import datetime_or_none, to_datetime
+from paperwire.store.codec import datetime_or_none, to_datetime, to_utc
 from paperwire.store.sql import Part, bump_data_version
 
 _USER_COLUMNS = "u.id, u.email, u.name, u.role, u.created_at, u.trusted_at"
@@ -112,12 +112,6 @@ class AccountStore(Protocol):
         ...
 
 
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("account times must be timezone-aware")
-    return value.astimezone(UTC)
-
-
 def _user(row: dict[str, Any]) -> User:
     return User(
         id=int(row["id"]),
@@ -140,7 +134,7 @@ class Accounts(Part):
             created = db.fetchall(
                 "INSERT INTO users (email, name, role, created_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (email) DO NOTHING RETURNING id",
-                (email, name, role, _utc(now)),
+                (email, name, role, to_utc(now)),
             )
             row = db.fetchone(f"SELECT {_USER_COLUMNS} FROM users u WHERE u.email = ?", (email,))
         assert row is not None
@@ -175,18 +169,18 @@ class Accounts(Part):
 
     def record_sign_in(self, user_id: int, *, now: datetime) -> None:
         with self.connections.writing() as db:
-            db.execute("UPDATE users SET last_sign_in = ? WHERE id = ?", (_utc(now), user_id))
+            db.execute("UPDATE users SET last_sign_in = ? WHERE id = ?", (to_utc(now), user_id))
 
     # --- sign-in links -----------------------------------------------------------------
     def add_login_token(
         self, token_hash: str, email: str, *, now: datetime, expires_at: datetime
     ) -> None:
         with self.connections.writing() as db:
-            db.execute("DELETE FROM login_tokens WHERE expires_at < ?", (_utc(now),))
+            db.execute("DELETE FROM login_tokens WHERE expires_at < ?", (to_utc(now),))
             db.execute(
                 "INSERT INTO login_tokens (token_hash, email, created_at, expires_at) "
                 "VALUES (?, ?, ?, ?)",
-                (token_hash, email, _utc(now), _utc(expires_at)),
+                (token_hash, email, to_utc(now), to_utc(expires_at)),
             )
 
     def consume_login_token(self, token_hash: str, *, now: datetime) -> str | None:
@@ -194,7 +188,7 @@ class Accounts(Part):
             rows = db.fetchall(
                 "UPDATE login_tokens SET used_at = ? "
                 "WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING email",
-                (_utc(now), token_hash, _utc(now)),
+                (to_utc(now), token_hash, to_utc(now)),
             )
         return str(rows[0]["email"]) if rows else None
 
@@ -204,12 +198,12 @@ class Accounts(Part):
     ) -> None:
         with self.connections.writing() as db:
             db.execute(
-                "DELETE FROM sessions WHERE user_id = ? AND expires_at < ?", (user_id, _utc(now))
+                "DELETE FROM sessions WHERE user_id = ? AND expires_at < ?", (user_id, to_utc(now))
             )
             db.execute(
                 "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) "
                 "VALUES (?, ?, ?, ?)",
-                (token_hash, user_id, _utc(now), _utc(expires_at)),
+                (token_hash, user_id, to_utc(now), to_utc(expires_at)),
             )
 
     def session_user(self, token_hash: str, *, now: datetime) -> User | None:
@@ -217,7 +211,7 @@ class Accounts(Part):
             row = db.fetchone(
                 f"SELECT {_USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id "
                 "WHERE s.token_hash = ? AND s.expires_at > ?",
-                (token_hash, _utc(now)),
+                (token_hash, to_utc(now)),
             )
         return _user(row) if row else None
 
@@ -241,7 +235,7 @@ class Accounts(Part):
             rows = db.fetchall(
                 "INSERT INTO api_tokens (token_hash, user_id, name, created_at) "
                 "VALUES (?, ?, ?, ?) RETURNING id",
-                (token_hash, user_id, name, _utc(now)),
+                (token_hash, user_id, name, to_utc(now)),
             )
         return int(rows[0]["id"])
 
@@ -259,7 +253,7 @@ class Accounts(Part):
 
     def touch_api_token(self, token_id: int, *, now: datetime) -> None:
         with self.connections.writing() as db:
-            db.execute("UPDATE api_tokens SET last_used = ? WHERE id = ?", (_utc(now), token_id))
+            db.execute("UPDATE api_tokens SET last_used = ? WHERE id = ?", (to_utc(now), token_id))
 
     def list_api_tokens(self, user_id: int) -> list[ApiToken]:
         with self.connections.reading() as db:
@@ -284,7 +278,7 @@ class Accounts(Part):
             rows = db.fetchall(
                 "UPDATE api_tokens SET revoked_at = ? "
                 "WHERE id = ? AND user_id = ? AND revoked_at IS NULL RETURNING id",
-                (_utc(now), token_id, user_id),
+                (to_utc(now), token_id, user_id),
             )
         return bool(rows)
 
@@ -296,7 +290,7 @@ class Accounts(Part):
             rows = db.fetchall(
                 "INSERT INTO audit_log (at, actor_id, action, target, detail) "
                 "VALUES (?, ?, ?, ?, ?) RETURNING id",
-                (_utc(at), actor_id, action, target, detail),
+                (to_utc(at), actor_id, action, target, detail),
             )
         return int(rows[0]["id"])
 
@@ -335,9 +329,11 @@ class Accounts(Part):
                 "INSERT INTO rate_limits (bucket, window_start, hits) VALUES (?, ?, 1) "
                 "ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1 "
                 "RETURNING hits",
-                (bucket, _utc(window_start)),
+                (bucket, to_utc(window_start)),
             )
             hits = int(rows[0]["hits"])
             if hits == 1:
-                db.execute("DELETE FROM rate_limits WHERE window_start < ?", (_utc(prune_before),))
+                db.execute(
+                    "DELETE FROM rate_limits WHERE window_start < ?", (to_utc(prune_before),)
+                )
         return hits

@@ -11,11 +11,11 @@ flags do not (no page readers see changes).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from paperwire.models import Comment, FlaggedComment
-from paperwire.store.codec import datetime_or_none, to_datetime
+from paperwire.store.codec import datetime_or_none, to_datetime, to_utc
 from paperwire.store.sql import Part, add_paper_stat, bump_data_version
 
 _COLUMNS = (
@@ -74,12 +74,6 @@ class CommentStore(Protocol):
         ...
 
 
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("comment times must be timezone-aware")
-    return value.astimezone(UTC)
-
-
 def _comment(row: dict[str, Any]) -> Comment:
     name = row["author_name"] or row["author_email"].split("@", 1)[0]
     return Comment(
@@ -102,7 +96,7 @@ class Comments(Part):
             rows = db.fetchall(
                 "INSERT INTO comments (paper_id, user_id, body, created_at) "
                 "VALUES (?, ?, ?, ?) RETURNING id",
-                (paper_id, user_id, body, _utc(now)),
+                (paper_id, user_id, body, to_utc(now)),
             )
             add_paper_stat(db, paper_id, "comments", 1)
             bump_data_version(db, "community")
@@ -140,7 +134,7 @@ class Comments(Part):
             changed = db.fetchall(
                 "UPDATE comments SET body = ?, edited_at = ? "
                 "WHERE id = ? AND user_id = ? AND hidden_at IS NULL RETURNING id",
-                (body, _utc(now), comment_id, user_id),
+                (body, to_utc(now), comment_id, user_id),
             )
             if not changed:
                 return None
@@ -169,7 +163,7 @@ class Comments(Part):
                 "UPDATE comments SET hidden_at = ?, hidden_by = ? "
                 "WHERE id = ? AND hidden_at IS NULL RETURNING paper_id"
             )
-            params: tuple[Any, ...] = (_utc(now), moderator_id, comment_id)
+            params: tuple[Any, ...] = (to_utc(now), moderator_id, comment_id)
         else:
             change = (
                 "UPDATE comments SET hidden_at = NULL, hidden_by = NULL "
@@ -180,7 +174,7 @@ class Comments(Part):
             closed = db.fetchall(
                 "UPDATE comment_flags SET resolved_at = ? "
                 "WHERE comment_id = ? AND resolved_at IS NULL RETURNING user_id",
-                (_utc(now), comment_id),
+                (to_utc(now), comment_id),
             )
             changed = db.fetchall(change, params)
             if changed:
@@ -194,7 +188,7 @@ class Comments(Part):
                 "INSERT INTO comment_flags (comment_id, user_id, reason, created_at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (comment_id, user_id) DO NOTHING "
                 "RETURNING comment_id",
-                (comment_id, user_id, reason, _utc(now)),
+                (comment_id, user_id, reason, to_utc(now)),
             )
         return bool(added)
 

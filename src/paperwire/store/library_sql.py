@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from paperwire.models import LibraryItem
-from paperwire.store.codec import to_datetime
+from paperwire.store.codec import to_datetime, to_utc
 from paperwire.store.sql import ID_CHUNK, Db, Part, add_paper_stat, bump_data_version, chunks
 
 SaveResult = Literal["created", "updated", "full"]
@@ -81,12 +81,6 @@ class LibraryStore(Protocol):
         ...
 
 
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("library times must be timezone-aware")
-    return value.astimezone(UTC)
-
-
 def _item(row: dict[str, Any]) -> LibraryItem:
     return LibraryItem(
         paper_id=row["paper_id"],
@@ -124,7 +118,7 @@ class Library(Part):
         now: datetime,
         max_items: int,
     ) -> SaveResult:
-        at = _utc(now)
+        at = to_utc(now)
         tags_json = json.dumps(list(tags), ensure_ascii=False)
         with self.connections.writing() as db:
             result = self._save(db, user_id, paper_id, tags_json, note, at, max_items)
@@ -162,7 +156,7 @@ class Library(Part):
     def add_library_items(
         self, user_id: int, paper_ids: Sequence[str], *, now: datetime, max_items: int
     ) -> list[str]:
-        at = _utc(now)
+        at = to_utc(now)
         wanted = list(dict.fromkeys(paper_ids))
         added: set[str] = set()
         with self.connections.writing() as db:
@@ -234,7 +228,7 @@ class Library(Part):
             params.append(tag)
         if after is not None:
             clauses.append("(li.saved_at, li.paper_id) < (?, ?)")
-            params += [_utc(after[0]), after[1]]
+            params += [to_utc(after[0]), after[1]]
         with self.connections.reading() as db:
             rows = db.fetchall(
                 f"SELECT li.* FROM library_items li WHERE {' AND '.join(clauses)} "

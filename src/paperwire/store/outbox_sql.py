@@ -12,11 +12,11 @@ machine that no longer exists (a sender killed mid-run), may be claimed again.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from paperwire.models import OutboxEntry
-from paperwire.store.codec import datetime_or_none, to_datetime
+from paperwire.store.codec import datetime_or_none, to_datetime, to_utc
 from paperwire.store.leases_sql import holder_is_dead
 from paperwire.store.sql import ID_CHUNK, Db, Part, chunks, fetch_count
 
@@ -104,13 +104,6 @@ class OutboxStore(Protocol):
 STATUSES = ("pending", "sending", "sent", "skipped", "failed")
 
 
-def _utc(moment: datetime) -> datetime:
-    """Timestamps are stored in UTC: SQLite compares them as ISO text."""
-    if moment.tzinfo is None:
-        raise ValueError("outbox times must be timezone-aware")
-    return moment.astimezone(UTC)
-
-
 def _row_to_entry(row: dict[str, Any]) -> OutboxEntry:
     return OutboxEntry(
         id=int(row["id"]),
@@ -139,7 +132,7 @@ class Outbox(Part):
     """The digest outbox, written once for both backends."""
 
     def plan_digests(self, frequency: str, period_key: str, *, now: datetime) -> int:
-        at = _utc(now)
+        at = to_utc(now)
         with self.connections.writing() as db:
             before = fetch_count(
                 db, "SELECT COUNT(*) AS n FROM digest_outbox WHERE period_key = ?", (period_key,)
@@ -166,14 +159,14 @@ class Outbox(Part):
                 "SELECT * FROM digest_outbox WHERE frequency = ? AND id > ? AND "
                 "((status = 'pending' AND next_attempt_at <= ?) OR status = 'sending') "
                 "ORDER BY id LIMIT ?",
-                (frequency, after_id, _utc(now), limit),
+                (frequency, after_id, to_utc(now), limit),
             )
         return [_row_to_entry(r) for r in rows]
 
     def claim_digest(
         self, entry_id: int, owner: str, *, now: datetime, lease: timedelta
     ) -> OutboxEntry | None:
-        at = _utc(now)
+        at = to_utc(now)
         with self.connections.writing() as db:
             current = _entry(db, entry_id)
             if current is None:
@@ -223,7 +216,7 @@ class Outbox(Part):
                 "UPDATE digest_outbox SET status = 'sent', sent_at = ?, message_id = ?, "
                 "papers = ?, claimed_by = NULL, claimed_until = NULL, last_error = NULL "
                 "WHERE id = ?",
-                (_utc(sent_at), message_id, len(paper_ids), entry_id),
+                (to_utc(sent_at), message_id, len(paper_ids), entry_id),
             )
             # Papers deleted meanwhile are left out (the foreign key would refuse them).
             for part in chunks(list(dict.fromkeys(paper_ids)), ID_CHUNK):
@@ -259,7 +252,7 @@ class Outbox(Part):
                 "claimed_until = NULL, last_error = ?, next_attempt_at = ?, "
                 "attempts = CASE WHEN ? = 1 OR attempts = 0 THEN attempts ELSE attempts - 1 END "
                 "WHERE id = ?",
-                (error[:MAX_ERROR_CHARS], _utc(next_attempt_at), int(count_attempt), entry_id),
+                (error[:MAX_ERROR_CHARS], to_utc(next_attempt_at), int(count_attempt), entry_id),
             )
 
     def sent_digest_papers(self, subscription_id: int, paper_ids: Sequence[str]) -> set[str]:

@@ -7,11 +7,11 @@ paper on ``submitted_day`` (``listing_sql.py`` reads that), and every decision b
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from paperwire.models import SUBMISSION_STATUSES, Paper, Submission
-from paperwire.store.codec import datetime_or_none, row_to_paper, to_date, to_datetime
+from paperwire.store.codec import datetime_or_none, row_to_paper, to_date, to_datetime, to_utc
 from paperwire.store.sql import Db, Part, bump_data_version, fetch_count
 
 
@@ -80,12 +80,6 @@ _SELECT = (
 )
 
 
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("submission times must be timezone-aware")
-    return value.astimezone(UTC)
-
-
 def _display_name(name: str | None, email: str | None) -> str | None:
     """``User.display_name`` for a row read without the whole user."""
     if email is None:
@@ -128,7 +122,7 @@ class Submissions(Part):
     def add_submission(
         self, paper_id: str, user_id: int, *, at: datetime, daily_limit: int
     ) -> tuple[Submission, bool] | None:
-        at = _utc(at)
+        at = to_utc(at)
         with self.connections.writing() as db:
             existing = self._one(db, "s.paper_id = ?", (paper_id,))
             if existing is not None:
@@ -206,7 +200,7 @@ class Submissions(Part):
             changed = db.fetchall(
                 "UPDATE submissions SET status = ?, decided_at = ?, decided_by = ?, reason = ? "
                 "WHERE id = ? AND status <> ? RETURNING id",
-                (status, _utc(at), moderator_id, reason, submission_id, status),
+                (status, to_utc(at), moderator_id, reason, submission_id, status),
             )
             if not changed:
                 return None

@@ -17,11 +17,11 @@ order as PostgreSQL's ``timestamptz`` does.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from paperwire.models import CardStats, User
-from paperwire.store.codec import to_datetime
+from paperwire.store.codec import to_datetime, to_utc
 from paperwire.store.sql import ID_CHUNK, Db, Part, add_paper_stat, bump_data_version, chunks
 
 VoteState = tuple[int, bool]  # (upvotes of the paper, whether this user now votes for it)
@@ -72,10 +72,6 @@ class VoteStore(Protocol):
         ...
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
-
-
 def _state(db: Db, paper_id: str, *, voted: bool) -> VoteState | None:
     row = db.fetchone(
         "SELECT COALESCE(s.upvotes, 0) AS upvotes FROM papers p "
@@ -116,7 +112,7 @@ class Votes(Part):
                 recent = db.fetchone(
                     "SELECT COUNT(*) AS n FROM votes WHERE paper_id = ? AND created_at >= ? "
                     "AND ip_hash = ?",
-                    (paper_id, _utc(burst_since), ip_hash),
+                    (paper_id, to_utc(burst_since), ip_hash),
                 )
                 burst = int(bool(recent and int(recent["n"]) >= burst_limit))
             # INSERT … SELECT FROM papers: an unknown paper inserts nothing (no foreign
@@ -125,7 +121,7 @@ class Votes(Part):
                 "INSERT INTO votes (user_id, paper_id, created_at, ip_hash, burst) "
                 "SELECT ?, id, ?, ?, ? FROM papers WHERE id = ? "
                 "ON CONFLICT (user_id, paper_id) DO NOTHING RETURNING paper_id",
-                (user_id, _utc(now), ip_hash, burst, paper_id),
+                (user_id, to_utc(now), ip_hash, burst, paper_id),
             )
             if added is not None:
                 add_paper_stat(db, paper_id, "upvotes", 1)
@@ -148,7 +144,7 @@ class Votes(Part):
         with self.connections.writing() as db:
             found = db.fetchone(
                 "UPDATE users SET trusted_at = ? WHERE id = ? RETURNING id",
-                (_utc(trusted_at) if trusted_at is not None else None, user_id),
+                (to_utc(trusted_at) if trusted_at is not None else None, user_id),
             )
             if found is not None:
                 bump_data_version(db, "community")
