@@ -30,7 +30,7 @@ from paperwire.store.codec import (
 from paperwire.store.dialect import Dialect
 from paperwire.store.leases_sql import Leases, holder_is_dead, live_holder, new_owner
 from paperwire.store.papers_sql import Papers
-from paperwire.store.sql import Connections, Part
+from paperwire.store.sql import Connections, Part, bump_data_version
 
 # Held by a running bulk load, so that another store neither starts a second one nor
 # restores the first's indexes as a killed load's leftovers. A killed holder on this
@@ -180,9 +180,6 @@ class BulkLoad(Part):
             for statement in self.dialect.after_rebuild():
                 db.execute(statement)
             # the one bump that replaces the dropped insert trigger's per-row bumps
-            db.execute(
-                "UPDATE data_versions SET version = version + 1, "
-                "changed_at = CURRENT_TIMESTAMP WHERE name = 'papers'"
-            )
+            bump_data_version(db, "papers")
         return len(saved)
 
