@@ -25,12 +25,12 @@ from paperwire.models import Comment, User
 from paperwire.paths import paper_url
 from paperwire.web.auth import ModeratorDep, UserDep, ViewerDep
 from paperwire.web.deps import StoreDep, paper_or_404
+from paperwire.web.params import ID_MAX
 from paperwire.web.routing import json_router, page_router
 
 router = json_router(prefix="/api")
 form_router = page_router()
 
-ID_MAX = 2**63 - 1  # a database BIGINT; larger ids are a 400, never an overflow
 CommentIdP = Annotated[int, Path(ge=1, le=ID_MAX, description="A comment's id.")]
 NO_STORE = {"Cache-Control": "no-store"}
 

@@ -28,12 +28,12 @@ from paperwire.errors import InvalidParameter
 from paperwire.models import User
 from paperwire.web.auth import ModeratorDep, UserDep, ViewerDep
 from paperwire.web.deps import ArxivDep, SettingsDep, StoreDep, TemplatesDep
+from paperwire.web.params import ID_MAX
 from paperwire.web.routing import page_router
 from paperwire.web.templating import render_page
 
 router = page_router()
 
-ID_MAX = 2**63 - 1  # a database BIGINT; larger ids are a 400, never an overflow
 IdP = Annotated[int, Path(ge=1, le=ID_MAX)]
 BeforeQ = Annotated[int | None, Query(ge=1, le=ID_MAX, description="Older than this id.")]
 NO_STORE = {"Cache-Control": "no-store"}

@@ -42,7 +42,7 @@ from paperwire.paths import paper_url
 from paperwire.search.semantic import similar_papers
 from paperwire.web.auth import ViewerDep
 from paperwire.web.deps import SettingsDep, StoreDep, TemplatesDep, VectorsDep, paper_or_404
-from paperwire.web.params import CursorQ, FiltersDep, ListingSortQ, PeriodDep
+from paperwire.web.params import ID_MAX, CursorQ, FiltersDep, ListingSortQ, PeriodDep
 from paperwire.web.routing import Cache, cached, page_router
 from paperwire.web.templating import doi_url, render_page, safe_href, with_query
 
@@ -448,7 +448,7 @@ def paper_page(
     vectors: VectorsDep,
     viewer: ViewerDep,
     comments_after: Annotated[
-        int | None, Query(ge=0, le=2**63 - 1, description="Comments after this one.")
+        int | None, Query(ge=0, le=ID_MAX, description="Comments after this one.")
     ] = None,
 ) -> HTMLResponse:
     """Its similar papers come from stored embeddings, whose writes bump the data

@@ -21,6 +21,10 @@ from paperwire.errors import InvalidParameter
 from paperwire.limits import LISTING_MAX
 from paperwire.models import SearchFilters
 
+# The largest row id a path or query may name: a database BIGINT; larger ids are a 400,
+# never an overflow.
+ID_MAX = 2**63 - 1
+
 CategoryQ = Annotated[
     list[str] | None,
     Query(

@@ -28,11 +28,11 @@ from paperwire.models import Submission
 from paperwire.paths import paper_url
 from paperwire.web.auth import ModeratorDep, UserDep
 from paperwire.web.deps import ArxivDep, SettingsDep, StoreDep
+from paperwire.web.params import ID_MAX
 from paperwire.web.routing import json_router
 
 router = json_router(prefix="/api", tags=["submissions"])
 
-ID_MAX = 2**63 - 1  # a database BIGINT; larger ids are a 400, never an overflow
 SubmissionIdP = Annotated[int, Path(ge=1, le=ID_MAX, description="A submission's id.")]
 NO_STORE = {"Cache-Control": "no-store"}
 
