@@ -29,6 +29,7 @@ SECRET_KEY = "votes-browser-test-key-" + "x" * 32
 class VoteSite:
     base: str
     paper_id: str  # on the newest day: the first card of /
+    title: str  # its title, whitespace collapsed
     cookie: str
     store_url: str
 
@@ -62,7 +63,7 @@ def vote_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoteSite]:
         "PAPERWIRE_SECRET_KEY": SECRET_KEY,
     }
     with live_server(url, extra_env=env) as base:
-        yield VoteSite(base, newest.id, cookie, url)
+        yield VoteSite(base, newest.id, " ".join(newest.title.split()), cookie, url)
 
 
 @pytest.fixture(params=["light", "dark"])
@@ -105,9 +106,17 @@ def test_vote_in_place_and_accessible(scheme_page: object, vote_site: VoteSite) 
     form = pg.locator(f'form.vote-form[action="/papers/{vote_site.paper_id}/vote"]').first  # type: ignore[attr-defined]
     button = form.locator("button.vote-button")
     assert button.get_attribute("aria-pressed") == "false"
+    # The toggle's name names its paper, and it is the same pressed or not.
+    upvote = pg.get_by_role("button", name=f"Upvote: {vote_site.title}", exact=True)  # type: ignore[attr-defined]
+    assert upvote.first.get_attribute("aria-pressed") == "false"
     before = int(form.locator(".vote-count").inner_text())
     assert "submitted by Ada <Curator>" in pg.locator("article.card").first.inner_text()  # type: ignore[attr-defined]
     assert pg.locator(".save-button:visible").count() > 0  # type: ignore[attr-defined]
+    for control in ("vote-button", "save-button"):  # every card's button says which paper
+        names = pg.locator(f"button.{control}").evaluate_all(  # type: ignore[attr-defined]
+            "els => els.map(e => e.getAttribute('aria-label'))"
+        )
+        assert len(names) > 1 and len(set(names)) == len(names), names
     assert_accessible(pg, "/ signed in")
 
     pg.evaluate("window.stillThisPage = true")  # type: ignore[attr-defined]
@@ -119,6 +128,7 @@ def test_vote_in_place_and_accessible(scheme_page: object, vote_site: VoteSite) 
     assert pg.evaluate("window.stillThisPage === true")  # type: ignore[attr-defined]
     assert int(form.locator(".vote-count").inner_text()) == before + 1
     assert stored_votes(vote_site) == before + 1
+    assert upvote.first.get_attribute("aria-pressed") == "true"
     assert_accessible(pg, "/ signed in, voted")
 
     button.click()
@@ -127,6 +137,18 @@ def test_vote_in_place_and_accessible(scheme_page: object, vote_site: VoteSite) 
     )
     assert int(form.locator(".vote-count").inner_text()) == before
     assert stored_votes(vote_site) == before
+
+    # Saving: the text stays "Save" (and the name "Save: <title>"); aria-pressed and
+    # the pressed style tell the state. Pressed twice, so the other scheme starts alike.
+    save = pg.get_by_role("button", name=f"Save: {vote_site.title}", exact=True).first  # type: ignore[attr-defined]
+    for pressed in ("true", "false"):
+        save.click()
+        pg.wait_for_function(  # type: ignore[attr-defined]
+            f"el => el.getAttribute('aria-pressed') === '{pressed}'", arg=save.element_handle()
+        )
+        assert save.inner_text() == "Save"
+        if pressed == "true":
+            assert_accessible(pg, "/ signed in, saved")
 
     pg.goto(f"/papers/{vote_site.paper_id}")  # type: ignore[attr-defined]
     assert_accessible(pg, "the paper page signed in")

@@ -183,8 +183,8 @@
         }
         fetch(target.getAttribute("data-library-url"), init).then(function (response) {
           if (!response.ok) throw new Error("save failed: " + response.status);
+          // The name stays "Save: <title>": a toggle tells its state by aria-pressed.
           target.setAttribute("aria-pressed", saved ? "false" : "true");
-          target.textContent = saved ? "Save" : "Saved";
         }).catch(function () {
           target.setAttribute("data-failed", "true");
         });
