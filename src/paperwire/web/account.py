@@ -35,7 +35,7 @@ from paperwire.web.auth import (
     set_session_cookie,
 )
 from paperwire.web.deps import MailerDep, SettingsDep, StoreDep, TemplatesDep, client_ip
-from paperwire.web.routing import json_router, page_router
+from paperwire.web.routing import NO_STORE, json_router, page_router
 from paperwire.web.templating import render_page
 
 log = logging.getLogger("paperwire.web.account")
@@ -43,7 +43,6 @@ log = logging.getLogger("paperwire.web.account")
 router = json_router(prefix="/api")
 pages_router = page_router()
 
-NO_STORE = {"Cache-Control": "no-store"}
 MAIL_FAILED = "The sign-in mail could not be sent just now; please try again in a few minutes."
 
 
@@ -171,17 +170,11 @@ def revoke_token(token_id: int, user: UserDep, store: StoreDep) -> Response:
 # ------------------------------------------------------------------ pages
 
 
-def _page(
-    request: Request, templates: Any, name: str, context: dict[str, Any], status_code: int = 200
-) -> HTMLResponse:
-    response = render_page(request, templates, name, context, status_code=status_code)
-    response.headers.update(NO_STORE)
-    return response
-
-
 @pages_router.get("/sign-in", response_class=HTMLResponse)
 def sign_in_page(request: Request, templates: TemplatesDep) -> HTMLResponse:
-    return _page(request, templates, "sign_in.html", {"nav": "sign-in", "sent": False})
+    return render_page(
+        request, templates, "sign_in.html", {"nav": "sign-in", "sent": False}, headers=NO_STORE
+    )
 
 
 @pages_router.post(
@@ -199,15 +192,25 @@ def sign_in_form(
         _send_link(request, store, mailer, settings, email)
     except InvalidParameter as exc:
         context = {"nav": "sign-in", "sent": False, "email": email, "error": exc.message}
-        return _page(request, templates, "sign_in.html", context, 400)
-    return _page(request, templates, "sign_in.html", {"nav": "sign-in", "sent": True})
+        return render_page(
+            request, templates, "sign_in.html", context, status_code=400, headers=NO_STORE
+        )
+    return render_page(
+        request, templates, "sign_in.html", {"nav": "sign-in", "sent": True}, headers=NO_STORE
+    )
 
 
 @pages_router.get("/auth/sign-in", response_class=HTMLResponse)
 def sign_in_link_page(request: Request, templates: TemplatesDep, token: str = "") -> HTMLResponse:
     """What the emailed link opens: a button that POSTs the token. Fetching this page
     uses nothing up."""
-    response = _page(request, templates, "sign_in_link.html", {"token": token, "invalid": False})
+    response = render_page(
+        request,
+        templates,
+        "sign_in_link.html",
+        {"token": token, "invalid": False},
+        headers=NO_STORE,
+    )
     private_token_page(response)  # the token is in this URL
     return response
 
@@ -228,7 +231,14 @@ def sign_in_with_link(
             store, token, now=_now(), session_days=settings.session_days
         )
     except accounts.SignInLinkInvalid:
-        return _page(request, templates, "sign_in_link.html", {"token": "", "invalid": True}, 400)
+        return render_page(
+            request,
+            templates,
+            "sign_in_link.html",
+            {"token": "", "invalid": True},
+            status_code=400,
+            headers=NO_STORE,
+        )
     if auth.via == "cookie":  # signing in again replaces the session this browser had
         accounts.end_session(store, auth.session_token)
     response = RedirectResponse("/", status_code=303)
@@ -261,7 +271,9 @@ def _account(
         "new_token": new_token,
         "name_max": accounts.NAME_MAX,
     }
-    return _page(request, templates, "account.html", context, status_code)
+    return render_page(
+        request, templates, "account.html", context, status_code=status_code, headers=NO_STORE
+    )
 
 
 def _back_to_account() -> RedirectResponse:

@@ -31,6 +31,7 @@ from paperwire.community import accounts
 from paperwire.config import Settings
 from paperwire.models import User
 from paperwire.secret import load_secret_key
+from paperwire.web.routing import NO_STORE
 
 log = logging.getLogger("paperwire.web.auth")
 
@@ -182,7 +183,7 @@ def private_token_page(response: ResponseT) -> ResponseT:
     search engine. ``same-origin``, not ``no-referrer``: under ``no-referrer`` browsers
     send ``Origin: null`` with the page's own form POST, which ``check_same_origin``
     must refuse."""
-    response.headers["Cache-Control"] = "no-store"
+    response.headers.update(NO_STORE)
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Robots-Tag"] = "noindex"
     return response

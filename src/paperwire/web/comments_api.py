@@ -26,13 +26,12 @@ from paperwire.paths import paper_url
 from paperwire.web.auth import ModeratorDep, UserDep, ViewerDep
 from paperwire.web.deps import StoreDep, paper_or_404
 from paperwire.web.params import ID_MAX
-from paperwire.web.routing import json_router, page_router
+from paperwire.web.routing import NO_STORE, json_router, page_router
 
 router = json_router(prefix="/api")
 form_router = page_router()
 
 CommentIdP = Annotated[int, Path(ge=1, le=ID_MAX, description="A comment's id.")]
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 class CommentBody(BaseModel):

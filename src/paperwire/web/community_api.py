@@ -24,12 +24,11 @@ from paperwire.store import Store
 from paperwire.web.auth import UserDep, app_secret_key
 from paperwire.web.deps import SettingsDep, StoreDep, client_ip
 from paperwire.web.params import resolve_paper_id
-from paperwire.web.routing import json_router, page_router
+from paperwire.web.routing import NO_STORE, json_router, page_router
 
 router = json_router(prefix="/api", tags=["community"])
 form_router = page_router()
 
-NO_STORE = {"Cache-Control": "no-store"}
 NEXT_MAX = 2000  # a page's own path and query, sent back by the card's form
 
 

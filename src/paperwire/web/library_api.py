@@ -22,11 +22,10 @@ from paperwire.limits import LISTING_MAX
 from paperwire.web.auth import UserDep
 from paperwire.web.deps import StoreDep, paper_or_404
 from paperwire.web.params import CursorQ
-from paperwire.web.routing import json_router
+from paperwire.web.routing import NO_STORE, json_router
 
 router = json_router(prefix="/api/me")
 
-NO_STORE = {"Cache-Control": "no-store"}
 BIBTEX_TYPES = ("text/plain", "application/x-bibtex", "text/x-bibtex")
 
 

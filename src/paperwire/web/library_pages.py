@@ -22,12 +22,10 @@ from paperwire.models import User
 from paperwire.web.auth import UserDep, ViewerDep
 from paperwire.web.deps import StoreDep, TemplatesDep, paper_or_404
 from paperwire.web.params import CursorQ
-from paperwire.web.routing import page_router
+from paperwire.web.routing import NO_STORE, page_router
 from paperwire.web.templating import render_page, with_query
 
 router = page_router()
-
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _now() -> datetime:
@@ -67,9 +65,9 @@ def _render(
         "max_note_chars": library.MAX_NOTE_CHARS,
         "max_entries": library.MAX_IMPORT_ENTRIES,
     }
-    response = render_page(request, templates, "library.html", context, status_code=status_code)
-    response.headers.update(NO_STORE)
-    return response
+    return render_page(
+        request, templates, "library.html", context, status_code=status_code, headers=NO_STORE
+    )
 
 
 @router.get("/library", response_class=HTMLResponse)

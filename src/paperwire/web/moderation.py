@@ -29,14 +29,13 @@ from paperwire.models import User
 from paperwire.web.auth import ModeratorDep, UserDep, ViewerDep
 from paperwire.web.deps import ArxivDep, SettingsDep, StoreDep, TemplatesDep
 from paperwire.web.params import ID_MAX
-from paperwire.web.routing import page_router
+from paperwire.web.routing import NO_STORE, page_router
 from paperwire.web.templating import render_page
 
 router = page_router()
 
 IdP = Annotated[int, Path(ge=1, le=ID_MAX)]
 BeforeQ = Annotated[int | None, Query(ge=1, le=ID_MAX, description="Older than this id.")]
-NO_STORE = {"Cache-Control": "no-store"}
 OWN_SHOWN = 20  # the reader's latest submissions on the submit page
 QUEUE_PAGE = 25
 FLAGGED_SHOWN = 25
@@ -44,14 +43,6 @@ FLAGGED_SHOWN = 25
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _page(
-    request: Request, templates: Any, name: str, context: dict[str, Any], status_code: int = 200
-) -> HTMLResponse:
-    response = render_page(request, templates, name, context, status_code=status_code)
-    response.headers.update(NO_STORE)
-    return response
 
 
 def _moderator_or_refuse(viewer: User | None) -> Response | User:
@@ -88,7 +79,9 @@ def _submit_page(
         "own": submissions.list_submissions(store, user, limit=OWN_SHOWN),
         "id_max": submissions.ID_TEXT_MAX,
     }
-    return _page(request, templates, "submit.html", context, status_code)
+    return render_page(
+        request, templates, "submit.html", context, status_code=status_code, headers=NO_STORE
+    )
 
 
 @router.get("/submit", response_class=HTMLResponse)
@@ -176,7 +169,7 @@ def moderation_page(
         "flagged": comments.flagged_comments(store, limit=FLAGGED_SHOWN),
         "reason_max": submissions.REASON_MAX,
     }
-    return _page(request, templates, "moderation.html", context)
+    return render_page(request, templates, "moderation.html", context, headers=NO_STORE)
 
 
 def _back_to_queue() -> RedirectResponse:
@@ -235,4 +228,4 @@ def audit_log_page(
         "next_before": entries[-1].id if len(entries) == audit.PAGE_SIZE else None,
         "paged": before is not None,
     }
-    return _page(request, templates, "moderation_log.html", context)
+    return render_page(request, templates, "moderation_log.html", context, headers=NO_STORE)

@@ -38,6 +38,9 @@ class Cache(Enum):
 
 # Files whose URL names their content (a hash or a pinned version) never change.
 CACHE_FOREVER = "public, max-age=31536000, immutable"
+# An answer that is the asker's own (an account, a library, a moderation page): kept by
+# no cache, shared or private.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 class ErrorFormat(Enum):

@@ -29,12 +29,11 @@ from paperwire.paths import paper_url
 from paperwire.web.auth import ModeratorDep, UserDep
 from paperwire.web.deps import ArxivDep, SettingsDep, StoreDep
 from paperwire.web.params import ID_MAX
-from paperwire.web.routing import json_router
+from paperwire.web.routing import NO_STORE, json_router
 
 router = json_router(prefix="/api", tags=["submissions"])
 
 SubmissionIdP = Annotated[int, Path(ge=1, le=ID_MAX, description="A submission's id.")]
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 class SubmitBody(BaseModel):

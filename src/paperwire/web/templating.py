@@ -7,6 +7,7 @@ text, never as a link) and the ``*_url`` helpers percent-encode names into paths
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,9 @@ def render_page(
     context: dict[str, Any],
     *,
     status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
+    """``name`` rendered with ``context``; ``headers`` such as ``routing.NO_STORE`` for a
+    page that is the reader's own."""
     html = templates.get_template(name).render({"request": request, **context})
-    return HTMLResponse(html, status_code=status_code)
+    return HTMLResponse(html, status_code=status_code, headers=headers)
