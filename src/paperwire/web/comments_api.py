@@ -9,17 +9,15 @@ never cached: they differ per reader (``mine``, hidden comments for moderators).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Form, HTTPException, Path, Query, Response
+from fastapi import Form, Path, Query, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
 from paperwire.community import comments
-from paperwire.community.comments import CommentNotFound, CommentView, NotYourComment
+from paperwire.community.comments import CommentView
 from paperwire.limits import LISTING_MAX
 from paperwire.models import Comment, User
 from paperwire.paths import paper_url
@@ -44,18 +42,6 @@ class FlagBody(BaseModel):
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-@contextmanager
-def comment_errors() -> Iterator[None]:
-    """The domain's refusals as HTTP answers: a comment the asker may not see is a
-    404, another reader's a 403."""
-    try:
-        yield
-    except CommentNotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
-    except NotYourComment as exc:
-        raise HTTPException(403, str(exc)) from exc
 
 
 def comment_json(view: CommentView, viewer: User | None) -> dict[str, Any]:
@@ -122,30 +108,26 @@ def create_comment(
 def update_comment(
     comment_id: CommentIdP, body: CommentBody, user: UserDep, store: StoreDep
 ) -> dict[str, Any]:
-    with comment_errors():
-        edited = comments.edit_comment(store, user, comment_id, body.body, now=_now())
+    edited = comments.edit_comment(store, user, comment_id, body.body, now=_now())
     return _one(edited, user)
 
 
 @router.delete("/comments/{comment_id}", status_code=204)
 def remove_comment(comment_id: CommentIdP, user: UserDep, store: StoreDep) -> Response:
-    with comment_errors():
-        comments.delete_comment(store, user, comment_id)
+    comments.delete_comment(store, user, comment_id)
     return Response(status_code=204)
 
 
 @router.post("/comments/{comment_id}/hide")
 def hide_comment(comment_id: CommentIdP, user: ModeratorDep, store: StoreDep) -> dict[str, Any]:
-    with comment_errors():
-        comment = comments.set_hidden(store, user, comment_id, hidden=True, now=_now())
+    comment = comments.set_hidden(store, user, comment_id, hidden=True, now=_now())
     return _one(comment, user)
 
 
 @router.post("/comments/{comment_id}/unhide")
 def unhide_comment(comment_id: CommentIdP, user: ModeratorDep, store: StoreDep) -> dict[str, Any]:
     """Show a hidden comment again; on a visible one, dismiss its open flags."""
-    with comment_errors():
-        comment = comments.set_hidden(store, user, comment_id, hidden=False, now=_now())
+    comment = comments.set_hidden(store, user, comment_id, hidden=False, now=_now())
     return _one(comment, user)
 
 
@@ -154,10 +136,7 @@ def flag_comment(
     comment_id: CommentIdP, user: UserDep, store: StoreDep, body: FlagBody | None = None
 ) -> dict[str, Any]:
     """Ask the moderators to look at a comment (one flag per reader and comment)."""
-    with comment_errors():
-        new = comments.flag_comment(
-            store, user, comment_id, body.reason if body else "", now=_now()
-        )
+    new = comments.flag_comment(store, user, comment_id, body.reason if body else "", now=_now())
     return {"id": comment_id, "flagged": True, "already_flagged": not new}
 
 
@@ -169,8 +148,7 @@ def _back(paper_id: str, anchor: str = "comments") -> RedirectResponse:
 
 
 def _paper_of(store: Any, comment_id: int, viewer: User) -> str:
-    with comment_errors():
-        return comments.get_comment(store, comment_id, viewer).comment.paper_id
+    return comments.get_comment(store, comment_id, viewer).comment.paper_id
 
 
 @form_router.post("/papers/{paper_id:path}/comments")
@@ -186,30 +164,26 @@ def create_comment_form(
 def edit_comment_form(
     comment_id: CommentIdP, body: Annotated[str, Form()], user: UserDep, store: StoreDep
 ) -> Response:
-    with comment_errors():
-        comment = comments.edit_comment(store, user, comment_id, body, now=_now())
+    comment = comments.edit_comment(store, user, comment_id, body, now=_now())
     return _back(comment.paper_id, f"comment-{comment.id}")
 
 
 @form_router.post("/comments/{comment_id}/delete")
 def delete_comment_form(comment_id: CommentIdP, user: UserDep, store: StoreDep) -> Response:
     paper_id = _paper_of(store, comment_id, user)
-    with comment_errors():
-        comments.delete_comment(store, user, comment_id)
+    comments.delete_comment(store, user, comment_id)
     return _back(paper_id)
 
 
 @form_router.post("/comments/{comment_id}/hide")
 def hide_comment_form(comment_id: CommentIdP, user: ModeratorDep, store: StoreDep) -> Response:
-    with comment_errors():
-        comment = comments.set_hidden(store, user, comment_id, hidden=True, now=_now())
+    comment = comments.set_hidden(store, user, comment_id, hidden=True, now=_now())
     return _back(comment.paper_id, f"comment-{comment.id}")
 
 
 @form_router.post("/comments/{comment_id}/unhide")
 def unhide_comment_form(comment_id: CommentIdP, user: ModeratorDep, store: StoreDep) -> Response:
-    with comment_errors():
-        comment = comments.set_hidden(store, user, comment_id, hidden=False, now=_now())
+    comment = comments.set_hidden(store, user, comment_id, hidden=False, now=_now())
     return _back(comment.paper_id, f"comment-{comment.id}")
 
 
@@ -221,6 +195,5 @@ def flag_comment_form(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     paper_id = _paper_of(store, comment_id, user)
-    with comment_errors():
-        comments.flag_comment(store, user, comment_id, reason, now=_now())
+    comments.flag_comment(store, user, comment_id, reason, now=_now())
     return _back(paper_id, f"comment-{comment_id}")

@@ -14,10 +14,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Form, HTTPException, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse
 
-from paperwire.community.votes import PaperNotFound, VoteResult, hash_address, set_vote
+from paperwire.community.votes import VoteResult, hash_address, set_vote
 from paperwire.models import User
 from paperwire.paths import paper_url
 from paperwire.store import Store
@@ -36,20 +36,16 @@ def _vote(
     request: Request, store: Store, settings: Any, user: User, paper_id: str, *, voted: bool
 ) -> VoteResult:
     """The one vote path of every route: the id as any spelling, the address kept only
-    as its salted hash, an unknown paper a 404."""
-    key = resolve_paper_id(paper_id)
-    try:
-        return set_vote(
-            store,
-            user,
-            key,
-            voted=voted,
-            now=datetime.now(UTC),
-            address_hash=hash_address(app_secret_key(request.app), client_ip(request)),
-            burst_limit=settings.vote_burst_limit,
-        )
-    except PaperNotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+    as its salted hash, an unknown paper a 404 (``PaperNotFound``, web/errors.py)."""
+    return set_vote(
+        store,
+        user,
+        resolve_paper_id(paper_id),
+        voted=voted,
+        now=datetime.now(UTC),
+        address_hash=hash_address(app_secret_key(request.app), client_ip(request)),
+        burst_limit=settings.vote_burst_limit,
+    )
 
 
 def _answer(result: VoteResult) -> dict[str, Any]:

@@ -1,17 +1,29 @@
 """Errors in the format the route declares (``routing.py``: JSON ``{"error", "status"}``
 for the JSON APIs, a friendly page elsewhere); never a bare 500 traceback. Bad input
-is one exception, ``InvalidParameter``, answered here once: a 400 naming the parameter."""
+is one exception, ``InvalidParameter``, answered here once: a 400 naming the parameter.
+The community's refusals (``REFUSALS``: not found, not yours, already decided, arXiv
+not answering) are answered here once too, by the status each means, on every route
+that lets them through."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from paperwire.community.comments import CommentNotFound, NotYourComment
 from paperwire.community.ratelimit import RateLimited
+from paperwire.community.submissions import (
+    ArxivUnavailable,
+    DecisionConflict,
+    SubmissionNotFound,
+    UnknownPaper,
+)
+from paperwire.community.votes import PaperNotFound
 from paperwire.errors import InvalidParameter
 from paperwire.store import QueryTimeout
 from paperwire.web.routing import ErrorFormat
@@ -19,6 +31,17 @@ from paperwire.web.security import security_headers
 
 log = logging.getLogger("paperwire.web")
 RETRY_AFTER_SECONDS = 5  # a 503 for a query past the deadline (PAPERWIRE_QUERY_TIMEOUT)
+
+# A domain refusal and the status it is answered with, its message as the error.
+REFUSALS: dict[type[Exception], int] = {
+    CommentNotFound: 404,
+    SubmissionNotFound: 404,
+    UnknownPaper: 404,
+    PaperNotFound: 404,
+    NotYourComment: 403,
+    DecisionConflict: 409,
+    ArxivUnavailable: 502,
+}
 
 
 def wants_json(request: Request) -> bool:
@@ -39,6 +62,13 @@ def _render(request: Request, status: int, message: str) -> Response:
 def error_response(request: Request, status: int, message: str) -> Response:
     """The usual error answer, for middleware that answers before any route runs."""
     return _render(request, status, message)
+
+
+def _answer_with(status: int) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def refused(request: Request, exc: Exception) -> Response:
+        return _render(request, status, str(exc))
+
+    return refused
 
 
 def install(app: FastAPI) -> None:
@@ -74,6 +104,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(InvalidParameter)
     async def invalid_parameter(request: Request, exc: InvalidParameter) -> Response:
         return _render(request, 400, str(exc))
+
+    for refusal, status in REFUSALS.items():
+        app.add_exception_handler(refusal, _answer_with(status))
 
     @app.exception_handler(SearchUnavailable)
     async def search_unavailable(request: Request, exc: SearchUnavailable) -> Response:

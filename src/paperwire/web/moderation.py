@@ -19,8 +19,6 @@ from paperwire.community import audit, comments, submissions
 from paperwire.community.ratelimit import RateLimited
 from paperwire.community.submissions import (
     ArxivUnavailable,
-    DecisionConflict,
-    SubmissionNotFound,
     SubmissionRules,
     UnknownPaper,
 )
@@ -176,18 +174,9 @@ def _back_to_queue() -> RedirectResponse:
     return RedirectResponse("/moderation", status_code=303)
 
 
-def _decision_errors(exc: Exception) -> HTTPException:
-    if isinstance(exc, SubmissionNotFound):
-        return HTTPException(404, str(exc))
-    return HTTPException(409, str(exc))
-
-
 @router.post("/moderation/submissions/{submission_id}/approve")
 def approve_form(submission_id: IdP, moderator: ModeratorDep, store: StoreDep) -> Response:
-    try:
-        submissions.approve_submission(store, moderator, submission_id, now=_now())
-    except (SubmissionNotFound, DecisionConflict) as exc:
-        raise _decision_errors(exc) from exc
+    submissions.approve_submission(store, moderator, submission_id, now=_now())
     return _back_to_queue()
 
 
@@ -198,10 +187,7 @@ def reject_form(
     store: StoreDep,
     reason: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
-    try:
-        submissions.reject_submission(store, moderator, submission_id, reason, now=_now())
-    except (SubmissionNotFound, DecisionConflict) as exc:
-        raise _decision_errors(exc) from exc
+    submissions.reject_submission(store, moderator, submission_id, reason, now=_now())
     return _back_to_queue()
 
 

@@ -7,22 +7,14 @@ Answers are never cached: they are the asker's own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import HTTPException, Path, Query, Response
+from fastapi import Path, Query, Response
 from pydantic import BaseModel, Field
 
 from paperwire.community import submissions
-from paperwire.community.submissions import (
-    ArxivUnavailable,
-    DecisionConflict,
-    SubmissionNotFound,
-    SubmissionRules,
-    UnknownPaper,
-)
+from paperwire.community.submissions import SubmissionRules
 from paperwire.limits import LISTING_MAX
 from paperwire.models import Submission
 from paperwire.paths import paper_url
@@ -50,20 +42,6 @@ class RejectBody(BaseModel):
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-@contextmanager
-def submission_errors() -> Iterator[None]:
-    """The domain's refusals as HTTP answers (bad input and limits have their own
-    handlers: 400, 429)."""
-    try:
-        yield
-    except (UnknownPaper, SubmissionNotFound) as exc:
-        raise HTTPException(404, str(exc)) from exc
-    except DecisionConflict as exc:
-        raise HTTPException(409, str(exc)) from exc
-    except ArxivUnavailable as exc:
-        raise HTTPException(502, str(exc)) from exc
 
 
 def submission_json(submission: Submission) -> dict[str, Any]:
@@ -95,15 +73,14 @@ def create_submission(
     existing one (duplicates merge). 400: not an arXiv id, or the paper is older than
     `PAPERWIRE_SUBMISSION_MAX_AGE_DAYS`; 404: no such paper on arXiv; 429: the daily
     limit (`Retry-After`); 502: arXiv could not be asked."""
-    with submission_errors():
-        made, created = submissions.submit_paper(
-            store,
-            user,
-            body.arxiv_id,
-            now=_now(),
-            rules=SubmissionRules.from_settings(settings),
-            arxiv=arxiv,
-        )
+    made, created = submissions.submit_paper(
+        store,
+        user,
+        body.arxiv_id,
+        now=_now(),
+        rules=SubmissionRules.from_settings(settings),
+        arxiv=arxiv,
+    )
     if not created:
         response.status_code = 200
     response.headers.update(NO_STORE)
@@ -140,8 +117,7 @@ def get_submission(
     submission_id: SubmissionIdP, user: UserDep, store: StoreDep, response: Response
 ) -> dict[str, Any]:
     """One submission, for its submitter or a moderator (404 for anyone else)."""
-    with submission_errors():
-        found = submissions.get_submission(store, user, submission_id)
+    found = submissions.get_submission(store, user, submission_id)
     response.headers.update(NO_STORE)
     return submission_json(found)
 
@@ -151,10 +127,9 @@ def approve_submission(
     submission_id: SubmissionIdP, moderator: ModeratorDep, store: StoreDep
 ) -> dict[str, Any]:
     """Moderators: list the paper on its submission day, credited to its submitter."""
-    with submission_errors():
-        return submission_json(
-            submissions.approve_submission(store, moderator, submission_id, now=_now())
-        )
+    return submission_json(
+        submissions.approve_submission(store, moderator, submission_id, now=_now())
+    )
 
 
 @router.post("/submissions/{submission_id}/reject")
@@ -165,9 +140,8 @@ def reject_submission(
     body: RejectBody | None = None,
 ) -> dict[str, Any]:
     """Moderators: reject with a reason (400 without one)."""
-    with submission_errors():
-        return submission_json(
-            submissions.reject_submission(
-                store, moderator, submission_id, body.reason if body else "", now=_now()
-            )
+    return submission_json(
+        submissions.reject_submission(
+            store, moderator, submission_id, body.reason if body else "", now=_now()
         )
+    )
