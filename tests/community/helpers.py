@@ -10,6 +10,7 @@ from paperwire.community import accounts
 from paperwire.models import User
 from paperwire.store import Store
 from paperwire.web import auth
+from tests.mail_server import MailServer
 
 
 def make_user(store: Store, email: str, *, role: str = "user", name: str = "") -> User:
@@ -25,6 +26,18 @@ def api_token(store: Store, user: User) -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def sign_in_link(server: MailServer, index: int = -1) -> str:
+    """The sign-in link in a message the test SMTP server received, as the reader would
+    click it."""
+    body = server.messages[index].message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    return next(word for word in body.split() if "/auth/sign-in?token=" in word)
+
+
+def sign_in_token(server: MailServer, index: int = -1) -> str:
+    """The token of that link."""
+    return sign_in_link(server, index).split("token=", 1)[1]
 
 
 def signed_in(client: Any, store: Store, email: str) -> dict[str, str]:

@@ -15,22 +15,10 @@ from paperwire.config import Settings
 from paperwire.digest.mailer import build_mailer
 from paperwire.errors import InvalidParameter
 from paperwire.store import Store
-from tests.community.helpers import make_user
+from tests.community.helpers import make_user, sign_in_token
 from tests.mail_server import MailServer
 
 NOW = datetime(2026, 3, 2, 10, 1, tzinfo=UTC)  # one minute into a 15-minute window
-
-
-def link_token(server: MailServer, index: int = -1) -> str:
-    """The token of the sign-in link in a message the SMTP server received."""
-    body = server.messages[index].message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-    line = next(word for word in body.split() if "/auth/sign-in?token=" in word)
-    return line.split("token=", 1)[1]
-
-
-@pytest.fixture
-def mail_settings(settings: Settings, smtp_server: MailServer) -> Settings:
-    return settings.model_copy(update=smtp_server.settings())
 
 
 def ask(
@@ -47,7 +35,7 @@ def test_a_link_signs_in_once_and_makes_the_account(
     ask(store, mail_settings, " New.Reader@Example.ORG ")
     [received] = smtp_server.messages
     assert received.rcpt_tos == ["new.reader@example.org"]
-    token = link_token(smtp_server)
+    token = sign_in_token(smtp_server)
     assert store.get_user_by_email("new.reader@example.org") is None  # not before the link is used
     session = accounts.sign_in_with_link(
         store, token, now=NOW + timedelta(minutes=1), session_days=30
@@ -63,7 +51,7 @@ def test_a_link_expires_after_15_minutes(
 ) -> None:
     ask(store, mail_settings, "late@example.org")
     ask(store, mail_settings, "late@example.org")
-    late, in_time = link_token(smtp_server, 0), link_token(smtp_server, 1)
+    late, in_time = sign_in_token(smtp_server, 0), sign_in_token(smtp_server, 1)
     with pytest.raises(accounts.SignInLinkInvalid):
         accounts.sign_in_with_link(store, late, now=NOW + timedelta(minutes=15), session_days=30)
     session = accounts.sign_in_with_link(
@@ -82,7 +70,7 @@ def test_two_uses_of_one_link_at_once_sign_in_once(
     store: Store, mail_settings: Settings, smtp_server: MailServer
 ) -> None:
     ask(store, mail_settings, "race@example.org")
-    token = link_token(smtp_server)
+    token = sign_in_token(smtp_server)
     results: list[str] = []
     barrier = threading.Barrier(4)
 
@@ -106,9 +94,9 @@ def test_the_database_holds_no_secret(
     store: Store, mail_settings: Settings, smtp_server: MailServer
 ) -> None:
     ask(store, mail_settings, "secret@example.org")
-    link = link_token(smtp_server)
+    link = sign_in_token(smtp_server)
     ask(store, mail_settings, "secret@example.org")
-    unused_link = link_token(smtp_server)
+    unused_link = sign_in_token(smtp_server)
     session = accounts.sign_in_with_link(store, link, now=NOW, session_days=30)
     api_token, _ = accounts.create_api_token(store, session.user, now=NOW, name="ci")
     with store._reading() as db:  # type: ignore[attr-defined]

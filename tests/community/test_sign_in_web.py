@@ -16,18 +16,15 @@ from paperwire.community.ratelimit import window_start
 from paperwire.config import Settings
 from paperwire.digest.mailer import build_mailer
 from paperwire.store import Store
-from tests.community.helpers import api_token, bearer, make_user, signed_in
+from tests.community.helpers import (
+    api_token,
+    bearer,
+    make_user,
+    sign_in_link,
+    sign_in_token,
+    signed_in,
+)
 from tests.mail_server import MailServer
-
-
-def link_in(server: MailServer, index: int = -1) -> str:
-    body = server.messages[index].message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-    return next(word for word in body.split() if "/auth/sign-in?token=" in word)
-
-
-@pytest.fixture
-def mail_settings(settings: Settings, smtp_server: MailServer) -> Settings:
-    return settings.model_copy(update=smtp_server.settings())
 
 
 @pytest.fixture
@@ -39,7 +36,7 @@ def client(mail_settings: Settings, store: Store) -> Iterator[TestClient]:
 def sign_in_by_mail(client: TestClient, server: MailServer, email: str) -> tuple[str, str]:
     """The whole flow as a reader does it; the session cookie's value and the CSRF token."""
     assert client.post("/api/auth/email", json={"email": email}).status_code == 202
-    link = link_in(server)
+    link = sign_in_link(server)
     path = link.removeprefix("http://testserver")
     page = client.get(path)
     token = re.search(r'name="token" value="([^"]+)"', page.text)
@@ -59,7 +56,7 @@ def test_the_emailed_link_signs_in(
     assert answer.status_code == 202
     [mail] = smtp_server.messages
     assert mail.rcpt_tos == ["reader@example.org"]
-    link = link_in(smtp_server)
+    link = sign_in_link(smtp_server)
     assert link.startswith("http://testserver/auth/sign-in?token=")  # PAPERWIRE_BASE_URL
     path = link.removeprefix("http://testserver")
 
@@ -133,7 +130,7 @@ def test_an_expired_link_says_so(
         client_ip="192.0.2.5",
         now=asked,
     )
-    token = link_in(smtp_server).split("token=", 1)[1]
+    token = sign_in_token(smtp_server)
     page = client.post("/auth/sign-in", data={"token": token})
     assert page.status_code == 400 and "expired" in page.text
     assert store.get_user_by_email("slow@example.org") is None
@@ -173,7 +170,7 @@ def test_cookies_are_secure_on_an_https_site(
     app = create_app(https, store=store)
     with TestClient(app, base_url="https://papers.example.org") as c:
         assert c.post("/api/auth/email", json={"email": "tls@example.org"}).status_code == 202
-        link = link_in(smtp_server)
+        link = sign_in_link(smtp_server)
         assert link.startswith("https://papers.example.org/auth/sign-in?token=")
         token = link.split("token=", 1)[1]
         signed = c.post("/auth/sign-in", data={"token": token}, follow_redirects=False)
