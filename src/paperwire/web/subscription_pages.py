@@ -71,7 +71,7 @@ class PrefsForm:
     ) -> None:
         self.frequency = frequency
         self.trending = _checked(trending)
-        self.note = _checked(no_announcement_note)
+        self.no_announcement_note = _checked(no_announcement_note)
         self.categories = _split(categories, commas=True, spaces=True)
         self.queries = _split(queries)
         self.authors = _split(authors)
@@ -80,15 +80,7 @@ class PrefsForm:
     @property
     def values(self) -> dict[str, Any]:
         """What the form shows again when its input was refused."""
-        return {
-            "frequency": self.frequency,
-            "trending": self.trending,
-            "categories": ", ".join(self.categories),
-            "queries": "\n".join(self.queries),
-            "authors": "\n".join(self.authors),
-            "exclude": ", ".join(self.exclude),
-            "no_announcement_note": self.note,
-        }
+        return form_values(self)
 
     def prefs(self) -> SubscriptionPrefs:
         return subscriptions.parse_prefs(
@@ -98,15 +90,15 @@ class PrefsForm:
             queries=self.queries,
             authors=self.authors,
             exclude=self.exclude,
-            no_announcement_note=self.note,
+            no_announcement_note=self.no_announcement_note,
         )
 
 
 PrefsFormDep = Annotated[PrefsForm, Depends()]
 
 
-def form_values(prefs: SubscriptionPrefs) -> dict[str, Any]:
-    """Preferences as the form's fields show them."""
+def form_values(prefs: SubscriptionPrefs | PrefsForm) -> dict[str, Any]:
+    """Preferences as the form's fields show them: saved ones, or what a form posted."""
     return {
         "frequency": prefs.frequency,
         "trending": prefs.trending,
