@@ -11,7 +11,6 @@ no-store``).
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -20,7 +19,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from paperwire.community import accounts
-from paperwire.digest.mailer import MailError
 from paperwire.errors import InvalidParameter
 from paperwire.models import ApiToken, User
 from paperwire.web.auth import (
@@ -34,16 +32,19 @@ from paperwire.web.auth import (
     private_token_page,
     set_session_cookie,
 )
-from paperwire.web.deps import MailerDep, SettingsDep, StoreDep, TemplatesDep, client_ip
+from paperwire.web.deps import (
+    MailerDep,
+    SettingsDep,
+    StoreDep,
+    TemplatesDep,
+    client_ip,
+    mail_or_503,
+)
 from paperwire.web.routing import NO_STORE, json_router, page_router
 from paperwire.web.templating import render_page
 
-log = logging.getLogger("paperwire.web.account")
-
 router = json_router(prefix="/api")
 pages_router = page_router()
-
-MAIL_FAILED = "The sign-in mail could not be sent just now; please try again in a few minutes."
 
 
 def _now() -> datetime:
@@ -53,13 +54,10 @@ def _now() -> datetime:
 def _send_link(request: Request, store: Any, mailer: Any, settings: Any, email: str) -> None:
     """Mail a sign-in link (``RateLimited`` for a client asking too often; 503 when the
     mail server will not take it, the same for every address)."""
-    try:
+    with mail_or_503("sign-in"):
         accounts.request_sign_in(
             store, mailer, settings, email=email, client_ip=client_ip(request), now=_now()
         )
-    except MailError as exc:
-        log.warning("sign-in mail not sent: %s", exc)
-        raise HTTPException(503, MAIL_FAILED) from exc
 
 
 def me_json(user: User, csrf: str) -> dict[str, Any]:

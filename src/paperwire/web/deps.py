@@ -4,7 +4,10 @@ vector index (from ``app.state``, built by ``create_app``), and a paper by its i
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import unquote_to_bytes
@@ -13,12 +16,14 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
 
 from paperwire.config import Settings
-from paperwire.digest.mailer import Mailer
+from paperwire.digest.mailer import Mailer, MailError
 from paperwire.ingest.arxiv_api import ArxivApi
 from paperwire.models import Paper
 from paperwire.search.embed import Embedder
 from paperwire.store import Store
 from paperwire.web.params import resolve_paper_id
+
+log = logging.getLogger("paperwire.web")
 
 # A submission's wait for arXiv: a longer Retry-After is an error the reader sees at once.
 ARXIV_MAX_WAIT = 10.0
@@ -109,6 +114,20 @@ def client_ip(request: Request) -> str:
     """The client's address, for rate limits: the peer, or what a trusted proxy
     forwarded (``paperwire serve --forwarded-allow-ips``: uvicorn rewrites the peer)."""
     return request.client.host if request.client else "unknown"
+
+
+@contextmanager
+def mail_or_503(what: str) -> Iterator[None]:
+    """Around a mail a reader asked for (a ``sign-in`` link, a subscription's
+    ``confirmation``): a mail server that will not take it is logged and answered with a
+    503, the same for every address."""
+    try:
+        yield
+    except MailError as exc:
+        log.warning("%s mail not sent: %s", what, exc)
+        raise HTTPException(
+            503, f"The {what} mail could not be sent just now; please try again in a few minutes."
+        ) from exc
 
 
 def _text_problem(raw: bytes) -> str | None:

@@ -12,7 +12,6 @@ answers 200.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -23,16 +22,22 @@ from fastapi.templating import Jinja2Templates
 
 from paperwire.config import Settings
 from paperwire.digest import subscriptions, tokens
-from paperwire.digest.mailer import Mailer, MailError
+from paperwire.digest.mailer import Mailer
 from paperwire.errors import InvalidParameter
 from paperwire.models import Subscription, SubscriptionPrefs
 from paperwire.store import Store
 from paperwire.web.auth import check_same_origin, private_token_page
-from paperwire.web.deps import MailerDep, SettingsDep, StoreDep, TemplatesDep, client_ip
+from paperwire.web.deps import (
+    MailerDep,
+    SettingsDep,
+    StoreDep,
+    TemplatesDep,
+    client_ip,
+    mail_or_503,
+)
 from paperwire.web.routing import page_router
 from paperwire.web.templating import render_page
 
-log = logging.getLogger("paperwire.web.subscriptions")
 router = page_router(tags=["subscriptions"])
 
 TokenPath = Annotated[str, Path(max_length=tokens.MAX_TOKEN_LENGTH + 10)]
@@ -155,7 +160,7 @@ def _subscribe(
     """``subscriptions.subscribe`` for a form; a mail server that does not take the
     confirmation is a 503 page (the same for every address: every request mails its
     address)."""
-    try:
+    with mail_or_503("confirmation"):
         subscriptions.subscribe(
             store,
             mailer,
@@ -165,11 +170,6 @@ def _subscribe(
             client_ip=client_ip(request),
             now=datetime.now(UTC),
         )
-    except MailError as exc:
-        log.warning("confirmation mail not sent: %s", exc)
-        raise HTTPException(
-            503, "The confirmation mail could not be sent just now; please try again later."
-        ) from exc
 
 
 # --- subscribing --------------------------------------------------------------------------

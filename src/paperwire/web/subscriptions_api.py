@@ -4,7 +4,6 @@ opt-in: the answer is 202 whatever the address) and ``GET``/``PUT``/``DELETE
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,17 +12,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from paperwire.digest import subscriptions
-from paperwire.digest.mailer import MailError
 from paperwire.models import SubscriptionPrefs
 from paperwire.web.auth import UserDep, check_same_origin
-from paperwire.web.deps import MailerDep, SettingsDep, StoreDep, client_ip
+from paperwire.web.deps import MailerDep, SettingsDep, StoreDep, client_ip, mail_or_503
 from paperwire.web.routing import json_router
 from paperwire.web.serialize import subscription_json
 
-log = logging.getLogger("paperwire.web.subscriptions")
 router = json_router(prefix="/api", tags=["subscriptions"])
 
-MAIL_FAILED = "The confirmation mail could not be sent just now; please try again in a few minutes."
 ACCEPTED = (
     "If this address can receive mail, a confirmation link is on its way; nothing is "
     "sent to it until the link is followed."
@@ -89,7 +85,7 @@ def subscribe(
     is known; the confirmation mail holds a link under the site's base URL. 503 when the
     mail server does not take the message (the same for every address)."""
     prefs = body.prefs()
-    try:
+    with mail_or_503("confirmation"):
         subscriptions.subscribe(
             store,
             mailer,
@@ -99,9 +95,6 @@ def subscribe(
             client_ip=client_ip(request),
             now=datetime.now(UTC),
         )
-    except MailError as exc:
-        log.warning("confirmation mail not sent: %s", exc)
-        raise HTTPException(503, MAIL_FAILED) from exc
     return JSONResponse({"status": "accepted", "message": ACCEPTED}, status_code=202)
 
 
