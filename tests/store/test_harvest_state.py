@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 
 import pytest
@@ -72,3 +73,28 @@ def test_a_dead_local_holder_can_be_taken_over(store: Store) -> None:
     assert store.acquire_lease("job", me, seconds=60)  # at once, not after 600 s
     assert store.lease_holder("job") is not None and store.lease_holder("job")[0] == me  # type: ignore[index]
     assert not store.acquire_lease("job", new_owner(), seconds=60)  # a live holder keeps it
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_killed_holder_not_yet_reaped_is_dead(store: Store) -> None:
+    """A killed holder whose parent died too stays a zombie where PID 1 reaps nothing
+    (many containers); it still answers kill(pid, 0) but holds nothing."""
+    import socket
+    import subprocess
+    import time
+    from pathlib import Path
+
+    from paperwire.store.leases_sql import holder_is_dead
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        for _ in range(200):  # exited, not reaped: a zombie
+            if Path(f"/proc/{child.pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z":
+                break
+            time.sleep(0.01)
+        owner = f"{socket.gethostname()}:{child.pid}:abcd1234"
+        assert holder_is_dead(owner)
+        assert store.acquire_lease("job", owner, seconds=600)
+        assert store.acquire_lease("job", "someone-else", seconds=60)  # taken over at once
+    finally:
+        child.wait()

@@ -12,6 +12,7 @@ import os
 import socket
 import time
 import uuid
+from pathlib import Path
 from typing import Protocol
 
 from paperwire.store.sql import Db, Part
@@ -35,7 +36,19 @@ def holder_is_dead(owner: str) -> bool:
         return True
     except PermissionError:  # alive, someone else's
         return False
-    return False
+    return _is_zombie(int(pid))
+
+
+def _is_zombie(pid: int) -> bool:
+    """A process that has exited but is not reaped yet still answers ``kill(pid, 0)``.
+    A killed holder whose parent died with it is reparented to PID 1, and where PID 1
+    reaps nothing (many containers) it stays a zombie for good: it holds nothing."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:  # no /proc (not Linux), or it exited meanwhile
+        return False
+    state = stat.rpartition(")")[2].split()[:1]
+    return state in (["Z"], ["X"])
 
 
 class LeaseStore(Protocol):
