@@ -11,7 +11,6 @@ no-store``).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Form, HTTPException, Request, Response
@@ -39,6 +38,7 @@ from paperwire.web.deps import (
     TemplatesDep,
     client_ip,
     mail_or_503,
+    utc_now,
 )
 from paperwire.web.routing import NO_STORE, json_router, page_router
 from paperwire.web.templating import render_page
@@ -47,16 +47,12 @@ router = json_router(prefix="/api")
 pages_router = page_router()
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _send_link(request: Request, store: Any, mailer: Any, settings: Any, email: str) -> None:
     """Mail a sign-in link (``RateLimited`` for a client asking too often; 503 when the
     mail server will not take it, the same for every address)."""
     with mail_or_503("sign-in"):
         accounts.request_sign_in(
-            store, mailer, settings, email=email, client_ip=client_ip(request), now=_now()
+            store, mailer, settings, email=email, client_ip=client_ip(request), now=utc_now()
         )
 
 
@@ -146,7 +142,7 @@ def create_token(
 ) -> dict[str, Any]:
     """A new personal API token, shown this once (only its hash is kept)."""
     token, token_id = accounts.create_api_token(
-        store, user, now=_now(), name=body.name if body else ""
+        store, user, now=utc_now(), name=body.name if body else ""
     )
     response.headers.update(NO_STORE)
     return {"token": token, "id": token_id, "name": body.name.strip() if body else ""}
@@ -160,7 +156,7 @@ def list_tokens(user: UserDep, store: StoreDep, response: Response) -> dict[str,
 
 @router.delete("/me/tokens/{token_id}", status_code=204)
 def revoke_token(token_id: int, user: UserDep, store: StoreDep) -> Response:
-    if not accounts.revoke_api_token(store, user, token_id, now=_now()):
+    if not accounts.revoke_api_token(store, user, token_id, now=utc_now()):
         raise HTTPException(404, f"you have no token with id {token_id}")
     return Response(status_code=204)
 
@@ -226,7 +222,7 @@ def sign_in_with_link(
 ) -> Response:
     try:
         session = accounts.sign_in_with_link(
-            store, token, now=_now(), session_days=settings.session_days
+            store, token, now=utc_now(), session_days=settings.session_days
         )
     except accounts.SignInLinkInvalid:
         return render_page(
@@ -294,13 +290,13 @@ def account_new_token(
     templates: TemplatesDep,
     name: Annotated[str, Form(max_length=1000)] = "",
 ) -> HTMLResponse:
-    token, _ = accounts.create_api_token(store, user, now=_now(), name=name)
+    token, _ = accounts.create_api_token(store, user, now=utc_now(), name=name)
     return _account(request, user, store, templates, new_token=token)
 
 
 @pages_router.post("/account/tokens/{token_id}/revoke")
 def account_revoke_token(token_id: int, user: UserDep, store: StoreDep) -> Response:
-    if not accounts.revoke_api_token(store, user, token_id, now=_now()):
+    if not accounts.revoke_api_token(store, user, token_id, now=utc_now()):
         raise HTTPException(404, f"you have no token with id {token_id}")
     return _back_to_account()
 

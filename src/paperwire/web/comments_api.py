@@ -9,7 +9,6 @@ never cached: they differ per reader (``mine``, hidden comments for moderators).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Form, Path, Query, Response
@@ -22,7 +21,7 @@ from paperwire.limits import LISTING_MAX
 from paperwire.models import Comment, User
 from paperwire.paths import paper_url
 from paperwire.web.auth import ModeratorDep, UserDep, ViewerDep
-from paperwire.web.deps import StoreDep, paper_or_404
+from paperwire.web.deps import StoreDep, paper_or_404, utc_now
 from paperwire.web.params import ID_MAX
 from paperwire.web.routing import NO_STORE, json_router, page_router
 
@@ -38,10 +37,6 @@ class CommentBody(BaseModel):
 
 class FlagBody(BaseModel):
     reason: str = ""
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def comment_json(view: CommentView, viewer: User | None) -> dict[str, Any]:
@@ -101,14 +96,14 @@ def create_comment(
     paper_id: str, body: CommentBody, user: UserDep, store: StoreDep
 ) -> dict[str, Any]:
     paper = paper_or_404(store, paper_id)
-    return _one(comments.post_comment(store, user, paper.id, body.body, now=_now()), user)
+    return _one(comments.post_comment(store, user, paper.id, body.body, now=utc_now()), user)
 
 
 @router.patch("/comments/{comment_id}")
 def update_comment(
     comment_id: CommentIdP, body: CommentBody, user: UserDep, store: StoreDep
 ) -> dict[str, Any]:
-    edited = comments.edit_comment(store, user, comment_id, body.body, now=_now())
+    edited = comments.edit_comment(store, user, comment_id, body.body, now=utc_now())
     return _one(edited, user)
 
 
@@ -120,14 +115,14 @@ def remove_comment(comment_id: CommentIdP, user: UserDep, store: StoreDep) -> Re
 
 @router.post("/comments/{comment_id}/hide")
 def hide_comment(comment_id: CommentIdP, user: ModeratorDep, store: StoreDep) -> dict[str, Any]:
-    comment = comments.set_hidden(store, user, comment_id, hidden=True, now=_now())
+    comment = comments.set_hidden(store, user, comment_id, hidden=True, now=utc_now())
     return _one(comment, user)
 
 
 @router.post("/comments/{comment_id}/unhide")
 def unhide_comment(comment_id: CommentIdP, user: ModeratorDep, store: StoreDep) -> dict[str, Any]:
     """Show a hidden comment again; on a visible one, dismiss its open flags."""
-    comment = comments.set_hidden(store, user, comment_id, hidden=False, now=_now())
+    comment = comments.set_hidden(store, user, comment_id, hidden=False, now=utc_now())
     return _one(comment, user)
 
 
@@ -136,7 +131,7 @@ def flag_comment(
     comment_id: CommentIdP, user: UserDep, store: StoreDep, body: FlagBody | None = None
 ) -> dict[str, Any]:
     """Ask the moderators to look at a comment (one flag per reader and comment)."""
-    new = comments.flag_comment(store, user, comment_id, body.reason if body else "", now=_now())
+    new = comments.flag_comment(store, user, comment_id, body.reason if body else "", now=utc_now())
     return {"id": comment_id, "flagged": True, "already_flagged": not new}
 
 
@@ -156,7 +151,7 @@ def create_comment_form(
     paper_id: str, body: Annotated[str, Form()], user: UserDep, store: StoreDep
 ) -> Response:
     paper = paper_or_404(store, paper_id)
-    comment = comments.post_comment(store, user, paper.id, body, now=_now())
+    comment = comments.post_comment(store, user, paper.id, body, now=utc_now())
     return _back(paper.id, f"comment-{comment.id}")
 
 
@@ -164,7 +159,7 @@ def create_comment_form(
 def edit_comment_form(
     comment_id: CommentIdP, body: Annotated[str, Form()], user: UserDep, store: StoreDep
 ) -> Response:
-    comment = comments.edit_comment(store, user, comment_id, body, now=_now())
+    comment = comments.edit_comment(store, user, comment_id, body, now=utc_now())
     return _back(comment.paper_id, f"comment-{comment.id}")
 
 
@@ -177,13 +172,13 @@ def delete_comment_form(comment_id: CommentIdP, user: UserDep, store: StoreDep) 
 
 @form_router.post("/comments/{comment_id}/hide")
 def hide_comment_form(comment_id: CommentIdP, user: ModeratorDep, store: StoreDep) -> Response:
-    comment = comments.set_hidden(store, user, comment_id, hidden=True, now=_now())
+    comment = comments.set_hidden(store, user, comment_id, hidden=True, now=utc_now())
     return _back(comment.paper_id, f"comment-{comment.id}")
 
 
 @form_router.post("/comments/{comment_id}/unhide")
 def unhide_comment_form(comment_id: CommentIdP, user: ModeratorDep, store: StoreDep) -> Response:
-    comment = comments.set_hidden(store, user, comment_id, hidden=False, now=_now())
+    comment = comments.set_hidden(store, user, comment_id, hidden=False, now=utc_now())
     return _back(comment.paper_id, f"comment-{comment.id}")
 
 
@@ -195,5 +190,5 @@ def flag_comment_form(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     paper_id = _paper_of(store, comment_id, user)
-    comments.flag_comment(store, user, comment_id, reason, now=_now())
+    comments.flag_comment(store, user, comment_id, reason, now=utc_now())
     return _back(paper_id, f"comment-{comment_id}")

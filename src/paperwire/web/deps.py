@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import unquote_to_bytes
 
@@ -108,6 +109,12 @@ def paper_or_404(store: Store, paper_id: str) -> Paper:
     if paper is None:
         raise HTTPException(404, f"no paper with id {key!r}")
     return paper
+
+
+def utc_now() -> datetime:
+    """The moment a request acts at: routes hand it to the domain functions, which take
+    ``now`` so tests control time."""
+    return datetime.now(UTC)
 
 
 def client_ip(request: Request) -> str:

@@ -6,8 +6,6 @@ browser" link opens it) and their Atom feeds ``/feeds/digests/daily.atom`` and
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -23,17 +21,13 @@ from paperwire.models import Frequency
 from paperwire.paths import digest_url
 from paperwire.store import Store
 from paperwire.web.atom import ATOM_TYPE, AtomEntry, FeedInfo, render_atom_entries
-from paperwire.web.deps import SettingsDep, StoreDep, TemplatesDep
+from paperwire.web.deps import SettingsDep, StoreDep, TemplatesDep, utc_now
 from paperwire.web.routing import Cache, cached, page_router
 from paperwire.web.templating import render_page
 
 router = page_router(tags=["digests"])
 
 FEED_TITLES = {"daily": "Daily digest", "weekly": "Weekly digest"}
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _feed_link(frequency: str) -> dict[str, str]:
@@ -47,7 +41,7 @@ def _archive_page(
     templates: TemplatesDep,
     period: DigestPeriod,
 ) -> HTMLResponse:
-    now = _now()
+    now = utc_now()
     if is_future(period, now.date()):
         raise HTTPException(404, f"no digest for {period.label}: that period has not come yet")
     digest = archive_digest(store, period, now=now, trust_hours=settings.vote_trust_hours)
@@ -101,7 +95,7 @@ def _summary(digest: Digest | None) -> str:
 
 
 def _digest_feed(store: Store, settings: Settings, frequency: Frequency) -> Response:
-    now = _now()
+    now = utc_now()
     finder = CandidateFinder(store, now=now, trust_hours=settings.vote_trust_hours)
     periods = recent_periods(store, frequency, today=now.date())
     entries = []

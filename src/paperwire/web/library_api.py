@@ -9,7 +9,6 @@ Answers are the reader's own, so never cached (``Cache-Control: no-store``).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import HTTPException, Query, Request, Response
@@ -20,7 +19,7 @@ from paperwire.community import library
 from paperwire.community.library import ImportResult
 from paperwire.limits import LISTING_MAX
 from paperwire.web.auth import UserDep
-from paperwire.web.deps import StoreDep, paper_or_404
+from paperwire.web.deps import StoreDep, paper_or_404, utc_now
 from paperwire.web.params import CursorQ
 from paperwire.web.routing import NO_STORE, json_router
 
@@ -34,10 +33,6 @@ class LibraryBody(BaseModel):
 
     tags: list[Any] | None = Field(default=None, max_length=1000)
     note: str | None = None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def import_json(result: ImportResult) -> dict[str, Any]:
@@ -110,7 +105,7 @@ async def import_library(
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise HTTPException(400, "body: not UTF-8 text") from exc
-    result = await run_in_threadpool(library.import_bibtex, store, user, text, now=_now())
+    result = await run_in_threadpool(library.import_bibtex, store, user, text, now=utc_now())
     response.headers.update(NO_STORE)
     return import_json(result)
 
@@ -123,7 +118,7 @@ def put_library_item(
     newly saved)."""
     paper = paper_or_404(store, paper_id)
     saved, created = library.save_paper(
-        store, user, paper, tags=body.tags, note=body.note, now=_now()
+        store, user, paper, tags=body.tags, note=body.note, now=utc_now()
     )
     response.status_code = 201 if created else 200
     response.headers.update(NO_STORE)
@@ -136,7 +131,7 @@ def delete_library_item(
 ) -> dict[str, Any]:
     """Remove a paper from the library; 404 when it is not in it."""
     paper = paper_or_404(store, paper_id)
-    if not library.unsave_paper(store, user, paper.id, now=_now()):
+    if not library.unsave_paper(store, user, paper.id, now=utc_now()):
         raise HTTPException(404, f"{paper.id!r} is not in your library")
     response.headers.update(NO_STORE)
     return {"paper_id": paper.id, "saved": False}

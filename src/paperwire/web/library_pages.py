@@ -9,7 +9,6 @@ the form carries).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import File, Form, Query, Request, UploadFile
@@ -20,16 +19,12 @@ from paperwire.community import library
 from paperwire.errors import InvalidParameter
 from paperwire.models import User
 from paperwire.web.auth import UserDep, ViewerDep
-from paperwire.web.deps import StoreDep, TemplatesDep, paper_or_404
+from paperwire.web.deps import StoreDep, TemplatesDep, paper_or_404, utc_now
 from paperwire.web.params import CursorQ
 from paperwire.web.routing import NO_STORE, page_router
 from paperwire.web.templating import render_page, with_query
 
 router = page_router()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def split_tags(text: str) -> list[str]:
@@ -96,7 +91,7 @@ def save_form(
 ) -> Response:
     """Save a paper (or change a saved one's tags and note); back to the library."""
     paper = paper_or_404(store, paper_id)
-    library.save_paper(store, user, paper, tags=split_tags(tags), note=note, now=_now())
+    library.save_paper(store, user, paper, tags=split_tags(tags), note=note, now=utc_now())
     return RedirectResponse("/library", status_code=303)
 
 
@@ -105,7 +100,7 @@ def remove_form(
     paper_id: Annotated[str, Form(max_length=200)], user: UserDep, store: StoreDep
 ) -> Response:
     paper = paper_or_404(store, paper_id)
-    library.unsave_paper(store, user, paper.id, now=_now())
+    library.unsave_paper(store, user, paper.id, now=utc_now())
     return RedirectResponse("/library", status_code=303)
 
 
@@ -127,5 +122,5 @@ async def import_form(
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise InvalidParameter("file", "not UTF-8 text") from exc
-    result = await run_in_threadpool(library.import_bibtex, store, user, text, now=_now())
+    result = await run_in_threadpool(library.import_bibtex, store, user, text, now=utc_now())
     return await run_in_threadpool(_render, request, templates, store, user, imported=result)

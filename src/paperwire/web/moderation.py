@@ -9,7 +9,7 @@ None of these pages is cached: each is the reader's own (``Cache-Control: no-sto
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Annotated, Any
 
 from fastapi import Form, HTTPException, Path, Query, Request
@@ -25,7 +25,7 @@ from paperwire.community.submissions import (
 from paperwire.errors import InvalidParameter
 from paperwire.models import User
 from paperwire.web.auth import ModeratorDep, UserDep, ViewerDep
-from paperwire.web.deps import ArxivDep, SettingsDep, StoreDep, TemplatesDep
+from paperwire.web.deps import ArxivDep, SettingsDep, StoreDep, TemplatesDep, utc_now
 from paperwire.web.params import ID_MAX
 from paperwire.web.routing import NO_STORE, page_router
 from paperwire.web.templating import render_page
@@ -37,10 +37,6 @@ BeforeQ = Annotated[int | None, Query(ge=1, le=ID_MAX, description="Older than t
 OWN_SHOWN = 20  # the reader's latest submissions on the submit page
 QUEUE_PAGE = 25
 FLAGGED_SHOWN = 25
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _moderator_or_refuse(viewer: User | None) -> Response | User:
@@ -111,7 +107,7 @@ def submit_form(
             store,
             user,
             arxiv_id,
-            now=_now(),
+            now=utc_now(),
             rules=SubmissionRules.from_settings(settings),
             arxiv=arxiv,
         )
@@ -176,7 +172,7 @@ def _back_to_queue() -> RedirectResponse:
 
 @router.post("/moderation/submissions/{submission_id}/approve")
 def approve_form(submission_id: IdP, moderator: ModeratorDep, store: StoreDep) -> Response:
-    submissions.approve_submission(store, moderator, submission_id, now=_now())
+    submissions.approve_submission(store, moderator, submission_id, now=utc_now())
     return _back_to_queue()
 
 
@@ -187,7 +183,7 @@ def reject_form(
     store: StoreDep,
     reason: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
-    submissions.reject_submission(store, moderator, submission_id, reason, now=_now())
+    submissions.reject_submission(store, moderator, submission_id, reason, now=utc_now())
     return _back_to_queue()
 
 

@@ -7,7 +7,6 @@ Answers are never cached: they are the asker's own.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Response
@@ -19,7 +18,7 @@ from paperwire.limits import LISTING_MAX
 from paperwire.models import Submission
 from paperwire.paths import paper_url
 from paperwire.web.auth import ModeratorDep, UserDep
-from paperwire.web.deps import ArxivDep, SettingsDep, StoreDep
+from paperwire.web.deps import ArxivDep, SettingsDep, StoreDep, utc_now
 from paperwire.web.params import ID_MAX
 from paperwire.web.routing import NO_STORE, json_router
 
@@ -38,10 +37,6 @@ class SubmitBody(BaseModel):
 
 class RejectBody(BaseModel):
     reason: str = Field(default="", max_length=10_000, description="Why (required).")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def submission_json(submission: Submission) -> dict[str, Any]:
@@ -77,7 +72,7 @@ def create_submission(
         store,
         user,
         body.arxiv_id,
-        now=_now(),
+        now=utc_now(),
         rules=SubmissionRules.from_settings(settings),
         arxiv=arxiv,
     )
@@ -128,7 +123,7 @@ def approve_submission(
 ) -> dict[str, Any]:
     """Moderators: list the paper on its submission day, credited to its submitter."""
     return submission_json(
-        submissions.approve_submission(store, moderator, submission_id, now=_now())
+        submissions.approve_submission(store, moderator, submission_id, now=utc_now())
     )
 
 
@@ -142,6 +137,6 @@ def reject_submission(
     """Moderators: reject with a reason (400 without one)."""
     return submission_json(
         submissions.reject_submission(
-            store, moderator, submission_id, body.reason if body else "", now=_now()
+            store, moderator, submission_id, body.reason if body else "", now=utc_now()
         )
     )
