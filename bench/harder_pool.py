@@ -16,7 +16,8 @@ papers a query's ``judged`` does not hold yet: judge those, add them to ``judged
 to ``relevant`` where they are), so the figures do not undercount the new ranker.
 
 Run: ``PYTHONPATH=src python bench/harder_pool.py [--medline PATH] [--depth 15] [--unjudged]
-[--postgres URL]``
+[--postgres URL] [--dev QUERIES.json] [--out STEM]`` (``--dev`` pools queries written
+since, in harder.json's format, before they join it).
 """
 
 from __future__ import annotations
@@ -60,11 +61,14 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("./data"))
     parser.add_argument("--unjudged", action="store_true", help="list only papers not judged yet")
     parser.add_argument("--postgres", help="pool PostgreSQL's rankings: an empty database URL")
+    parser.add_argument("--dev", type=Path, default=HARDER,
+                        help="queries to pool (harder.json's format; new queries before they join it)")
+    parser.add_argument("--out", default="", help="file stem of the pool and reading list (default pool)")
     args = parser.parse_args()
     cache = OUT / "embeddings"
     embedder = CachingEmbedder(build_embedder(Settings(embedder="onnx", data_dir=args.data_dir)), cache)
     baseline = CachingEmbedder(SentenceEmbedder(), cache)
-    data = json.loads(HARDER.read_text(encoding="utf-8"))
+    data = json.loads(args.dev.read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory() as tmp:
         store = harder_store(args.postgres or f"sqlite:///{tmp}/pool.db", args.medline)
         rankers = harder_rankers(store, embedder, baseline, limit=args.depth)
@@ -95,12 +99,12 @@ def main() -> None:
                     found.setdefault(pid, []).append("mesh")
             found.setdefault(target, []).append("target")
             if args.unjudged:
-                found = {pid: how for pid, how in found.items() if pid not in set(q["judged"])}
+                found = {pid: how for pid, how in found.items() if pid not in set(q.get("judged", []))}
             pool[q["id"]] = found
         embedder.save()
         baseline.save()
         OUT.mkdir(parents=True, exist_ok=True)
-        stem = "pool-unjudged" if args.unjudged else "pool"
+        stem = args.out or ("pool-unjudged" if args.unjudged else "pool")
         (OUT / f"{stem}.json").write_text(json.dumps(pool, indent=1), encoding="utf-8")
         with (OUT / f"{stem}.txt").open("w", encoding="utf-8") as out:
             for q in data["queries"]:
