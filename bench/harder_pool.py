@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from harder_corpus import OUT
+from harder_corpus import CHECK_TAGS, OUT
 from quality_baselines import CachingEmbedder
 from search_quality import HARDER, harder_rankers, harder_store
 
@@ -43,14 +43,6 @@ SHORT = {
     "BM25 k1=0.9 b=0.4, title x2 + abstract": "bm25",
     "MiniLM-L6 fp32 sentence-transformers": "minilm-fp32",
     "RRF k=60 of BM25 + MiniLM fp32": "rrf",
-}
-CHECK_TAGS = {
-    "Humans", "Animals", "Female", "Male", "Mice", "Rats", "Adult", "Aged", "Middle Aged",
-    "Adolescent", "Child", "Child, Preschool", "Infant", "Infant, Newborn", "Pregnancy",
-    "Time Factors", "Reference Values", "Molecular Sequence Data", "Amino Acid Sequence",
-    "Dogs", "Cattle", "Rabbits", "Cats", "Guinea Pigs", "Swine", "Kinetics",
-    "In Vitro Techniques", "Cricetinae", "Haplorhini", "Sheep", "Chickens",
-    "English Abstract", "Aged, 80 and over", "Young Adult",
 }
 
 

@@ -33,7 +33,15 @@ with the fusion weights. The held-out half is printed beside every row, never us
 choose; the end prints the chosen pipeline against the RRF baseline and the shipped
 hybrid (paired bootstrap), per source, and its ``judged@10``.
 
-Run: ``PYTHONPATH=src python bench/search_levers.py [--medline PATH] [--json PATH]``
+Subject words (``--subjects``, alone): the human-assigned subjects of a paper, MeSH
+headings without check tags (``harder_corpus.CHECK_TAGS``) and arXiv category names
+(``browse/taxonomy``), appended to the embedded text ("Subjects: Insulin; ...") after
+the abstract or after the title, as a keyword field of its own with a few weights, and
+both, each inside the shipped hybrid (``SHIPPED``: z-score 0.3/0.7); every row with
+recall@10, nDCG@10 per source and ``judged@10``, the best of each against the shipped
+hybrid and the RRF baseline (paired bootstrap), kept by the rule above.
+
+Run: ``PYTHONPATH=src python bench/search_levers.py [--medline PATH] [--json PATH] [--subjects]``
 (from the caches ~6 minutes; the first run embeds ~14,000 texts, ~25 minutes on the
 shared 2-core VM). ``--only-throughput --throughput 256`` times each recipe instead
 (abstracts/s, best of two interleaved rounds; relative figures on a busy machine).
@@ -62,7 +70,7 @@ import numpy as np
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from harder_corpus import DEV_SET, corpus_ids  # noqa: E402
+from harder_corpus import CHECK_TAGS, DEV_SET, corpus_ids  # noqa: E402
 from harder_corpus import OUT as QUALITY_OUT  # noqa: E402
 from quality_baselines import STOP_WORDS as LUCENE_STOP  # noqa: E402
 from quality_baselines import TOKENIZER  # noqa: E402
@@ -87,6 +95,8 @@ class Doc:
     authors: str
     abstract: str
     source: str
+    categories: tuple[str, ...] = ()  # arXiv categories, primary first
+    mesh: tuple[str, ...] = ()  # MeSH headings (MEDLINE; most 2021 records have none)
 
 
 def corpus_key() -> str:
@@ -96,10 +106,12 @@ def corpus_key() -> str:
 def load_corpus(medline: Path | None, dev: Sequence[Judged]) -> tuple[list[Doc], dict[str, list[str]]]:
     """The corpus in paper id order, and paperwire's keyword ranking (top 200) of each
     query, from one load through paperwire's importers (cached)."""
-    path = OUT / f"corpus-{corpus_key()}.json"
+    path = OUT / f"corpus-subjects-{corpus_key()}.json"  # with categories and MeSH
     if path.is_file():
         data = json.loads(path.read_text(encoding="utf-8"))
-        return [Doc(**d) for d in data["docs"]], data["keyword"]
+        docs = [Doc(**d | {"categories": tuple(d["categories"]), "mesh": tuple(d["mesh"])})
+                for d in data["docs"]]
+        return docs, data["keyword"]
     from search_quality import harder_store
 
     from paperwire.search.keyword import keyword_search
@@ -109,7 +121,8 @@ def load_corpus(medline: Path | None, dev: Sequence[Judged]) -> tuple[list[Doc],
         try:
             ids = sorted(p.id for p in store.latest_papers(limit=100_000))
             docs = [
-                Doc(p.id, p.title, " ".join(a.name for a in p.authors), p.abstract, p.source)
+                Doc(p.id, p.title, " ".join(a.name for a in p.authors), p.abstract, p.source,
+                    tuple(p.categories), tuple(p.mesh_terms))
                 for p in store.get_papers(ids)
             ]
             keyword = {j.query: [h.paper_id for h in keyword_search(store, j.query, limit=200)]
@@ -130,11 +143,44 @@ def paper_text(title: str, abstract: str) -> str:
     return f"{title}. {abstract}" if abstract else title
 
 
+SUBJECT_KINDS = ("mesh", "cat", "both")
+
+
+def subjects(doc: Doc, kinds: str) -> list[str]:
+    """A paper's human-assigned subject words: its MeSH headings without check tags
+    (``mesh``), the names of its arXiv categories (``cat``: "Software Engineering" for
+    cs.SE; codes the taxonomy does not know are left out), or both."""
+    from paperwire.browse.taxonomy import describe_category
+
+    out: list[str] = []
+    if kinds in ("mesh", "both"):
+        out += [m for m in doc.mesh if m not in CHECK_TAGS]
+    if kinds in ("cat", "both"):
+        out += [c.name for c in map(describe_category, doc.categories) if c.known]
+    return list(dict.fromkeys(out))
+
+
+def subject_text(doc: Doc, kinds: str, place: str) -> str:
+    """Title + abstract with the subject words in a natural form ("Subjects: Diabetic
+    Ketoacidosis; Insulin."), after the abstract (``end``: truncation at 256 word pieces
+    cuts them from long abstracts) or after the title (``title``)."""
+    words = subjects(doc, kinds)
+    if not words:
+        return paper_text(doc.title, doc.abstract)
+    line = f"Subjects: {'; '.join(' '.join(w.split()) for w in words)}."
+    if place == "end":
+        head = paper_text(doc.title, doc.abstract)
+        return f"{head}{'' if head.endswith(('.', '?', '!')) else '.'} {line}"
+    title = " ".join(doc.title.split())
+    abstract = " ".join(doc.abstract.split())
+    return f"{title}. {line} {abstract}".rstrip()
+
+
 # --------------------------------------------------------------------------------------
 # keyword side: FTS5 bm25 in numpy
 
 FTS_K1, FTS_B = 1.2, 0.75  # sqlite/ext/fts5/fts5_aux.c
-COLUMNS = ("title", "authors", "abstract")
+COLUMNS = ("title", "authors", "abstract", "subjects")
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -145,22 +191,28 @@ class FtsBm25:
     0.5))`` (1e-6 when not positive), ``f = Σ_col w_col · tf_col``, ``score += idf_i · f
     (k1 + 1) / (f + k1 (1 - b + b · |d| / avgdl))`` with |d| every token of the row.
     ``term_scores`` returns each term's contribution, so a weighted query is a weighted
-    sum (FTS5 gives every phrase weight 1)."""
+    sum (FTS5 gives every phrase weight 1).
 
-    def __init__(self, docs: Sequence[Doc]):
+    ``subjects``: a fourth column holding each paper's subject words (MeSH headings,
+    category names); its tokens count in |d| and avgdl whatever its weight, as they
+    would in an FTS5 table with that column. Without it the column is empty and
+    weights may have three entries."""
+
+    def __init__(self, docs: Sequence[Doc], subjects: Sequence[str] | None = None):
         self.n = len(docs)
+        extra = list(subjects) if subjects is not None else [""] * self.n
         db = sqlite3.connect(":memory:")
         try:
-            db.execute(f"CREATE VIRTUAL TABLE t USING fts5(title, authors, abstract, tokenize='{TOKENIZER}')")
-            db.executemany("INSERT INTO t(rowid, title, authors, abstract) VALUES (?, ?, ?, ?)",
-                           [(i, d.title, d.authors, d.abstract) for i, d in enumerate(docs)])
+            db.execute(f"CREATE VIRTUAL TABLE t USING fts5({', '.join(COLUMNS)}, tokenize='{TOKENIZER}')")
+            db.executemany("INSERT INTO t(rowid, title, authors, abstract, subjects) VALUES (?, ?, ?, ?, ?)",
+                           [(i, d.title, d.authors, d.abstract, extra[i]) for i, d in enumerate(docs)])
             db.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
             self.length = np.zeros(self.n)
             col_index = {c: k for k, c in enumerate(COLUMNS)}
             raw: dict[tuple[str, int], list[int]] = {}
             for term, doc, col in db.execute("SELECT term, doc, col FROM v"):
                 self.length[doc] += 1
-                raw.setdefault((term, doc), [0, 0, 0])[col_index[col]] += 1
+                raw.setdefault((term, doc), [0] * len(COLUMNS))[col_index[col]] += 1
         finally:
             db.close()
         rows: dict[str, list[int]] = {}
@@ -201,7 +253,9 @@ class FtsBm25:
         if term not in self.postings:
             return scores
         docs, tf = self.postings[term]
-        f = tf @ np.asarray(weights, dtype=float)
+        w = np.zeros(len(COLUMNS))
+        w[: len(weights)] = weights
+        f = tf @ w
         norm = FTS_K1 * (1 - FTS_B + FTS_B * self.length[docs] / self.avgdl)
         scores[docs] = self.idf(term) * f * (FTS_K1 + 1) / (f + norm)
         return scores
@@ -352,6 +406,10 @@ class Texts:
         if name == "a":  # papers without an abstract: their title
             texts = [" ".join((d.abstract or d.title).split()) for d in self.docs]
             return texts, np.arange(len(texts))
+        if name.startswith("subj-"):  # subj-<mesh|cat|both>-<end|title>
+            _, kinds, place = name.split("-")
+            texts = [subject_text(d, kinds, place) for d in self.docs]
+            return texts, np.arange(len(texts))
         if name == "psg":
             texts, owner = [], []
             for i, d in enumerate(self.docs):
@@ -446,6 +504,15 @@ class Config:
     w_sem: float = 0.5  # weight of the semantic list (keyword: 1 - w_sem); rrf: ratio
     w_sem_long: float | None = None  # queries of more than LONG words use this instead
     depth: int = 50  # candidates per ranker before fusion
+    kw_subjects: str = ""  # keyword index with a subjects column: mesh | cat | both ("": none)
+    subject_weight: float = 0.0  # bm25 weight of that column
+
+
+# What paperwire ships now (``search/hybrid.py``): the levers above chose z-score fusion
+# 0.3 keyword / 0.7 semantic; ``Config()`` stays the pipeline the levers started from.
+SHIPPED = Config(fusion="zscore", w_sem=0.7)
+SUBJECT_VARIANTS = tuple(f"subj-{k}-{p}" for p in ("end", "title") for k in SUBJECT_KINDS)
+SUBJECT_WEIGHTS = (0.0, 1.0, 2.0, 4.0)
 
 
 LONG = 6  # content words: shorter queries are "keyword-like"
@@ -469,6 +536,7 @@ class Bench:
         self.ids = [d.id for d in docs]
         self.index = {d.id: i for i, d in enumerate(docs)}
         self.fts = FtsBm25(docs)
+        self._fts_subjects: dict[str, FtsBm25] = {}
         self._doc_terms: DocTerms | None = None
         self.queries = []
         for j in dev:
@@ -484,17 +552,31 @@ class Bench:
 
     # keyword ------------------------------------------------------------------------
 
+    def fts_for(self, cfg: Config) -> FtsBm25:
+        """The keyword index: title, authors, abstract, and with ``cfg.kw_subjects`` a
+        subjects column (the subject words joined by "; ")."""
+        if not cfg.kw_subjects:
+            return self.fts
+        if cfg.kw_subjects not in self._fts_subjects:
+            self._fts_subjects[cfg.kw_subjects] = FtsBm25(
+                self.docs, ["; ".join(subjects(d, cfg.kw_subjects)) for d in self.docs])
+        return self._fts_subjects[cfg.kw_subjects]
+
+    def keyword_weights(self, cfg: Config) -> tuple[float, ...]:
+        return (*cfg.weights, cfg.subject_weight) if cfg.kw_subjects else cfg.weights
+
     def keyword_scores(self, q: Query, cfg: Config) -> np.ndarray:
         """Scores over every paper (0: no match), before expansion."""
-        key = (q.judged.id, cfg.weights, cfg.and_first, cfg.min_match)
+        key = (q.judged.id, cfg.weights, cfg.and_first, cfg.min_match, cfg.kw_subjects, cfg.subject_weight)
         if key in self._kw_cache:
             return self._kw_cache[key]
-        scores = np.zeros(self.fts.n)
+        fts, weights = self.fts_for(cfg), self.keyword_weights(cfg)
+        scores = np.zeros(fts.n)
         for stem in q.stems:  # a stem twice (two words, one stem) counts twice, as in FTS5
-            scores += self.fts.term_scores(stem, cfg.weights)
+            scores += fts.term_scores(stem, weights)
         stems = list(dict.fromkeys(q.stems))
         if stems and (cfg.and_first or cfg.min_match):
-            matched = sum(self.fts.contains(s).astype(int) for s in stems)
+            matched = sum(fts.contains(s).astype(int) for s in stems)
             if cfg.min_match:
                 scores[matched < cfg.min_match * len(stems)] = 0.0
             if cfg.and_first:  # every word present: ahead of any partial match
@@ -541,8 +623,8 @@ class Bench:
     def dense_scores(self, q: Query, qi: int, cfg: Config, qvec: np.ndarray | None = None) -> np.ndarray:
         variants = self.models[cfg.model]
         v = self.qvecs[cfg.model][qi] if qvec is None else qvec
-        if cfg.text == "ta":
-            return variants["ta"] @ v
+        if cfg.text == "ta" or cfg.text.startswith("subj-"):
+            return variants[cfg.text] @ v
         if cfg.text == "t+a mean":
             m = cfg.title_mix * variants["t"] + (1 - cfg.title_mix) * variants["a"]
             m /= np.linalg.norm(m, axis=1, keepdims=True)
@@ -651,16 +733,28 @@ class Bench:
     def evaluate(self, cfg: Config) -> dict[str, Any]:
         per_query = {}
         recall = {}
+        judged = []
         for qi, q in enumerate(self.queries):
-            hits = [Hit(self.ids[d], 0.0) for d in self.run(cfg, qi)]
+            top = self.run(cfg, qi)
+            hits = [Hit(self.ids[d], 0.0) for d in top]
             per_query[q.judged.id] = ndcg_at(hits, q.judged.relevant)
             recall[q.judged.id] = recall_at(hits, q.judged.relevant)
-        out: dict[str, Any] = {"per_query": per_query}
+            if top:
+                seen = set(self.judged[q.judged.id])
+                judged.append(np.mean([self.ids[d] in seen for d in top]))
+        out: dict[str, Any] = {"per_query": per_query, "per_query recall": recall,
+                               "judged@10": float(np.mean(judged)) if judged else 1.0}
         for half in ("tuning", "held-out"):
             ids = [q.judged.id for q in self.queries if q.half == half]
             out[half] = float(np.mean([per_query[i] for i in ids]))
             out[f"{half} recall"] = float(np.mean([recall[i] for i in ids]))
+        for source in SOURCES:  # both halves together
+            ids = [q.judged.id for q in self.queries if q.source == source]
+            out[source] = float(np.mean([per_query[i] for i in ids]))
         return out
+
+
+SOURCES = ("ax", "m77", "m21")
 
 
 def _stopwords() -> list[str]:
@@ -691,10 +785,16 @@ def baselines(bench: Bench, no_cache: bool) -> dict[str, dict[str, float]]:
     }
     results = {}
     for name, rank in rankers.items():
-        per_query = {q.judged.id: ndcg_at(rank(q.judged.query), q.judged.relevant) for q in bench.queries}
-        results[name] = {"per_query": per_query, **{
+        hits = {q.judged.id: rank(q.judged.query) for q in bench.queries}
+        per_query = {q.judged.id: ndcg_at(hits[q.judged.id], q.judged.relevant) for q in bench.queries}
+        recall = {q.judged.id: recall_at(hits[q.judged.id], q.judged.relevant) for q in bench.queries}
+        results[name] = {"per_query": per_query, "per_query recall": recall, **{
             h: float(np.mean([per_query[q.judged.id] for q in bench.queries if q.half == h]))
-            for h in ("tuning", "held-out")}}
+            for h in ("tuning", "held-out")}, **{
+            f"{h} recall": float(np.mean([recall[q.judged.id] for q in bench.queries if q.half == h]))
+            for h in ("tuning", "held-out")}, **{
+            s: float(np.mean([per_query[q.judged.id] for q in bench.queries if q.source == s]))
+            for s in SOURCES}}
     return results
 
 
@@ -729,6 +829,9 @@ def main() -> None:
                         help="time the recipes (--throughput N, default 256) and stop")
     parser.add_argument("--no-cache", action="store_true", help="baseline vectors afresh")
     parser.add_argument("--json", type=Path, help="write every row here")
+    parser.add_argument("--subjects", action="store_true",
+                        help="only the subject-words lever (MeSH, category names) against the "
+                             "shipped pipeline; int8, its six text variants embedded once")
     args = parser.parse_args()
 
     dev = load_dev_set(DEV_SET)
@@ -747,9 +850,14 @@ def main() -> None:
     cache = VectorCache()
     recipes = [r for r in args.recipes.split(",") if r]
     text_models = set(args.text_models.split(","))
+    if args.subjects:
+        recipes, text_models = ["int8"], set()
+        subject_counts(docs, texts)
     for recipe in recipes:
         embedder = make_embedder(recipe, args.data_dir, docs)
         variants = ("ta", "t", "a", "psg") if recipe in text_models else ("ta",)
+        if args.subjects:
+            variants = ("ta", *SUBJECT_VARIANTS)
         bench.models[recipe] = {}
         for variant in variants:
             vtexts, owner = texts.variant(variant)
@@ -762,7 +870,7 @@ def main() -> None:
         if recipe == "int8":
             check_batches(bench, embedder)
     base = baselines(bench, args.no_cache)
-    rows = run_levers(bench, base)
+    rows = run_subjects(bench, base) if args.subjects else run_levers(bench, base)
     if args.throughput:
         rows += throughput(docs, recipes, args.data_dir, args.throughput)
     if args.json:
@@ -956,6 +1064,131 @@ def run_levers(bench: Bench, base: dict[str, dict[str, Any]]) -> list[dict[str, 
     return rows
 
 
+def subject_counts(docs: Sequence[Doc], texts: Texts) -> None:
+    """How many papers carry subject words, and how many lose some of them to the
+    model's 256 word pieces when they come after the abstract."""
+    for kinds in SUBJECT_KINDS:
+        carrying = [d for d in docs if subjects(d, kinds)]
+        by_source = Counter(d.source for d in carrying)
+        cut = sum(texts.pieces(subject_text(d, kinds, "end")) > MAX_PIECES for d in carrying)
+        words = np.mean([len(subjects(d, kinds)) for d in carrying]) if carrying else 0.0
+        print(f"subject words {kinds}: {len(carrying)} papers ({dict(by_source)}), {words:.1f} "
+              f"headings or names each; after the abstract, {cut} of them run past {MAX_PIECES} word pieces")
+
+
+def run_subjects(bench: Bench, base: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The subject-words lever: MeSH headings (check tags left out) and arXiv category
+    names in the text the model embeds (after the abstract or after the title), as a
+    keyword field of its own (weights ``SUBJECT_WEIGHTS``), and both, each inside the
+    shipped hybrid. Chosen on the tuning half by the rule of part 2 (a gain of
+    ``MIN_GAIN`` over the shipped hybrid; here the held-out half must not drop either,
+    checked after choosing); fusion weights are tuned again only if one is kept."""
+    rows: list[dict[str, Any]] = []
+    results: dict[Config, dict[str, Any]] = {}
+    head = (f"{'lever':<24} {'setting':<46} {'tune':>6} {'R@10':>6} {'held':>6} {'R@10':>6} "
+            f"{'ax':>6} {'m77':>6} {'m21':>6} {'judged':>7}")
+
+    def line(lever: str, setting: str, r: dict[str, Any]) -> None:
+        judged = f"{r['judged@10']:>7.3f}" if "judged@10" in r else ""
+        print(f"{lever:<24} {setting:<46} {r['tuning']:>6.3f} {r['tuning recall']:>6.3f} "
+              f"{r['held-out']:>6.3f} {r['held-out recall']:>6.3f} "
+              + " ".join(f"{r[s]:>6.3f}" for s in SOURCES) + f" {judged}", flush=True)
+
+    def measure(lever: str, setting: str, cfg: Config) -> dict[str, Any]:
+        if cfg not in results:
+            results[cfg] = bench.evaluate(cfg)
+        r = results[cfg]
+        rows.append({"lever": lever, "setting": setting, "config": asdict(cfg),
+                     **{k: v for k, v in r.items() if not k.startswith("per_query")}})
+        line(lever, setting, r)
+        return r
+
+    def label(text: str) -> str:
+        _, kinds, place = text.split("-")
+        what = {"mesh": "MeSH", "cat": "categories", "both": "MeSH + categories"}[kinds]
+        return f"{what} after the {'abstract' if place == 'end' else 'title'}"
+
+    print("\nsubject words; tune/held: nDCG@10 of each half with recall@10 (R@10); "
+          "ax/m77/m21: nDCG@10 per source, both halves")
+    print(head)
+    for name, r in base.items():
+        rows.append({"lever": "baseline", "setting": name,
+                     **{k: v for k, v in r.items() if not k.startswith("per_query")}})
+        line("baseline", name.removeprefix("baseline "), r)
+    shipped = SHIPPED
+    kw, sem = replace(shipped, fusion="keyword"), replace(shipped, fusion="semantic")
+    measure("shipped", "keyword (FTS5 bm25 4/2/1)", kw)
+    measure("shipped", "semantic (int8, title + abstract)", sem)
+    measure("shipped", "hybrid (z-score 0.3/0.7)", shipped)
+
+    print("\n1. text embedded")
+    for v in SUBJECT_VARIANTS:
+        measure("semantic: text", label(v), replace(sem, text=v))
+    text_opts = {label(v): replace(shipped, text=v) for v in SUBJECT_VARIANTS}
+    for name, c in text_opts.items():
+        measure("hybrid: text", name, c)
+
+    print("\n2. keyword index: a subjects field")
+    field_opts: dict[str, Config] = {}
+    for kinds, w in itertools.product(SUBJECT_KINDS, SUBJECT_WEIGHTS):
+        name = f"{kinds} field, weight {w:g}"
+        measure("keyword: field", name, replace(kw, kw_subjects=kinds, subject_weight=w))
+        field_opts[name] = replace(shipped, kw_subjects=kinds, subject_weight=w)
+    for name, c in field_opts.items():
+        measure("hybrid: field", name, c)
+
+    print("\n3. both inside the hybrid (same subject words in the text and the field)")
+    both_opts: dict[str, Config] = {}
+    for v, w in itertools.product(SUBJECT_VARIANTS, SUBJECT_WEIGHTS[1:]):
+        kinds = v.split("-")[1]
+        both_opts[f"{label(v)}; field {w:g}"] = replace(shipped, text=v, kw_subjects=kinds, subject_weight=w)
+    for name, c in both_opts.items():
+        measure("hybrid: text + field", name, c)
+
+    base_t, base_h = results[shipped]["tuning"], results[shipped]["held-out"]
+    rrf_base = base["baseline RRF k=60 of the two"]
+    print("\nbest of each on the tuning half, against the shipped hybrid and the RRF baseline "
+          "(paired bootstrap, 10,000 resamples):")
+    best: dict[str, tuple[str, Config]] = {}
+    for group, opts in (("text", text_opts), ("field", field_opts), ("text + field", both_opts)):
+        name, cfg = max(opts.items(), key=lambda kv: results[kv[1]]["tuning"])
+        best[group] = (name, cfg)
+        r = results[cfg]
+        print(f"  {group}: {name}: tuning {r['tuning']:.3f} ({r['tuning'] - base_t:+.3f}), "
+              f"held-out {r['held-out']:.3f} ({r['held-out'] - base_h:+.3f})")
+        for half in ("tuning", "held-out"):
+            ids = [q.judged.id for q in bench.queries if q.half == half]
+            print(f"    minus shipped hybrid, {half}: " + paired(r["per_query"], results[shipped]["per_query"], ids))
+            print(f"    minus RRF baseline, {half}:   " + paired(r["per_query"], rrf_base["per_query"], ids))
+        for half in ("tuning", "held-out"):
+            by = {s: np.mean([r["per_query"][q.judged.id] - results[shipped]["per_query"][q.judged.id]
+                              for q in bench.queries if q.half == half and q.source == s]) for s in SOURCES}
+            print(f"    minus shipped per source, {half}: " + "  ".join(f"{s} {v:+.3f}" for s, v in by.items()))
+    name, cfg = max(best.values(), key=lambda nc: results[nc[1]]["tuning"])
+    r = results[cfg]
+    gain = r["tuning"] - base_t
+    if gain >= MIN_GAIN and r["held-out"] >= base_h:
+        print(f"\nkept: {name} (tuning {gain:+.3f}, held-out {r['held-out'] - base_h:+.3f}); fusion again:")
+        for fname, fcfg in fusion_options(cfg).items():
+            measure("fusion again", fname, fcfg)
+        fname, fcfg = max(fusion_options(cfg).items(), key=lambda kv: results[kv[1]]["tuning"])
+        if results[fcfg]["tuning"] >= r["tuning"] + MIN_GAIN:
+            cfg = fcfg
+            print(f"  fusion re-tuned: {fname}")
+        else:
+            print(f"  fusion kept (best other {fname}: +{results[fcfg]['tuning'] - r['tuning']:.3f})")
+        chosen = cfg
+    else:
+        why = (f"tuning gain {gain:+.3f} < {MIN_GAIN}" if gain < MIN_GAIN
+               else f"held-out {r['held-out'] - base_h:+.3f}")
+        print(f"\nnot kept: the best, {name}, {why}")
+        chosen = shipped
+    rows.append({"lever": "chosen", "setting": describe(chosen), "config": asdict(chosen),
+                 **{k: v for k, v in results[chosen].items() if not k.startswith("per_query")}})
+    print("chosen:", describe(chosen))
+    return rows
+
+
 WEIGHT_GRID = (
     (4.0, 2.0, 1.0), (1.0, 1.0, 1.0), (2.0, 1.0, 1.0), (2.0, 0.5, 1.0), (4.0, 0.5, 1.0),
     (8.0, 1.0, 1.0), (10.0, 5.0, 1.0), (1.0, 0.0, 1.0), (2.0, 0.0, 1.0), (4.0, 0.0, 1.0),
@@ -1021,6 +1254,8 @@ def describe(c: Config) -> str:
         parts.append(f"RM3 {c.rm3} from {c.rm3_from}")
     if c.rocchio:
         parts.append(f"Rocchio {c.rocchio} from {c.rocchio_from}")
+    if c.kw_subjects:
+        parts.append(f"bm25 {c.kw_subjects} field {c.subject_weight:g}")
     if c.text in ("t+a sum", "t+a mean"):
         parts[1] = f"{c.text} (title {c.title_mix})"
     fusion = f"rrf k={c.k:g}" if c.fusion == "rrf" else c.fusion
