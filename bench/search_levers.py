@@ -505,6 +505,10 @@ class Config:
     w_sem_long: float | None = None  # queries of more than LONG words use this instead
     depth: int = 50  # candidates per ranker before fusion
     kw_subjects: str = ""  # keyword index with a subjects column: mesh | cat | both ("": none)
+    # Union re-scoring (z-score / min-max fusion): a candidate of one list gets its own
+    # score in the other list too, normalised by that list's candidates, down to this
+    # many units below the list's lowest candidate (0: off, missing counts as the lowest)
+    rescore: float = 0.0
     subject_weight: float = 0.0  # bm25 weight of that column
 
 
@@ -681,6 +685,21 @@ class Bench:
             for lst, w in ((kw, 1 - w_sem), (sem, w_sem)):
                 for rank, d in enumerate(lst, 1):
                     fused[d] = fused.get(d, 0.0) + 2 * w / (cfg.k + rank)
+        elif cfg.rescore > 0:
+            union = list(dict.fromkeys([*kw, *sem]))
+            for lst, s, w in ((kw, kws, 1 - w_sem), (sem, sems, w_sem)):
+                if not lst:
+                    continue
+                vals = s[lst]
+                if cfg.fusion == "minmax":
+                    lo, hi = vals.min(), vals.max()
+                    norm = (s[union] - lo) / (hi - lo) if hi > lo else np.zeros(len(union))
+                else:
+                    sd = vals.std()
+                    norm = (s[union] - vals.min()) / sd if sd > 0 else np.zeros(len(union))
+                norm = np.maximum(norm, -cfg.rescore)
+                for d, x in zip(union, norm.tolist(), strict=True):
+                    fused[d] = fused.get(d, 0.0) + w * x
         else:
             for lst, s, w in ((kw, kws, 1 - w_sem), (sem, sems, w_sem)):
                 if not lst:
@@ -832,6 +851,9 @@ def main() -> None:
     parser.add_argument("--subjects", action="store_true",
                         help="only the subject-words lever (MeSH, category names) against the "
                              "shipped pipeline; int8, its six text variants embedded once")
+    parser.add_argument("--from-shipped", action="store_true",
+                        help="the levers again from the shipped pipeline (z-score 0.3/0.7): union "
+                             "re-scoring, fusion weights, RM3, weights by query length, depth; int8 only")
     args = parser.parse_args()
 
     dev = load_dev_set(DEV_SET)
@@ -853,6 +875,8 @@ def main() -> None:
     if args.subjects:
         recipes, text_models = ["int8"], set()
         subject_counts(docs, texts)
+    if args.from_shipped:
+        recipes, text_models = ["int8"], set()
     for recipe in recipes:
         embedder = make_embedder(recipe, args.data_dir, docs)
         variants = ("ta", "t", "a", "psg") if recipe in text_models else ("ta",)
@@ -870,7 +894,12 @@ def main() -> None:
         if recipe == "int8":
             check_batches(bench, embedder)
     base = baselines(bench, args.no_cache)
-    rows = run_subjects(bench, base) if args.subjects else run_levers(bench, base)
+    if args.subjects:
+        rows = run_subjects(bench, base)
+    elif args.from_shipped:
+        rows = run_from_shipped(bench, base)
+    else:
+        rows = run_levers(bench, base)
     if args.throughput:
         rows += throughput(docs, recipes, args.data_dir, args.throughput)
     if args.json:
@@ -1076,6 +1105,101 @@ def subject_counts(docs: Sequence[Doc], texts: Texts) -> None:
               f"headings or names each; after the abstract, {cut} of them run past {MAX_PIECES} word pieces")
 
 
+RESCORE_FLOORS = (0.5, 1.0, 2.0, 4.0, math.inf)
+
+
+def run_from_shipped(bench: Bench, base: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The levers that were close or untested, again, from what ships now (z-score fusion
+    0.3 keyword / 0.7 semantic), on the dev set as it is: part 1 each alone, part 2 in
+    turn by the ``MIN_GAIN`` rule, then fusion weights again. Adds union re-scoring (a
+    candidate of one list scored by the other too, instead of counting as that list's
+    lowest)."""
+    rows: list[dict[str, Any]] = []
+    results: dict[Config, dict[str, Any]] = {}
+
+    def line(lever: str, setting: str, r: dict[str, Any]) -> None:
+        print(f"{lever:<22} {setting:<58} {r['tuning']:>6.3f} {r['tuning recall']:>6.3f} "
+              f"{r['held-out']:>6.3f} {r['held-out recall']:>6.3f} "
+              + " ".join(f"{r[s]:>6.3f}" for s in SOURCES)
+              + (f" {r['judged@10']:>7.3f}" if "judged@10" in r else ""), flush=True)
+
+    def measure(lever: str, setting: str, cfg: Config) -> dict[str, Any]:
+        if cfg not in results:
+            results[cfg] = bench.evaluate(cfg)
+        r = results[cfg]
+        rows.append({"lever": lever, "setting": setting, "config": asdict(cfg),
+                     **{k: v for k, v in r.items() if not k.startswith("per_query")}})
+        line(lever, setting, r)
+        return r
+
+    def best_of(lever: str, options: dict[str, Config], current: Config) -> Config:
+        scored = [(measure(lever, n, c)["tuning"], -i, c) for i, (n, c) in enumerate(options.items())]
+        score, _, cfg = max(scored, key=lambda x: (x[0], x[1]))
+        if score < results[current]["tuning"] + MIN_GAIN:
+            print(f"{'':<22} -> kept: {describe(current)}")
+            return current
+        print(f"{'':<22} -> chosen: {describe(cfg)}")
+        return cfg
+
+    lengths = Counter(len(q.words) for q in bench.queries)
+    short = sum(n for k, n in lengths.items() if k <= LONG)
+    print(f"\n{len(bench.queries)} queries; content words per query: {dict(sorted(lengths.items()))}; "
+          f"<= {LONG}: {short}")
+    print(f"{'lever':<22} {'setting':<58} {'tune':>6} {'R@10':>6} {'held':>6} {'R@10':>6} "
+          + " ".join(f"{s:>6}" for s in SOURCES) + f" {'judged':>7}")
+    for name, r in base.items():
+        rows.append({"lever": "baseline", "setting": name,
+                     **{k: v for k, v in r.items() if not k.startswith("per_query")}})
+        line("baseline", name.removeprefix("baseline "), r)
+    shipped = SHIPPED
+    measure("shipped", "keyword", replace(shipped, fusion="keyword"))
+    measure("shipped", "semantic", replace(shipped, fusion="semantic"))
+    measure("shipped", "hybrid (z-score 0.3/0.7)", shipped)
+
+    def rescore_options(cfg: Config) -> dict[str, Config]:
+        return {f"{f} {w}, union re-scored, floor -{r:g}": replace(cfg, fusion=f, w_sem=w, rescore=r)
+                for f, w, r in itertools.product(("zscore", "minmax"), (0.6, 0.7, 0.8), RESCORE_FLOORS)}
+
+    def length_options(cfg: Config) -> dict[str, Config]:
+        return {f"<= {LONG} words {ws}, longer {wl}": replace(cfg, w_sem=ws, w_sem_long=wl)
+                for ws, wl in itertools.product((0.3, 0.4, 0.5, 0.6, 0.7, 0.8), (0.6, 0.7, 0.8))
+                if ws != wl}
+
+    print("\npart 1: each lever alone, from the shipped hybrid")
+    for name, c in fusion_options(shipped).items():
+        measure("fusion", name, c)
+    for name, c in rescore_options(shipped).items():
+        measure("union re-scoring", name, c)
+    for name, c in (rm3_options(shipped, "keyword") | rm3_options(shipped, "hybrid")).items():
+        measure("RM3", name, c)
+    for name, c in length_options(shipped).items():
+        measure("by query length", name, c)
+    for d in DEPTHS:
+        measure("depth", f"depth {d}", replace(shipped, depth=d))
+
+    print("\npart 2: in turn, each kept only with a tuning gain of at least", MIN_GAIN)
+    cur = shipped
+    cur = best_of("greedy: fusion", fusion_options(cur), cur)
+    cur = best_of("greedy: re-scoring", rescore_options(cur), cur)
+    cur = best_of("greedy: RM3", rm3_options(cur, "keyword") | rm3_options(cur, "hybrid"), cur)
+    cur = best_of("greedy: query length", length_options(cur), cur)
+    cur = best_of("greedy: depth", {f"depth {d}": replace(cur, depth=d) for d in DEPTHS}, cur)
+    cur = best_of("greedy: fusion again", {n: replace(c, rescore=cur.rescore) for n, c in
+                                           fusion_options(cur).items() if c.fusion != "rrf"}, cur)
+    print("\nchosen on the tuning half:", describe(cur))
+    w, ship, rrf_base = results[cur], results[shipped], base["baseline RRF k=60 of the two"]
+    ids = {h: [q.judged.id for q in bench.queries if q.half == h] for h in ("tuning", "held-out")}
+    for half in ("tuning", "held-out"):
+        print(f"  {half}: chosen {w[half]:.3f} (recall {w[half + ' recall']:.3f}); shipped {ship[half]:.3f}; "
+              f"RRF baseline {rrf_base[half]:.3f}")
+        print(f"    chosen - RRF baseline: {paired(w['per_query'], rrf_base['per_query'], ids[half])}")
+        print(f"    chosen - shipped:      {paired(w['per_query'], ship['per_query'], ids[half])}")
+        print(f"    shipped - RRF baseline: {paired(ship['per_query'], rrf_base['per_query'], ids[half])}")
+    rows.append({"lever": "chosen", "setting": describe(cur), "config": asdict(cur),
+                 **{k: v for k, v in w.items() if not k.startswith("per_query")}})
+    return rows
+
+
 def run_subjects(bench: Bench, base: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """The subject-words lever: MeSH headings (check tags left out) and arXiv category
     names in the text the model embeds (after the abstract or after the title), as a
@@ -1261,6 +1385,8 @@ def describe(c: Config) -> str:
     fusion = f"rrf k={c.k:g}" if c.fusion == "rrf" else c.fusion
     parts.append(f"{fusion} w_sem {c.w_sem}" + (f"/{c.w_sem_long} long" if c.w_sem_long is not None else ""))
     parts.append(f"depth {c.depth}")
+    if c.rescore:
+        parts.append(f"union re-scored (floor -{c.rescore:g})")
     return ", ".join(parts)
 
 

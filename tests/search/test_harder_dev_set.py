@@ -5,6 +5,7 @@ states, grades are 1 or 2. Cheap: no database, no embedding (the bench measures 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections import Counter
 from pathlib import Path
@@ -66,23 +67,26 @@ def test_grades_and_targets(data: dict, corpus: set[str]) -> None:  # type: igno
 
 def test_queries_are_unique_and_load_through_the_quality_module(data: dict) -> None:  # type: ignore[type-arg]
     dev = load_dev_set(PATH)
-    assert len(dev) == len(data["queries"]) == 77
-    assert len({j.id for j in dev}) == 77
+    assert len(dev) == len(data["queries"]) == 117
+    assert len({j.id for j in dev}) == 117
     # the bench looks rankings up by query text
-    assert len({" ".join(j.query.lower().split()) for j in dev}) == 77
-    assert Counter(q["source"] for q in data["queries"]) == {"ax": 20, "m77": 30, "m21": 27}
+    assert len({" ".join(j.query.lower().split()) for j in dev}) == 117
+    assert len({q["target"] for q in data["queries"]}) == 117
+    assert Counter((q["batch"], q["source"]) for q in data["queries"]) == {
+        (1, "ax"): 20, (1, "m77"): 30, (1, "m21"): 27, (2, "ax"): 6, (2, "m77"): 20, (2, "m21"): 14}
 
 
 def test_halves_are_disjoint_and_split_by_the_stated_rule(data: dict) -> None:  # type: ignore[type-arg]
-    """Per source, ordered by SHA-256 of the id, the first half (rounded up) tunes."""
+    """Per source and batch, ordered by SHA-256 of the id, the first half (rounded up)
+    tunes: queries added later are split among themselves, so no query changes half."""
     halves = {q["id"]: q["half"] for q in data["queries"]}
     assert set(halves.values()) == {"tuning", "held-out"}
-    for source in ("ax", "m77", "m21"):
-        ids = sorted((q["id"] for q in data["queries"] if q["source"] == source),
+    for batch, source in itertools.product((1, 2), ("ax", "m77", "m21")):
+        ids = sorted((q["id"] for q in data["queries"] if (q["batch"], q["source"]) == (batch, source)),
                      key=lambda i: hashlib.sha256(i.encode()).hexdigest())
         cut = (len(ids) + 1) // 2
         assert [halves[i] for i in ids] == ["tuning"] * cut + ["held-out"] * (len(ids) - cut), source
     tuning = {q["query"] for q in data["queries"] if q["half"] == "tuning"}
     held_out = {q["query"] for q in data["queries"] if q["half"] == "held-out"}
     assert not tuning & held_out
-    assert (len(tuning), len(held_out)) == (39, 38)
+    assert (len(tuning), len(held_out)) == (59, 58)
