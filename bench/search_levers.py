@@ -107,11 +107,12 @@ def load_corpus(medline: Path | None, dev: Sequence[Judged]) -> tuple[list[Doc],
     """The corpus in paper id order, and paperwire's keyword ranking (top 200) of each
     query, from one load through paperwire's importers (cached)."""
     path = OUT / f"corpus-subjects-{corpus_key()}.json"  # with categories and MeSH
-    if path.is_file():
+    if path.is_file():  # reloaded when queries were added since
         data = json.loads(path.read_text(encoding="utf-8"))
         docs = [Doc(**d | {"categories": tuple(d["categories"]), "mesh": tuple(d["mesh"])})
                 for d in data["docs"]]
-        return docs, data["keyword"]
+        if all(j.query in data["keyword"] for j in dev):
+            return docs, data["keyword"]
     from search_quality import harder_store
 
     from paperwire.search.keyword import keyword_search
@@ -497,6 +498,7 @@ class Config:
     min_match: float = 0.0  # keep only papers matching this share of the query words
     rm3: tuple[int, int, float] | None = None  # (docs, terms, lambda)
     rm3_from: str = "keyword"  # keyword | hybrid: the first pass RM3 reads
+    rm3_rerank: bool = False  # RM3 re-scores only the first pass's candidates (both lists)
     rocchio: tuple[int, float] | None = None  # (docs, beta)
     rocchio_from: str = "semantic"  # semantic | hybrid
     fusion: str = "rrf"  # rrf | minmax | zscore | semantic | keyword
@@ -738,6 +740,10 @@ class Bench:
                 if key not in self._kw_cache:
                     self._kw_cache[key] = self.rm3_scores(q, cfg, kw, kws)
                 kws = self._kw_cache[key]
+            if cfg.rm3_rerank:  # no second retrieval: only papers either list already holds
+                keep = np.zeros(self.fts.n, bool)
+                keep[kw + sem] = True
+                kws = np.where(keep, kws, 0.0)
             kw = self.top(kws, cfg.depth, positive=True)
         if cfg.rocchio and cfg.fusion != "keyword":
             n_docs, beta = cfg.rocchio
@@ -1172,6 +1178,8 @@ def run_from_shipped(bench: Bench, base: dict[str, dict[str, Any]]) -> list[dict
         measure("union re-scoring", name, c)
     for name, c in (rm3_options(shipped, "keyword") | rm3_options(shipped, "hybrid")).items():
         measure("RM3", name, c)
+    for name, c in (rm3_options(shipped, "keyword") | rm3_options(shipped, "hybrid")).items():
+        measure("RM3, candidates only", name, replace(c, rm3_rerank=True))
     for name, c in length_options(shipped).items():
         measure("by query length", name, c)
     for d in DEPTHS:
@@ -1375,7 +1383,7 @@ def describe(c: Config) -> str:
     if c.min_match:
         parts.append(f"min match {c.min_match}")
     if c.rm3:
-        parts.append(f"RM3 {c.rm3} from {c.rm3_from}")
+        parts.append(f"RM3 {c.rm3} from {c.rm3_from}" + (", candidates only" if c.rm3_rerank else ""))
     if c.rocchio:
         parts.append(f"Rocchio {c.rocchio} from {c.rocchio_from}")
     if c.kw_subjects:
