@@ -123,6 +123,22 @@ def test_hnsw_rebuilds_when_many_keys_are_dead(sqlite_store: Store, tmp_path: Pa
     assert meta is not None and meta["size"] == sqlite_store.count_embeddings(model)
 
 
+def test_a_file_built_on_several_threads_is_rebuilt_once(sqlite_store: Store, tmp_path: Path) -> None:
+    """Files written before vectors were added on one thread may hold unreachable nodes
+    (tests/search/test_ann_real.py); the next sync rebuilds them, then only adds."""
+    from paperwire.ingest.sample import load_sample
+
+    load_sample(sqlite_store)
+    model = HashEmbedder().name
+    index_papers(sqlite_store, HashEmbedder(), batch_size=64,
+                 vectors=HnswVectors(tmp_path / "vectors", min_vectors=10, add_threads=0))
+    vectors = HnswVectors(tmp_path / "vectors", min_vectors=10)
+    assert vectors.sync(sqlite_store, model) == (sqlite_store.count_embeddings(model), True)
+    meta = vectors.read_meta(model)
+    assert meta is not None and meta["add_threads"] == 1
+    assert vectors.sync(sqlite_store, model) == (0, False)
+
+
 def test_below_threshold_no_index_is_built(sqlite_store: Store, tmp_path: Path) -> None:
     from paperwire.ingest.sample import load_sample
 

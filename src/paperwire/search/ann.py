@@ -35,6 +35,12 @@ ADD_CHUNK = 20_000  # rows read from the store and added per step
 # Vectors are stored in the file as int8 (cosine on L2-normalised vectors): 4x smaller
 # than float32 and ~4x faster to build here (5k vectors: 1.9 s vs 7.7 s), recall@10
 # still >= 0.95 (tests/search/test_ann.py, bench/search.py).
+# Vectors are added on one thread. usearch 2.26 adding on several threads at once leaves
+# some nodes that no search reaches (unum-cloud/USearch issue #735): 1-6 of the 1,500
+# papers of tests/search/test_ann_real.py in every build, 3-9 of 33,000 MEDLINE papers,
+# each then missing from every semantic search and similar-papers list until a rebuild
+# (docs/benchmarks.md, "33,000 papers"). One thread leaves none, for ~1.9x the build time.
+ADD_THREADS = 1
 STALE_FRACTION = 0.2  # dead keys beyond this fraction of the index trigger a rebuild
 MAX_CANDIDATES = 4096  # beyond this many ANN candidates, filters go exact instead
 
@@ -79,6 +85,7 @@ class HnswVectors:
         dtype: str = "i8",
         oversample: int = 3,
         filtered_oversample: int = 10,
+        add_threads: int = ADD_THREADS,
     ) -> None:
         self.directory = Path(directory)
         self.min_vectors = min_vectors
@@ -88,6 +95,7 @@ class HnswVectors:
         self.dtype = dtype
         self.oversample = oversample
         self.filtered_oversample = filtered_oversample
+        self.add_threads = add_threads  # 0 = all: faster, but strands nodes (ADD_THREADS)
         self._lock = threading.Lock()
         self._loaded: dict[str, _Loaded] = {}
 
@@ -135,7 +143,10 @@ class HnswVectors:
             return 0, False
         index = None
         covered = 0
-        if meta is not None and meta.get("dim") == dim and meta.get("dtype") == self.dtype:
+        # a file built another way (another dtype; before ADD_THREADS, on all threads) is
+        # rebuilt once
+        if (meta is not None and meta.get("dim") == dim and meta.get("dtype") == self.dtype
+                and int(meta.get("add_threads", 0)) == self.add_threads):
             size = int(meta.get("size", 0))
             # Keys in the file whose rows are gone (re-embedded or deleted papers).
             newer = store.count_embeddings(model, after_seq=int(meta["covered_seq"]))
@@ -152,7 +163,7 @@ class HnswVectors:
             seqs, vectors = store.embeddings_after(model, after_seq=covered, limit=ADD_CHUNK)
             if len(seqs) == 0:
                 break
-            index.add(seqs, vectors, threads=0)
+            index.add(seqs, vectors, threads=self.add_threads)
             covered = int(seqs[-1])
             added += len(seqs)
         if added == 0 and not rebuilt:
@@ -170,7 +181,7 @@ class HnswVectors:
         os.replace(tmp, self.directory / name)
         meta = {"model": model, "dim": dim, "covered_seq": covered, "size": len(index),
                 "file": name, "metric": "cos", "dtype": self.dtype,
-                "connectivity": self.connectivity}
+                "connectivity": self.connectivity, "add_threads": self.add_threads}
         meta_tmp = self.meta_path(model).with_suffix(".json.tmp")
         meta_tmp.write_text(json.dumps(meta))
         os.replace(meta_tmp, self.meta_path(model))
