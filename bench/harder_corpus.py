@@ -161,6 +161,63 @@ def _write(partial: Path, wanted: dict[str, list[str]], medline: Path | None) ->
     return found
 
 
+_ABSTRACT = re.compile(rb"<AbstractText\b[^>]*>(.*?)</AbstractText>", re.S)
+_TAG = re.compile(rb"<[^>]+>")
+
+
+def _has_abstract(record: bytes) -> bool:
+    return any(_TAG.sub(b"", text).strip() for text in _ABSTRACT.findall(record))
+
+
+def cut_scale(count: int, medline: Path | None = None, *, dev_set: Path = DEV_SET, out: Path = OUT) -> Path:
+    """More real MEDLINE records beside the dev corpus, to measure search at scale.
+
+    ``count`` records with an abstract from the same two baseline files, none of them
+    in the dev corpus, taken in the order of the SHA-256 of their PMID (both files
+    mixed; the same records every run, and a smaller count takes a subset of a larger
+    one's), written once as one gzipped file keyed by the count and the dev corpus.
+    Between them the files hold 33,316 records with an abstract (14,871 of 1977–79,
+    18,445 of 2021; the independent ~33,000-paper check is of that size): 31,308 beside
+    the dev corpus, leaving out 3 PMIDs that recur in the 2021 file.
+    """
+    wanted = corpus_ids(dev_set)
+    key = hashlib.sha256(json.dumps([count, wanted], sort_keys=True).encode()).hexdigest()[:12]
+    target = out / f"medline-scale-{count}-{key}.xml.gz"
+    if target.is_file():
+        return target
+    taken = {i for ids in wanted.values() for i in ids}
+    seen: dict[str, int] = {}  # pmid -> records; a few PMIDs recur (revised records): left out
+    with_abstract: set[str] = set()
+    for name in FILES:
+        with open_baseline(name, medline) as handle:
+            for record in _records(handle)[1]:
+                match = _PMID.search(record)
+                if match:
+                    pmid = match.group(1).decode()
+                    seen[pmid] = seen.get(pmid, 0) + 1
+                    if _has_abstract(record):
+                        with_abstract.add(pmid)
+    candidates = [(hashlib.sha256(pmid.encode()).hexdigest(), pmid) for pmid in with_abstract
+                  if seen[pmid] == 1 and pmid not in taken]
+    if count > len(candidates):
+        raise SystemExit(f"--scale: only {len(candidates)} more records with an abstract "
+                         f"in the two files, {count} asked for")
+    chosen = sorted(candidates)[:count]
+    out.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    try:
+        ids = [pmid for _, pmid in chosen]
+        found = _write(partial, dict.fromkeys(FILES, ids), medline)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    if len(found) != count:
+        partial.unlink()
+        raise SystemExit(f"--scale: wrote {len(found)} records, {count} chosen")
+    partial.rename(target)
+    return target
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--medline", type=Path, help="folder holding the two files, or the wheel")

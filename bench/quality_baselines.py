@@ -134,15 +134,27 @@ class CachingEmbedder:
     would; only texts not seen before reach the model. Call ``save()`` to write new
     vectors out."""
 
-    def __init__(self, inner: Any, cache_dir: Path):
+    def __init__(
+        self, inner: Any, cache_dir: Path, *, seed: Path | None = None, save_every: int = 0
+    ):
+        """``seed``: another cache folder whose vectors of this model a cache that does
+        not exist yet starts from (the same texts then get the same vectors in both);
+        ``save_every``: write the cache out after every so many new vectors, so a long
+        run that stops keeps what it embedded."""
         self.inner = inner
         self.name = inner.name
         self.dim = inner.dim
         self.path = cache_dir / f"{self.name}.npz"
         self.vectors: dict[str, np.ndarray] = {}
         self.added = 0
-        if self.path.is_file():
-            with np.load(self.path) as data:
+        self.save_every = save_every
+        self._unsaved = 0
+        start = self.path
+        if not start.is_file() and seed is not None:
+            start = seed / self.path.name
+            self._unsaved = 1 if start.is_file() else 0  # written out at the first save
+        if start.is_file():
+            with np.load(start) as data:
                 self.vectors = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
 
     @staticmethod
@@ -160,16 +172,19 @@ class CachingEmbedder:
             for (k, _), vector in zip(todo, made, strict=True):
                 self.vectors[k] = np.asarray(vector, dtype=np.float32)
             self.added += len(todo)
+            self._unsaved += len(todo)
+            if self.save_every and self._unsaved >= self.save_every:
+                self.save()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self.vectors[k] for k in keys]).astype(np.float32)
 
     def save(self) -> None:
-        if not self.added:
+        if not self._unsaved:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         keys = sorted(self.vectors)
         partial = self.path.with_suffix(".part.npz")
         np.savez(partial, keys=np.array(keys), vectors=np.stack([self.vectors[k] for k in keys]))
         partial.replace(self.path)
-        self.added = 0
+        self._unsaved = 0
