@@ -380,12 +380,14 @@ def run_harder(args: argparse.Namespace, embedder) -> None:  # type: ignore[no-u
             per_query: dict[str, dict[str, float]] = {}
             condensed: dict[str, dict[str, float]] = {}
             outside: dict[str, set[str]] = {}
+            tops: dict[str, dict[str, list[str]]] = {}
             for name, rank in rankers.items():
                 hits = {j.query: rank(j.query) for j in dev}  # query texts are unique
                 pools = {j.query: set(meta[j.id]["judged"]) for j in dev}
                 condensed[name] = {h: float(np.mean([ndcg_at([x for x in hits[j.query] if x.paper_id in pools[j.query]],
                                                              j.relevant) for j in qs]))
                                    for h, qs in halves.items()}
+                tops[name] = {j.id: [x.paper_id for x in hits[j.query][:10]] for j in dev}
                 outside[name] = {x.paper_id for j in dev for x in hits[j.query][:10]
                                  if x.paper_id not in pools[j.query]}
                 results[name] = {h: evaluate(hits.__getitem__, qs) for h, qs in halves.items()}
@@ -418,6 +420,13 @@ def run_harder(args: argparse.Namespace, embedder) -> None:  # type: ignore[no-u
                 print(f"{'ranker':<40} {'distinct':>9} {'tuning':>8} {'held-out':>9}")
                 for name, result in condensed.items():
                     print(f"{name:<40} {len(outside[name]):>9} {result['tuning']:>8.3f} {result['held-out']:>9.3f}")
+                if "MiniLM-L6 fp32 sentence-transformers" in tops:  # where int8 and fp32 differ
+                    ours, fp32 = tops["paperwire semantic"], tops["MiniLM-L6 fp32 sentence-transformers"]
+                    apart = [(j, pid) for j in dev for pid in set(ours[j.id]) ^ set(fp32[j.id])]
+                    unjudged = sum(pid not in set(meta[j.id]["judged"]) for j, pid in apart)
+                    print(f"paperwire semantic (int8) and MiniLM fp32 share "
+                          f"{np.mean([len(set(ours[j.id]) & set(fp32[j.id])) for j in dev]) / 10:.3f} of their "
+                          f"top 10s; of the {len(apart)} query-paper pairs in one only, {unjudged} are unjudged")
             print()
             for half, qs in halves.items() if baseline is not None else ():
                 print(f"hybrid minus RRF baseline, {half}: " + paired(

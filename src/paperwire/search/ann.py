@@ -37,7 +37,7 @@ ADD_CHUNK = 20_000  # rows read from the store and added per step
 # still >= 0.95 (tests/search/test_ann.py, bench/search.py).
 # Vectors are added on one thread. usearch 2.26 adding on several threads at once leaves
 # some nodes that no search reaches (unum-cloud/USearch issue #735): 1-6 of the 1,500
-# papers of tests/search/test_ann_real.py in every build, 3-9 of 33,000 MEDLINE papers,
+# papers of tests/search/test_ann_real.py in every build, up to 9 of 33,000 MEDLINE papers,
 # each then missing from every semantic search and similar-papers list until a rebuild
 # (docs/benchmarks.md, "33,000 papers"). One thread leaves none, for ~1.9x the build time.
 ADD_THREADS = 1
