@@ -1114,29 +1114,41 @@ def subject_counts(docs: Sequence[Doc], texts: Texts) -> None:
 RESCORE_FLOORS = (0.5, 1.0, 2.0, 4.0, math.inf)
 
 
+class Recorder:
+    """Evaluates each pipeline once, prints a row per measurement (nDCG@10 and recall@10
+    of each half, nDCG@10 per source, judged@10) and keeps the rows for ``--json``."""
+
+    def __init__(self, bench: Bench, lever_width: int, setting_width: int) -> None:
+        self.bench = bench
+        self.widths = (lever_width, setting_width)
+        self.rows: list[dict[str, Any]] = []
+        self.results: dict[Config, dict[str, Any]] = {}
+
+    def line(self, lever: str, setting: str, r: dict[str, Any]) -> None:
+        lw, sw = self.widths
+        print(f"{lever:<{lw}} {setting:<{sw}} {r['tuning']:>6.3f} {r['tuning recall']:>6.3f} "
+              f"{r['held-out']:>6.3f} {r['held-out recall']:>6.3f} "
+              + " ".join(f"{r[s]:>6.3f}" for s in SOURCES)
+              + (f" {r['judged@10']:>7.3f}" if "judged@10" in r else ""), flush=True)
+
+    def measure(self, lever: str, setting: str, cfg: Config) -> dict[str, Any]:
+        if cfg not in self.results:
+            self.results[cfg] = self.bench.evaluate(cfg)
+        r = self.results[cfg]
+        self.rows.append({"lever": lever, "setting": setting, "config": asdict(cfg),
+                          **{k: v for k, v in r.items() if not k.startswith("per_query")}})
+        self.line(lever, setting, r)
+        return r
+
+
 def run_from_shipped(bench: Bench, base: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """The levers that were close or untested, again, from what ships now (z-score fusion
     0.3 keyword / 0.7 semantic), on the dev set as it is: part 1 each alone, part 2 in
     turn by the ``MIN_GAIN`` rule, then fusion weights again. Adds union re-scoring (a
     candidate of one list scored by the other too, instead of counting as that list's
     lowest)."""
-    rows: list[dict[str, Any]] = []
-    results: dict[Config, dict[str, Any]] = {}
-
-    def line(lever: str, setting: str, r: dict[str, Any]) -> None:
-        print(f"{lever:<22} {setting:<58} {r['tuning']:>6.3f} {r['tuning recall']:>6.3f} "
-              f"{r['held-out']:>6.3f} {r['held-out recall']:>6.3f} "
-              + " ".join(f"{r[s]:>6.3f}" for s in SOURCES)
-              + (f" {r['judged@10']:>7.3f}" if "judged@10" in r else ""), flush=True)
-
-    def measure(lever: str, setting: str, cfg: Config) -> dict[str, Any]:
-        if cfg not in results:
-            results[cfg] = bench.evaluate(cfg)
-        r = results[cfg]
-        rows.append({"lever": lever, "setting": setting, "config": asdict(cfg),
-                     **{k: v for k, v in r.items() if not k.startswith("per_query")}})
-        line(lever, setting, r)
-        return r
+    rec = Recorder(bench, 22, 58)
+    rows, results, line, measure = rec.rows, rec.results, rec.line, rec.measure
 
     def best_of(lever: str, options: dict[str, Config], current: Config) -> Config:
         scored = [(measure(lever, n, c)["tuning"], -i, c) for i, (n, c) in enumerate(options.items())]
@@ -1215,25 +1227,10 @@ def run_subjects(bench: Bench, base: dict[str, dict[str, Any]]) -> list[dict[str
     shipped hybrid. Chosen on the tuning half by the rule of part 2 (a gain of
     ``MIN_GAIN`` over the shipped hybrid; here the held-out half must not drop either,
     checked after choosing); fusion weights are tuned again only if one is kept."""
-    rows: list[dict[str, Any]] = []
-    results: dict[Config, dict[str, Any]] = {}
     head = (f"{'lever':<24} {'setting':<46} {'tune':>6} {'R@10':>6} {'held':>6} {'R@10':>6} "
             f"{'ax':>6} {'m77':>6} {'m21':>6} {'judged':>7}")
-
-    def line(lever: str, setting: str, r: dict[str, Any]) -> None:
-        judged = f"{r['judged@10']:>7.3f}" if "judged@10" in r else ""
-        print(f"{lever:<24} {setting:<46} {r['tuning']:>6.3f} {r['tuning recall']:>6.3f} "
-              f"{r['held-out']:>6.3f} {r['held-out recall']:>6.3f} "
-              + " ".join(f"{r[s]:>6.3f}" for s in SOURCES) + f" {judged}", flush=True)
-
-    def measure(lever: str, setting: str, cfg: Config) -> dict[str, Any]:
-        if cfg not in results:
-            results[cfg] = bench.evaluate(cfg)
-        r = results[cfg]
-        rows.append({"lever": lever, "setting": setting, "config": asdict(cfg),
-                     **{k: v for k, v in r.items() if not k.startswith("per_query")}})
-        line(lever, setting, r)
-        return r
+    rec = Recorder(bench, 24, 46)
+    rows, results, line, measure = rec.rows, rec.results, rec.line, rec.measure
 
     def label(text: str) -> str:
         _, kinds, place = text.split("-")
