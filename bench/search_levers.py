@@ -687,34 +687,24 @@ class Bench:
             for lst, w in ((kw, 1 - w_sem), (sem, w_sem)):
                 for rank, d in enumerate(lst, 1):
                     fused[d] = fused.get(d, 0.0) + 2 * w / (cfg.k + rank)
-        elif cfg.rescore > 0:
+        else:
+            # each list's candidates normalised by that list; with ``rescore`` every
+            # candidate of either list is scored by both, down to ``-rescore`` units below
+            # a list's lowest (off: a paper missing from a list counts as its lowest)
             union = list(dict.fromkeys([*kw, *sem]))
             for lst, s, w in ((kw, kws, 1 - w_sem), (sem, sems, w_sem)):
                 if not lst:
                     continue
                 vals = s[lst]
+                targets = union if cfg.rescore > 0 else lst
                 if cfg.fusion == "minmax":
                     lo, hi = vals.min(), vals.max()
-                    norm = (s[union] - lo) / (hi - lo) if hi > lo else np.zeros(len(union))
-                else:
+                    norm = (s[targets] - lo) / (hi - lo) if hi > lo else np.ones(len(targets))
+                else:  # z-score, shifted so the list's lowest candidate scores 0
                     sd = vals.std()
-                    norm = (s[union] - vals.min()) / sd if sd > 0 else np.zeros(len(union))
+                    norm = (s[targets] - vals.min()) / sd if sd > 0 else np.zeros(len(targets))
                 norm = np.maximum(norm, -cfg.rescore)
-                for d, x in zip(union, norm.tolist(), strict=True):
-                    fused[d] = fused.get(d, 0.0) + w * x
-        else:
-            for lst, s, w in ((kw, kws, 1 - w_sem), (sem, sems, w_sem)):
-                if not lst:
-                    continue
-                vals = s[lst]
-                if cfg.fusion == "minmax":
-                    lo, hi = vals.min(), vals.max()
-                    norm = (vals - lo) / (hi - lo) if hi > lo else np.ones_like(vals)
-                else:  # zscore over the candidates; missing from a list: its lowest value
-                    sd = vals.std()
-                    norm = (vals - vals.mean()) / sd if sd > 0 else np.zeros_like(vals)
-                    norm = norm - norm.min()
-                for d, x in zip(lst, norm.tolist(), strict=True):
+                for d, x in zip(targets, norm.tolist(), strict=True):
                     fused[d] = fused.get(d, 0.0) + w * x
         order = sorted(fused.items(), key=lambda item: -item[1])  # stable: keyword first
         return [d for d, _ in order[:limit]]
